@@ -1,0 +1,94 @@
+#pragma once
+#include <nlohmann/json.hpp>
+
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "models/config/field.h"
+
+namespace cim::cfg {
+
+/// Echoes the effective config (every field, defaults included) as JSON, values in SI.
+class json_writer : public visitor<json_writer> {
+public:
+    explicit json_writer(nlohmann::ordered_json& out) : m_out(out) {}
+    template <class T>
+    void leaf(const char* name, T& field, const char*) { m_out[name] = field; }
+    void quantity(const char* name, double& field, unit, const char*) { m_out[name] = field; }
+    void choice_impl(const char* name, std::string& field, const std::vector<std::string>&, const char*) {
+        m_out[name] = field;
+    }
+    template <class S>
+    void child(const char* name, S& s, const char*) {
+        nlohmann::ordered_json sub = nlohmann::ordered_json::object();
+        json_writer w(sub);
+        s.visit(w);
+        m_out[name] = std::move(sub);
+    }
+
+private:
+    nlohmann::ordered_json& m_out;
+};
+
+template <class S>
+nlohmann::ordered_json to_json(const S& s) {
+    nlohmann::ordered_json j = nlohmann::ordered_json::object();
+    json_writer w(j);
+    S copy = s;
+    copy.visit(w);
+    return j;
+}
+
+/// One documented parameter: dotted path, unit or type, default and description.
+struct param_doc {
+    std::string path;
+    std::string kind;  // unit symbol, type name, or "one of: a|b"
+    std::string default_value;
+    std::string description;
+};
+
+/// Collects the documentation of every parameter from a default-constructed config tree.
+class doc_collector : public visitor<doc_collector> {
+public:
+    doc_collector(std::vector<param_doc>& out, std::string prefix) : m_out(out), m_prefix(std::move(prefix)) {}
+    template <class T>
+    void leaf(const char* name, T& field, const char* desc) {
+        std::ostringstream os;
+        if constexpr (std::is_same_v<T, bool>) os << (field ? "true" : "false");
+        else if constexpr (std::is_same_v<T, std::string>) os << '"' << field << '"';
+        else os << field;
+        m_out.push_back({path(name), type_name<T>(), os.str(), desc});
+    }
+    void quantity(const char* name, double& field, unit u, const char* desc) {
+        m_out.push_back({path(name), u == unit::none ? "number" : std::string(unit_symbol(u)),
+                         format_quantity(field, u), desc});
+    }
+    void choice_impl(const char* name, std::string& field, const std::vector<std::string>& choices, const char* desc) {
+        std::string kind = "one of:";
+        for (std::size_t i = 0; i < choices.size(); ++i) kind += (i ? "|" : " ") + choices[i];
+        m_out.push_back({path(name), kind, '"' + field + '"', desc});
+    }
+    template <class S>
+    void child(const char* name, S& s, const char* desc) {
+        m_out.push_back({path(name), "section", "", desc});
+        doc_collector sub(m_out, path(name));
+        s.visit(sub);
+    }
+
+private:
+    std::string path(const char* name) const { return m_prefix.empty() ? name : m_prefix + "." + name; }
+    std::vector<param_doc>& m_out;
+    std::string m_prefix;
+};
+
+template <class S>
+std::vector<param_doc> describe(const S& s) {
+    std::vector<param_doc> out;
+    doc_collector c(out, "");
+    S copy = s;
+    copy.visit(c);
+    return out;
+}
+
+}  // namespace cim::cfg
