@@ -1,0 +1,158 @@
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "models/circuit/technology.h"
+
+namespace cim::circuit {
+
+/// Energy (J) and latency (s) of one action of a circuit.
+struct action_cost {
+    double energy = 0.0;
+    double latency = 0.0;
+};
+
+/// First-order sizes shared by the digital models: one minimum inverter is the unit of area, energy and
+/// leakage, and larger blocks are counted in inverter equivalents (gate counts from standard-cell designs).
+/// Source: Rabaey, Digital Integrated Circuits (2nd ed.), ch. 5-6; Weste & Harris, CMOS VLSI Design, ch. 4
+/// (logical effort, FO4). The calibrated library (the circuit calibration issue) replaces these.
+struct gate_unit {
+    explicit gate_unit(const technology& t);
+    double area;     // m^2 of a minimum inverter including wiring overhead (~30 F^2)
+    double energy;   // J per switching event
+    double delay;    // s, FO4
+    double leakage;  // W
+};
+
+/// Geometry and options of one synaptic subarray (the `subarray:` config section).
+struct subarray_config {
+    unsigned rows = 128;
+    unsigned cols = 128;
+    unsigned adc_bits = 5;
+    unsigned cols_per_adc = 8;  // columns multiplexed onto one ADC
+    std::string readout = "parallel";
+    unsigned partial_rows = 32;  // rows read at once in `partial` read-out
+
+    template <class V>
+    void visit(V& v) {
+        v("rows", rows, "word lines (rows) per subarray");
+        v("cols", cols, "bit lines (columns) per subarray holding weights; reference columns come on top");
+        v("adc_bits", adc_bits, "ADC resolution in bits");
+        v("cols_per_adc", cols_per_adc, "columns sharing one ADC through a column mux");
+        v.choice("readout", readout, {"parallel", "sequential", "partial"},
+                 "read-out: all rows at once, one row at a time, or partial_rows at a time");
+        v("partial_rows", partial_rows, "rows activated together in partial read-out");
+    }
+    void validate() const;
+};
+
+/// Activity of a batch of reads on one subarray, measured by the functional kernel.
+struct read_activity {
+    std::uint64_t vectors = 0;        // input vectors
+    unsigned input_slices = 0;        // bit-serial cycles per vector
+    unsigned active_rows = 0;         // rows holding weights
+    unsigned active_cols = 0;         // columns read (weights + reference)
+    std::uint64_t input_ones = 0;     // (row, slice, vector) with a non-zero input
+    double column_level_sum = 0.0;    // sum over reads of cell levels on active inputs (level units)
+};
+
+/// A synaptic subarray with its periphery: WL drivers/decoder, column mux, ADCs and shift-add.
+/// Cell current follows the programmed levels and the inputs (conductance between g_min and g_max), so
+/// real traces change energy. Latency per bit-serial cycle: read pulse plus the ADC conversions of the
+/// multiplexed columns; sequential and partial read-out repeat the cycle per row group.
+/// Does not model: IR drop, access-device sizing against small Ron, sense-amplifier offset.
+class subarray_model {
+public:
+    subarray_model(const technology& t, const cell& c, const subarray_config& g, unsigned ref_cols, unsigned adc_bits_eff);
+
+    double area() const { return m_area_array + m_area_periphery + m_area_adc; }
+    double area_array() const { return m_area_array; }
+    double area_adc() const { return m_area_adc; }
+    double area_periphery() const { return m_area_periphery; }
+    double leakage_power() const { return m_leakage; }
+
+    /// Cost of a batch of reads. Split into array (cells, WL, BL), ADC and shift-add energy.
+    struct read_cost {
+        action_cost total;
+        double energy_array = 0, energy_adc = 0, energy_accumulation = 0;
+        double latency_array = 0, latency_adc = 0;
+        std::uint64_t conversions = 0;
+    };
+    read_cost read(const read_activity& a) const;
+
+    /// Cycles (array activations) per input slice for a given number of active rows.
+    unsigned cycles_per_slice(unsigned active_rows) const;
+
+private:
+    technology m_tech;
+    cell m_cell;
+    subarray_config m_geo;
+    unsigned m_ref_cols;
+    unsigned m_adc_bits;
+    double m_area_array = 0, m_area_periphery = 0, m_area_adc = 0, m_leakage = 0;
+    double m_c_bitline = 0, m_c_wordline = 0;
+    double m_e_conversion = 0, m_t_conversion = 0, m_e_shift_add = 0;
+};
+
+/// An N-input adder tree of b-bit operands (PE and tile accumulation). Ripple-carry full adders of
+/// ~14 inverter equivalents each (28T mirror adder), log2(N) levels.
+class adder_tree {
+public:
+    adder_tree(const technology& t, unsigned inputs, unsigned bits);
+    double area() const { return m_area; }
+    double leakage_power() const { return m_leakage; }
+    /// Cost of reducing `n` output words (each an N-input sum).
+    action_cost reduce(std::uint64_t words) const;
+
+private:
+    double m_area = 0, m_leakage = 0, m_energy_per_word = 0, m_latency = 0;
+};
+
+/// An SRAM buffer (global or tile buffer) with a bus of `bus_bits` per clock.
+/// 6T cells of ~146 F^2 plus 30 % periphery; access energy from bit-line swing on a sqrt(capacity) array.
+class sram_buffer {
+public:
+    sram_buffer(const technology& t, double capacity_bytes, unsigned bus_bits, double clock_hz);
+    double area() const { return m_area; }
+    double leakage_power() const { return m_leakage; }
+    action_cost read(std::uint64_t bytes) const { return access(bytes); }
+    action_cost write(std::uint64_t bytes) const { return access(bytes); }
+    double capacity_bytes() const { return m_capacity; }
+
+private:
+    action_cost access(std::uint64_t bytes) const;
+    double m_capacity, m_area = 0, m_leakage = 0, m_energy_per_bit = 0, m_cycle = 0;
+    unsigned m_bus_bits;
+};
+
+/// H-tree interconnect between the global buffer and `leaves` tiles of side `leaf_side` metres, with
+/// repeated wires. Transfer energy: C_wire * L * Vdd^2 per bit toggled (activity 0.5); latency: bus cycles plus
+/// the repeated-wire delay of the path (0.7 * sqrt(R C ...) per unit length, Bakoglu).
+class htree {
+public:
+    htree(const technology& t, unsigned leaves, double leaf_side, unsigned bus_bits, double clock_hz);
+    double area() const { return m_area; }
+    double leakage_power() const { return m_leakage; }
+    double path_length() const { return m_path; }
+    action_cost transfer(std::uint64_t bytes) const;
+
+private:
+    double m_area = 0, m_leakage = 0, m_path = 0, m_energy_per_bit = 0, m_wire_delay = 0, m_cycle = 0;
+    unsigned m_bus_bits;
+};
+
+/// A digital unit applying one simple op per element (ReLU, max/avg pooling, requantisation, accumulation),
+/// `lanes` elements per clock, each op ~`gates_per_op` inverter equivalents switching.
+class digital_unit {
+public:
+    digital_unit(const technology& t, unsigned lanes, double gates_per_op, double clock_hz);
+    double area() const { return m_area; }
+    double leakage_power() const { return m_leakage; }
+    action_cost process(std::uint64_t elements) const;
+
+private:
+    double m_area = 0, m_leakage = 0, m_energy = 0, m_cycle = 0;
+    unsigned m_lanes;
+};
+
+}  // namespace cim::circuit

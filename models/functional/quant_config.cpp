@@ -1,0 +1,36 @@
+#include "models/functional/quant_config.h"
+
+#include "models/core/error.h"
+
+namespace cim::func {
+
+void quant_config::validate() const {
+    // A 1-bit symmetric weight can only hold 0, so such a config is a mistake, not a binary network.
+    if (weight_bits < 2 || weight_bits > 16)
+        throw config_error("", 0, "weight_bits", "must be in 2..16 (signed symmetric range), got " + std::to_string(weight_bits));
+    if (input_bits < 1 || input_bits > 16)
+        throw config_error("", 0, "input_bits", "must be in 1..16, got " + std::to_string(input_bits));
+    if (dac_bits < 1 || dac_bits > input_bits)
+        throw config_error("", 0, "dac_bits",
+                           "must be in 1..input_bits (" + std::to_string(input_bits) + "), got " + std::to_string(dac_bits));
+    if (encoding != "offset" && encoding != "differential")
+        throw config_error("", 0, "encoding", "must be 'offset' or 'differential', got '" + encoding + "'");
+}
+
+int weight_max(const quant_config& q) { return (1 << (q.weight_bits - 1)) - 1; }
+
+unsigned input_slices(const quant_config& q) { return (q.input_bits + q.dac_bits - 1) / q.dac_bits; }
+
+static unsigned ceil_div(unsigned a, unsigned b) { return (a + b - 1) / b; }
+
+unsigned columns_per_weight(const quant_config& q, unsigned cell_bits) {
+    if (cell_bits == 0) throw model_error("cell_bits", "must be at least 1");
+    return q.differential() ? 2 * ceil_div(q.weight_bits - 1, cell_bits) : ceil_div(q.weight_bits, cell_bits);
+}
+
+unsigned reference_columns(const quant_config& q, unsigned cell_bits) {
+    if (cell_bits == 0) throw model_error("cell_bits", "must be at least 1");
+    return q.differential() ? 0 : ceil_div(q.weight_bits, cell_bits);
+}
+
+}  // namespace cim::func

@@ -1,0 +1,46 @@
+#pragma once
+#include <string>
+
+namespace cim::func {
+
+/// Quantisation of one layer's data path: signed symmetric weights, unsigned inputs applied
+/// bit-serially through a dac_bits-wide DAC, and the signed-weight encoding on the array.
+/// Weights are integers in [-(2^(wb-1)-1), 2^(wb-1)-1] (WAGE-style range [-1, 1] with scale
+/// 1/(2^(wb-1)-1)); inputs are integers in [0, 2^input_bits - 1].
+/// Does not model: scales or zero points (the caller requantises), per-channel bit widths.
+struct quant_config {
+    unsigned weight_bits = 8;
+    unsigned input_bits = 8;
+    unsigned dac_bits = 1;
+    std::string encoding = "offset";
+
+    template <class V>
+    void visit(V& v) {
+        v("weight_bits", weight_bits, "signed symmetric weight width [bit], 2..16");
+        v("input_bits", input_bits, "unsigned input (activation) width [bit], 1..16");
+        v("dac_bits", dac_bits, "input bits applied per read cycle [bit], 1..input_bits");
+        v.choice("encoding", encoding, {"offset", "differential"},
+                 "signed weights: offset (+2^(wb-1), reference columns subtracted digitally) "
+                 "or differential (G+/G- column pairs)");
+    }
+    /// Throws cim::config_error naming the offending key.
+    void validate() const;
+
+    bool differential() const { return encoding == "differential"; }
+};
+
+/// Largest weight magnitude, 2^(wb-1) - 1.
+int weight_max(const quant_config& q);
+
+/// Input slices per MVM: ceil(input_bits / dac_bits).
+unsigned input_slices(const quant_config& q);
+
+/// Array columns per weight. offset: ceil(wb / cell_bits) cells holding w + 2^(wb-1);
+/// differential: 2 * ceil((wb-1) / cell_bits), the magnitude on G+ or on G-.
+unsigned columns_per_weight(const quant_config& q, unsigned cell_bits);
+
+/// Reference columns per subarray block. offset: ceil(wb / cell_bits), one reference weight that holds
+/// 2^(wb-1) in every row; differential: 0.
+unsigned reference_columns(const quant_config& q, unsigned cell_bits);
+
+}  // namespace cim::func
