@@ -1,0 +1,66 @@
+# cimtlm top-level driver. `make help` lists the targets.
+SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
+.DEFAULT_GOAL := build
+
+export SYSTEMC_DISABLE_COPYRIGHT_MESSAGE := 1
+
+CONFIG ?= configs/experiments/default.yaml
+OUT    ?= out
+JOBS   ?= 2
+
+BUILD_DIR := build
+ASAN_DIR  := build-asan
+
+DEB_PACKAGES := build-essential cmake ninja-build pkg-config libsystemc-dev libeigen3-dev \
+                libyaml-cpp-dev libgtest-dev nlohmann-json3-dev libcli11-dev libfmt-dev \
+                libbenchmark-dev zlib1g-dev verilator gtkwave
+
+.PHONY: help deps build run test bench docs clean
+
+help:
+	@echo "targets: deps build run test bench docs clean"
+	@echo "  make run CONFIG=configs/experiments/default.yaml OUT=out"
+
+deps:
+	@scripts/install-deps.sh $(DEB_PACKAGES)
+
+build: deps
+	@if [[ ! -f $(BUILD_DIR)/build.ninja ]]; then \
+	  cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release; \
+	fi
+	cmake --build $(BUILD_DIR) -j$(JOBS)
+
+run: build
+	./$(BUILD_DIR)/cimtlm run $(CONFIG) --out $(OUT)
+
+test: build
+	ctest --test-dir $(BUILD_DIR) --output-on-failure -j$(JOBS) --timeout 300
+	@if [[ ! -f $(ASAN_DIR)/build.ninja ]]; then \
+	  cmake -S . -B $(ASAN_DIR) -G Ninja -DCIM_SANITIZE=ON -DCIM_UNIT_ONLY=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo; \
+	fi
+	cmake --build $(ASAN_DIR) -j$(JOBS)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --test-dir $(ASAN_DIR) --output-on-failure -j$(JOBS) -L unit
+
+bench: build
+	@shopt -s nullglob; n=0; \
+	for b in $(BUILD_DIR)/bench/bench_*; do \
+	  [[ -f $$b && -x $$b ]] || continue; \
+	  n=$$((n + 1)); \
+	  echo "==== $$(basename $$b) ===="; \
+	  "$$b"; \
+	done; \
+	if [[ $$n -eq 0 ]]; then echo "bench: no programs in $(BUILD_DIR)/bench/"; fi
+
+docs: build
+	@mkdir -p docs
+	@tmp=$$(mktemp docs/.config-reference.md.XXXXXX); \
+	trap 'rm -f "$$tmp"' EXIT; \
+	./$(BUILD_DIR)/cimtlm params --markdown > "$$tmp"; \
+	chmod 644 "$$tmp"; \
+	mv "$$tmp" docs/config-reference.md; \
+	echo "docs: wrote docs/config-reference.md"
+
+clean:
+	rm -rf $(BUILD_DIR) $(ASAN_DIR) out

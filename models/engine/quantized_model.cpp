@@ -1,0 +1,377 @@
+#include "models/engine/quantized_model.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+#include <thread>
+
+#include "models/core/error.h"
+#include "models/core/rng.h"
+#include "models/functional/crossbar_mvm.h"
+#include "models/functional/quant_ops.h"
+
+namespace cim::engine {
+
+using network::graph;
+using network::layer;
+using network::op;
+
+namespace {
+
+constexpr double scale_floor = 1e-12;  // calibrated scale of an all-zero tensor
+
+std::int32_t act_max(const func::quant_config& q) {
+    if (q.input_bits < 1 || q.input_bits > 16)
+        throw model_error("quant.input_bits", "input_bits must be in 1..16, got " + std::to_string(q.input_bits));
+    return static_cast<std::int32_t>((1u << q.input_bits) - 1u);
+}
+
+std::string key(const layer& l) { return "layers." + l.name; }
+
+const layer& at(const graph& g, int i) {
+    if (i < 0 || static_cast<std::size_t>(i) >= g.layers.size())
+        throw model_error("layers", "layer index " + std::to_string(i) + " out of range");
+    return g.layers[static_cast<std::size_t>(i)];
+}
+
+int producer(const layer& l, std::size_t k = 0) {
+    if (l.input_ids.size() <= k) throw model_error(key(l), "layer has no resolved input (run infer_shapes)");
+    return l.input_ids[k];
+}
+
+const std::vector<std::int32_t>& producer_output(const graph& g, const layer& l, std::size_t k,
+                                                 const std::vector<std::vector<std::int32_t>>& outputs) {
+    const int p = producer(l, k);
+    if (static_cast<std::size_t>(p) >= outputs.size())
+        throw model_error(key(l), "output of producer '" + at(g, p).name + "' is missing");
+    const auto& x = outputs[static_cast<std::size_t>(p)];
+    if (static_cast<std::int64_t>(x.size()) != at(g, p).out.size())
+        throw model_error(key(l), "output of producer '" + at(g, p).name + "' has " + std::to_string(x.size()) +
+                                      " values, expected " + std::to_string(at(g, p).out.size()));
+    return x;
+}
+
+// Signed-ness by construction: can layer i's output hold a negative value?
+bool may_be_negative(const graph& g, int i) {
+    const layer& l = at(g, i);
+    switch (l.kind) {
+        case op::input:
+        case op::relu: return false;
+        case op::conv2d:
+        case op::linear: return true;
+        case op::max_pool:
+        case op::avg_pool:
+        case op::flatten: return may_be_negative(g, producer(l));
+        case op::add:  // positive multipliers: the sum of two non-negative tensors stays non-negative
+            return may_be_negative(g, producer(l, 0)) || may_be_negative(g, producer(l, 1));
+    }
+    return true;
+}
+
+// Real value before requantisation of an add: a*sa + b*sb (as a double, for calibration).
+double add_real(std::int32_t a, double sa, std::int32_t b, double sb) { return a * sa + b * sb; }
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------------------
+// Post-accumulation step
+
+std::int32_t weight_output_rule::apply(std::int64_t acc) const {
+    if (logits) {
+        return static_cast<std::int32_t>(std::clamp<std::int64_t>(acc, std::numeric_limits<std::int32_t>::min(),
+                                                                  std::numeric_limits<std::int32_t>::max()));
+    }
+    return func::requantize(acc, multiplier, lo, hi);
+}
+
+bool is_logits_layer(const graph& g, int layer_index) {
+    if (!at(g, layer_index).has_weights()) return false;
+    for (std::size_t j = static_cast<std::size_t>(layer_index) + 1; j < g.layers.size(); ++j)
+        if (g.layers[j].kind != op::flatten) return false;
+    return true;
+}
+
+double layer_in_scale(const graph& g, int layer_index) {
+    const layer& l = at(g, layer_index);
+    if (l.kind == op::input) throw model_error(key(l), "the input layer has no producer");
+    const layer& p = at(g, producer(l));
+    if (!(p.out_scale > 0.0))
+        throw model_error(key(p), "out_scale is not set (run calibrate or import the scales)");
+    return p.out_scale;
+}
+
+weight_output_rule weight_output(const graph& g, int layer_index, const func::quant_config& q) {
+    const layer& l = at(g, layer_index);
+    if (!l.has_weights()) throw model_error(key(l), std::string(network::op_name(l.kind)) + " has no weights");
+    weight_output_rule r;
+    const std::int32_t a = act_max(q);
+    r.lo = -a;
+    r.hi = a;
+    if (is_logits_layer(g, layer_index)) {
+        r.logits = true;
+        return r;
+    }
+    if (!(l.weight_scale > 0.0)) throw model_error(key(l), "weight_scale is not set");
+    if (!(l.out_scale > 0.0)) throw model_error(key(l), "out_scale is not set (run calibrate or import the scales)");
+    r.multiplier = l.weight_scale * layer_in_scale(g, layer_index) / l.out_scale;
+    return r;
+}
+
+std::int32_t finish_weight_output(const graph& g, int layer_index, std::int64_t acc, const func::quant_config& q) {
+    return weight_output(g, layer_index, q).apply(acc);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Layers without weights
+
+void apply_nonweight_layer(const graph& g, int layer_index, const std::vector<std::vector<std::int32_t>>& outputs,
+                           std::vector<std::int32_t>& out, const func::quant_config& q) {
+    const layer& l = at(g, layer_index);
+    const std::int32_t a = act_max(q);
+    const auto n = static_cast<std::size_t>(l.out.size());
+    switch (l.kind) {
+        case op::conv2d:
+        case op::linear: throw model_error(key(l), "apply_nonweight_layer called on a weight layer");
+        case op::input: {
+            if (outputs.empty() || static_cast<std::int64_t>(outputs[0].size()) != g.input.size())
+                throw model_error(key(l), "image has " + std::to_string(outputs.empty() ? 0 : outputs[0].size()) +
+                                              " values, expected " + std::to_string(g.input.size()));
+            for (std::int32_t v : outputs[0])
+                if (v < 0 || v > a)
+                    throw model_error(key(l), "image value " + std::to_string(v) + " outside [0, " +
+                                                  std::to_string(a) + "]");
+            if (&out != &outputs[0]) out = outputs[0];
+            return;
+        }
+        case op::relu: {
+            const auto& x = producer_output(g, l, 0, outputs);
+            std::vector<std::int32_t> y(n);
+            for (std::size_t k = 0; k < n; ++k) y[k] = std::clamp(x[k], 0, a);
+            out = std::move(y);
+            return;
+        }
+        case op::flatten: {
+            const auto& x = producer_output(g, l, 0, outputs);
+            if (&out != &x) out = x;  // CHW row-major is already the flat order
+            return;
+        }
+        case op::max_pool:
+        case op::avg_pool: {
+            const auto& x = producer_output(g, l, 0, outputs);
+            std::vector<std::int32_t> y(n);
+            const auto& in = l.in;
+            if (l.kind == op::max_pool)
+                func::max_pool(x.data(), in.c, in.h, in.w, l.kernel_h, l.kernel_w, l.stride, l.padding, y.data());
+            else
+                func::avg_pool(x.data(), in.c, in.h, in.w, l.kernel_h, l.kernel_w, l.stride, l.padding, y.data());
+            out = std::move(y);
+            return;
+        }
+        case op::add: {
+            const auto& x0 = producer_output(g, l, 0, outputs);
+            const auto& x1 = producer_output(g, l, 1, outputs);
+            const double sa = at(g, producer(l, 0)).out_scale, sb = at(g, producer(l, 1)).out_scale;
+            if (!(sa > 0.0) || !(sb > 0.0) || !(l.out_scale > 0.0))
+                throw model_error(key(l), "input or output scale is not set (run calibrate or import the scales)");
+            std::vector<std::int32_t> y(n);
+            func::add(x0.data(), sa / l.out_scale, x1.data(), sb / l.out_scale, n, -a, a, y.data());
+            out = std::move(y);
+            return;
+        }
+    }
+    throw model_error(key(l), "unknown layer kind");
+}
+
+void check_crossbar_inputs(const graph& g) {
+    for (int i : g.weight_layers()) {
+        const layer& l = at(g, i);
+        const int p = producer(l);
+        if (may_be_negative(g, p))
+            throw model_error(key(l), "input from '" + at(g, p).name +
+                                          "' can be negative, but crossbar inputs must be unsigned; insert a relu");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Reference accumulation
+
+std::vector<std::int64_t> reference_accumulate(const graph& g, int layer_index, const std::vector<std::int32_t>& x) {
+    const layer& l = at(g, layer_index);
+    if (!l.has_weights()) throw model_error(key(l), "reference_accumulate needs a conv2d or linear layer");
+    const std::int64_t rows = l.weight_rows();
+    const int oc = l.out_channels;
+    if (static_cast<std::int64_t>(l.qweights.size()) != rows * oc)
+        throw model_error(key(l), "has " + std::to_string(l.qweights.size()) + " weights, expected " +
+                                      std::to_string(rows * oc) + " (synthesize or import them)");
+    if (static_cast<std::int64_t>(x.size()) != l.in.size())
+        throw model_error(key(l), "input has " + std::to_string(x.size()) + " values, expected " +
+                                      std::to_string(l.in.size()));
+
+    const int n = static_cast<int>(l.output_pixels());
+    std::vector<std::int32_t> cols;
+    const std::int32_t* xv = x.data();  // linear: the (N,1,1) input is the one input vector
+    if (l.kind == op::conv2d) {
+        cols.resize(static_cast<std::size_t>(n) * static_cast<std::size_t>(rows));
+        func::im2col(x.data(), l.in.c, l.in.h, l.in.w, l.kernel_h, l.kernel_w, l.stride, l.padding, cols.data());
+        xv = cols.data();
+    }
+    std::vector<std::int64_t> acc(static_cast<std::size_t>(n) * static_cast<std::size_t>(oc));
+
+    // Each output vector is an independent exact integer sum, so splitting the vectors across threads
+    // cannot change a bit. Small layers stay on the calling thread.
+    const std::int64_t work = l.macs();
+    const unsigned hw = std::max(1u, std::min(8u, std::thread::hardware_concurrency()));
+    const int threads = work < (std::int64_t{1} << 22) ? 1 : static_cast<int>(std::min<unsigned>(hw, n));
+    auto run = [&](int begin, int end) {
+        if (end > begin)
+            func::reference_mvm(l.qweights.data(), rows, oc, xv + static_cast<std::int64_t>(begin) * rows, end - begin,
+                                acc.data() + static_cast<std::int64_t>(begin) * oc);
+    };
+    if (threads <= 1) {
+        run(0, n);
+    } else {
+        std::vector<std::thread> pool;
+        const int chunk = (n + threads - 1) / threads;
+        for (int t = 1; t < threads; ++t) pool.emplace_back(run, std::min(n, t * chunk), std::min(n, (t + 1) * chunk));
+        run(0, std::min(n, chunk));
+        for (auto& th : pool) th.join();
+    }
+    return acc;
+}
+
+namespace {
+
+// acc (pixel-major) -> CHW output through the layer's rule.
+std::vector<std::int32_t> finish_all(const layer& l, const std::vector<std::int64_t>& acc,
+                                     const weight_output_rule& rule) {
+    const auto n = static_cast<std::size_t>(l.output_pixels());
+    const auto oc = static_cast<std::size_t>(l.out_channels);
+    std::vector<std::int32_t> y(n * oc);
+    for (std::size_t p = 0; p < n; ++p)
+        for (std::size_t c = 0; c < oc; ++c) y[c * n + p] = rule.apply(acc[p * oc + c]);
+    return y;
+}
+
+// Computes layer i for one image into outputs[i].
+void forward_layer(const graph& g, int i, const func::quant_config& q, std::vector<std::vector<std::int32_t>>& outputs) {
+    const layer& l = at(g, i);
+    auto& out = outputs[static_cast<std::size_t>(i)];
+    if (l.has_weights()) {
+        const auto acc = reference_accumulate(g, i, producer_output(g, l, 0, outputs));
+        out = finish_all(l, acc, weight_output(g, i, q));
+    } else {
+        apply_nonweight_layer(g, i, outputs, out, q);
+    }
+}
+
+void check_graph(const graph& g) {
+    if (g.layers.empty() || g.layers[0].kind != op::input)
+        throw model_error("layers", "the network must start with its input layer");
+    check_crossbar_inputs(g);
+}
+
+}  // namespace
+
+std::vector<std::vector<std::int32_t>> reference_forward(const graph& g, const func::quant_config& q,
+                                                         const std::vector<std::int32_t>& image) {
+    check_graph(g);
+    std::vector<std::vector<std::int32_t>> outputs(g.layers.size());
+    outputs[0] = image;
+    for (int i = 0; i < static_cast<int>(g.layers.size()); ++i) forward_layer(g, i, q, outputs);
+    return outputs;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Synthetic weights, images and calibration
+
+void synthesize_weights(graph& g, const func::quant_config& q, std::uint64_t seed) {
+    const int m = func::weight_max(q);
+    const double sigma = m / 3.0;
+    for (int i : g.weight_layers()) {
+        layer& l = g.layers[static_cast<std::size_t>(i)];
+        const std::int64_t fan_in = l.weight_rows();
+        if (fan_in < 1 || l.out_channels < 1) throw model_error(key(l), "empty weight matrix");
+        rng_stream rng(seed, {0x77, static_cast<std::uint64_t>(i)});
+        l.qweights.resize(static_cast<std::size_t>(fan_in * l.out_channels));
+        for (auto& w : l.qweights) {
+            const double v = std::round(rng.normal() * sigma);
+            w = static_cast<std::int32_t>(std::clamp(v, -double(m), double(m)));
+        }
+        l.weight_scale = std::sqrt(2.0 / static_cast<double>(fan_in)) * 3.0 / m;
+    }
+}
+
+std::vector<std::int32_t> synthetic_image(const network::shape& s, const func::quant_config& q, std::uint64_t seed,
+                                          int index) {
+    const std::int32_t a = act_max(q);
+    rng_stream rng(seed, {0x1a, static_cast<std::uint64_t>(index)});
+    std::vector<std::int32_t> img(static_cast<std::size_t>(s.size()));
+    for (auto& v : img) v = static_cast<std::int32_t>(rng.uniform_int(0, a));
+    return img;
+}
+
+void calibrate(graph& g, const func::quant_config& q, const std::vector<std::vector<std::int32_t>>& images) {
+    if (images.empty()) throw model_error("calibration", "needs at least one image");
+    check_graph(g);
+    const double a = act_max(q);
+    const std::size_t L = g.layers.size();
+
+    // Last consumer of each layer, so intermediate tensors of all images can be dropped early.
+    std::vector<int> last_use(L, -1);
+    for (std::size_t i = 0; i < L; ++i)
+        for (int p : g.layers[i].input_ids) last_use[static_cast<std::size_t>(p)] = static_cast<int>(i);
+
+    std::vector<std::vector<std::vector<std::int32_t>>> outs(images.size(),
+                                                             std::vector<std::vector<std::int32_t>>(L));
+    for (std::size_t k = 0; k < images.size(); ++k) outs[k][0] = images[k];
+
+    for (int i = 0; i < static_cast<int>(L); ++i) {
+        layer& l = g.layers[static_cast<std::size_t>(i)];
+        switch (l.kind) {
+            case op::input: l.out_scale = 1.0 / a; break;
+            case op::relu:
+            case op::max_pool:
+            case op::avg_pool:
+            case op::flatten: l.out_scale = layer_in_scale(g, i); break;
+            case op::add: {
+                const double sa = layer_in_scale(g, i), sb = at(g, producer(l, 1)).out_scale;
+                double peak = 0.0;
+                for (auto& o : outs) {
+                    const auto& x0 = producer_output(g, l, 0, o);
+                    const auto& x1 = producer_output(g, l, 1, o);
+                    for (std::size_t e = 0; e < x0.size(); ++e)
+                        peak = std::max(peak, std::abs(add_real(x0[e], sa, x1[e], sb)));
+                }
+                l.out_scale = std::max(peak / a, scale_floor);
+                break;
+            }
+            case op::conv2d:
+            case op::linear: {
+                const double in_scale = layer_in_scale(g, i);
+                const bool logits = is_logits_layer(g, i);
+                if (logits) l.out_scale = l.weight_scale * in_scale;
+                std::vector<std::vector<std::int64_t>> accs;
+                accs.reserve(outs.size());
+                std::int64_t peak = 0;
+                for (auto& o : outs) {
+                    accs.push_back(reference_accumulate(g, i, producer_output(g, l, 0, o)));
+                    for (std::int64_t v : accs.back()) peak = std::max(peak, v < 0 ? -v : v);
+                }
+                if (!logits)
+                    l.out_scale = std::max(static_cast<double>(peak) * l.weight_scale * in_scale / a, scale_floor);
+                const weight_output_rule rule = weight_output(g, i, q);
+                for (std::size_t k = 0; k < outs.size(); ++k)
+                    outs[k][static_cast<std::size_t>(i)] = finish_all(l, accs[k], rule);
+                break;
+            }
+        }
+        if (!l.has_weights())
+            for (auto& o : outs) apply_nonweight_layer(g, i, o, o[static_cast<std::size_t>(i)], q);
+        for (int p : l.input_ids)
+            if (last_use[static_cast<std::size_t>(p)] == i)
+                for (auto& o : outs) std::vector<std::int32_t>().swap(o[static_cast<std::size_t>(p)]);
+    }
+}
+
+}  // namespace cim::engine

@@ -1,0 +1,101 @@
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "models/functional/quant_config.h"
+#include "models/network/graph.h"
+
+namespace cim::engine {
+
+// The integer semantics of a quantised network, shared by both engines (ARCHITECTURE.md §1, §5).
+//
+// Every activation tensor is int32, CHW row-major, with one real scale per tensor: real = int * scale,
+// stored in the producing layer's network::layer::out_scale. With A = 2^input_bits - 1:
+//  - input:     the image, integers in [0, A], scale 1/A;
+//  - conv2d / linear: acc = sum(qweight * x) in int64; y = requantize(acc, weight_scale*in_scale/out_scale,
+//               -A, A), a signed value with input_bits magnitude bits. The logits layer (the last weight
+//               layer, followed by nothing but flatten) is not requantised: y = clamp(acc) to the int32
+//               range and out_scale = weight_scale*in_scale;
+//  - relu:      clamp(x, 0, A), same scale;
+//  - max_pool, avg_pool (func::avg_pool rounding), flatten: same scale;
+//  - add:       y = func::add(a, sa/so, b, sb/so, -A, A) with its own calibrated scale so.
+// A crossbar only takes unsigned inputs in [0, A]; check_crossbar_inputs() proves that by construction.
+// Not modelled: biases, batch norm (folded away or absent), zero points, per-channel scales, other ops.
+
+/// The post-accumulation step of one weight layer: what turns an int64 column-sum total (acc, summed
+/// over every subarray, PE and tile) into the layer's int32 output. The platform, which forms acc through
+/// crossbar blocks, and the reference both call apply(), so their outputs are bit-identical.
+struct weight_output_rule {
+    bool logits = false;      ///< true: clamp to int32, no requantisation
+    double multiplier = 1.0;  ///< weight_scale * in_scale / out_scale (unused for logits)
+    std::int32_t lo = 0, hi = 0;
+    std::int32_t apply(std::int64_t acc) const;
+};
+
+/// The rule of weight layer `layer_index`. Throws cim::model_error ("layers.<name>") when the layer has no
+/// weights or a needed scale is not positive (run calibrate() or import the scales first).
+weight_output_rule weight_output(const network::graph& g, int layer_index, const func::quant_config& q);
+
+/// weight_output(g, layer_index, q).apply(acc), for one value.
+std::int32_t finish_weight_output(const network::graph& g, int layer_index, std::int64_t acc,
+                                  const func::quant_config& q);
+
+/// Real scale of the (first) input of a layer: the out_scale of its producer.
+/// Throws cim::model_error when the layer is the input node or the producer's scale is not positive.
+double layer_in_scale(const network::graph& g, int layer_index);
+
+/// True for the logits layer: a weight layer after which only flatten layers follow in g.layers.
+bool is_logits_layer(const network::graph& g, int layer_index);
+
+/// Computes a layer that holds no weights (input, relu, max_pool, avg_pool, flatten, add) from the outputs of
+/// earlier layers: outputs[j] is layer j's output (only the producers are read). For op::input, outputs[0]
+/// must hold the image, which is range-checked and copied. out is resized and overwritten (it may be the
+/// entry outputs[layer_index]). Throws cim::model_error for a weight layer, a producer output of the wrong
+/// size, an image value outside [0, A], or (add) a missing scale.
+void apply_nonweight_layer(const network::graph& g, int layer_index,
+                           const std::vector<std::vector<std::int32_t>>& outputs, std::vector<std::int32_t>& out,
+                           const func::quant_config& q);
+
+/// Throws cim::model_error("layers.<name>", ...) for the first conv2d/linear whose input can be negative:
+/// its producer chain (through pooling and flatten) reaches a conv2d/linear, or an add of a possibly negative
+/// tensor, before an input or relu. Crossbar inputs are applied as unsigned bit planes, so such a network
+/// needs a relu in between. Does not look at values: the check is structural.
+void check_crossbar_inputs(const network::graph& g);
+
+/// Synthetic weights, for runs without a trained model. For weight layer i, every qweight is drawn in
+/// row-major order from rng_stream(seed, {0x77, i}) as round(N(0, sigma)) clamped to [-M, M], with
+/// M = weight_max(q) and sigma = M/3, so every level is used and ~0.3 % of draws clip. weight_scale =
+/// sqrt(2/fan_in) * 3/M makes the real weights' standard deviation sqrt(2/fan_in) (He initialisation, so
+/// activations neither vanish nor explode through relu layers). fan_in = weight_rows(). Leaves out_scale
+/// alone (see calibrate). Does not model a trained network's accuracy: the logits are meaningless.
+void synthesize_weights(network::graph& g, const func::quant_config& q, std::uint64_t seed);
+
+/// A synthetic image of shape s: s.size() pixels, each uniform in [0, A], drawn in CHW order from
+/// rng_stream(seed, {0x1a, index}).
+std::vector<std::int32_t> synthetic_image(const network::shape& s, const func::quant_config& q,
+                                          std::uint64_t seed, int index);
+
+/// Sets every layer's out_scale, in layer order, by running the reference on `images` (at least one):
+///  - input: 1/A; relu, pooling, flatten: the producer's scale; logits: weight_scale * in_scale;
+///  - other conv2d/linear and add: max over all images and elements of |real value before requantisation|,
+///    divided by A, floored at 1e-12. Real values are acc * weight_scale * in_scale (weight layers) or
+///    a*sa + b*sb (add). Later layers see outputs requantised with the scales already fixed.
+/// Deterministic (no threads in the reduction order). Max calibration never clips the calibration set;
+/// it is not percentile or KL calibration. Throws cim::model_error as reference_forward does.
+void calibrate(network::graph& g, const func::quant_config& q, const std::vector<std::vector<std::int32_t>>& images);
+
+/// Every layer's integer output for one image (index = layer index; [0] is the image itself), computed with
+/// func::im2col + func::reference_mvm + finish_weight_output + apply_nonweight_layer. The exact integer
+/// network: no crossbar, ADC or device effects. Matrix products run on up to 8 threads, split by output
+/// pixel; the result does not depend on the split. Throws cim::model_error for missing weights or scales,
+/// a crossbar input that can be negative, or an image of the wrong size or range.
+std::vector<std::vector<std::int32_t>> reference_forward(const network::graph& g, const func::quant_config& q,
+                                                         const std::vector<std::int32_t>& image);
+
+/// The int64 accumulations of weight layer `layer_index` for its input tensor x (the producer's output):
+/// output_pixels() x out_channels, row-major (pixel-major). The step reference_forward runs before
+/// finish_weight_output; exposed for calibration and for tests against the crossbar path.
+std::vector<std::int64_t> reference_accumulate(const network::graph& g, int layer_index,
+                                               const std::vector<std::int32_t>& x);
+
+}  // namespace cim::engine

@@ -1,0 +1,23 @@
+#pragma once
+#include "models/circuit/components.h"
+#include "models/circuit/technology.h"
+#include "models/functional/quant_config.h"
+#include "models/hw/component.h"
+#include "models/mapping/plan.h"
+#include "models/network/graph.h"
+
+namespace cim::hw {
+
+/// Everything the modules of one chip share, passed down the constructor chain by reference (no globals).
+struct context {
+    const circuit::technology& tech;
+    const circuit::cell& cell;
+    const circuit::subarray_config& subarray;
+    const func::quant_config& quant;
+    const network::graph& graph;  // with quantised weights
+    const mapping::plan& plan;
+    double clock_hz;
+    energy_ledger& ledger;
+};
+
+}  // namespace cim::hw

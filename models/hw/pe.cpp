@@ -1,0 +1,93 @@
+#include "models/hw/pe.h"
+
+#include <algorithm>
+#include <string>
+
+namespace cim::hw {
+
+digital::digital(const sc_core::sc_module_name& name, const char* type, const context& ctx, category cat,
+                 unsigned lanes, double gates_per_op)
+    : component(name, type, ctx.ledger), m_category(cat), m_model(ctx.tech, lanes, gates_per_op, ctx.clock_hz) {
+    in.register_b_transport(this, &digital::b_transport);
+}
+
+std::array<double, 6> digital::own_area() const {
+    std::array<double, 6> a{};
+    a[static_cast<std::size_t>(m_category)] = m_model.area();
+    return a;
+}
+
+circuit::action_cost digital::run(std::uint64_t elements) {
+    const auto c = m_model.process(elements);
+    m_ops += elements;
+    m_energy += c.energy;
+    charge(m_category, c.energy);
+    return c;
+}
+
+void digital::b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay) {
+    auto* op = tx.get_extension<proto::op_extension>();
+    if (op == nullptr) {
+        tx.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
+        return;
+    }
+    delay += sc_core::sc_time(run(op->elements).latency, sc_core::SC_SEC);
+    tx.set_response_status(tlm::TLM_OK_RESPONSE);
+}
+
+namespace {
+// Partial-sum width entering the PE adder tree: ADC output + shifts of weight and input bits.
+unsigned psum_bits(const context& ctx) { return ctx.subarray.adc_bits + ctx.quant.weight_bits + ctx.quant.input_bits; }
+}  // namespace
+
+pe::pe(const sc_core::sc_module_name& name, const context& ctx, const mapping::pe_plan& plan)
+    : component(name, "pe", ctx.ledger),
+      m_adder(ctx.tech, static_cast<unsigned>(std::max<std::size_t>(2, plan.subarrays.size())), psum_bits(ctx)) {
+    in.register_b_transport(this, &pe::b_transport);
+    for (std::size_t i = 0; i < plan.subarrays.size(); ++i) {
+        const std::string n = "subarray_" + std::to_string(i);
+        m_subarrays.push_back(std::make_unique<subarray>(n.c_str(), ctx, plan.subarrays[i]));
+        m_out.push_back(std::make_unique<proto::compute_initiator_socket<pe>>(("to_" + n).c_str()));
+        m_out.back()->bind(m_subarrays.back()->in);
+        if (plan.subarrays[i].used()) ++m_used;
+    }
+}
+
+std::array<double, 6> pe::own_area() const {
+    std::array<double, 6> a{};
+    a[static_cast<std::size_t>(category::accumulation)] = m_adder.area();
+    return a;
+}
+
+void pe::b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay) {
+    auto* op = tx.get_extension<proto::mvm_extension>();
+    m_last_words = 0;
+    if (op == nullptr) {
+        tx.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
+        return;
+    }
+    // Subarrays read in parallel: each starts at the PE's time; the PE waits for the slowest.
+    sc_core::sc_time slowest = delay;
+    proto::latency_split split;
+    for (std::size_t i = 0; i < m_subarrays.size(); ++i) {
+        if (m_subarrays[i]->idle() || m_subarrays[i]->slot().layer != op->layer) continue;
+        sc_core::sc_time d = delay;
+        (*m_out[i])->b_transport(tx, d);
+        if (tx.get_response_status() != tlm::TLM_OK_RESPONSE) return;
+        m_last_words += m_subarrays[i]->last_words();
+        if (d > slowest) {
+            slowest = d;
+            split = op->critical;
+        }
+    }
+    const auto c = m_adder.reduce(m_last_words);
+    m_adds += m_last_words;
+    m_energy += c.energy;
+    charge(category::accumulation, c.energy);
+    split.accumulation += c.latency;
+    op->critical = split;
+    delay = slowest + sc_core::sc_time(c.latency, sc_core::SC_SEC);
+    tx.set_response_status(tlm::TLM_OK_RESPONSE);
+}
+
+}  // namespace cim::hw

@@ -1,0 +1,69 @@
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "models/circuit/components.h"
+#include "models/circuit/technology.h"
+#include "models/config/overrides.h"
+#include "models/functional/quant_config.h"
+#include "models/hw/chip.h"
+#include "models/mapping/plan.h"
+
+namespace cim::inference {
+
+/// The `run:` section: what to feed the chip.
+struct run_section {
+    unsigned images = 1;              // images simulated through the platform
+    unsigned calibration_images = 4;  // synthetic images used to calibrate activation scales
+    std::string input = "synthetic";  // only synthetic in this release; datasets come with the accuracy issue
+
+    template <class V>
+    void visit(V& v) {
+        v("images", images, "images simulated through the SystemC platform (results are per inference)");
+        v("calibration_images", calibration_images, "synthetic images used to calibrate per-layer activation scales");
+        v.choice("input", input, {"synthetic"}, "input data: seeded synthetic images and weights");
+    }
+    void validate() const;
+};
+
+/// A whole experiment: the top-level YAML of `cimtlm run CONFIG`.
+struct run_config {
+    std::string network = "../networks/vgg8_cifar10.yaml";
+    std::uint64_t seed = 1;
+    circuit::technology technology;
+    circuit::cell cell;
+    func::quant_config quant;
+    circuit::subarray_config subarray;
+    mapping::config mapping;
+    hw::chip_config chip;
+    run_section run;
+
+    template <class V>
+    void visit(V& v) {
+        v("network", network, "network file (.yaml or NeuroSim .csv), relative to the config file");
+        v("seed", seed, "seed of every random stream (synthetic weights and images)");
+        v("technology", technology, "CMOS technology node (a file under configs/tech/ or inline)");
+        v("cell", cell, "synaptic memory cell (a file under configs/cells/ or inline)");
+        v("quant", quant, "number formats of weights and activations");
+        v("subarray", subarray, "synaptic subarray geometry, ADC and read-out");
+        v("mapping", mapping, "how layers are mapped onto tiles, PEs and subarrays");
+        v("chip", chip, "chip-level periphery: clock, buffers, H-tree, digital units");
+        v("run", run, "what the run feeds the chip");
+    }
+    void validate() const;
+};
+
+/// A loaded config and where it came from.
+struct loaded_config {
+    run_config cfg;
+    std::string file;                  // config file path ("" for defaults)
+    std::string network_path;          // resolved network path
+    std::vector<std::string> sources;  // provenance lines of every file read
+};
+
+/// Load a run config (or the defaults when `file` is empty), then apply --set overrides.
+/// The network path resolves against the config file's folder, or the working directory when set by --set.
+loaded_config load_run_config(const std::string& file, const std::vector<cfg::override_spec>& overrides);
+
+}  // namespace cim::inference
