@@ -1,0 +1,129 @@
+// The SystemC platform's functional data path against a plain reference convolution that this test computes
+// itself (nested loops, no im2col, no crossbar slicing). With a lossless ADC every layer must match exactly.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "models/engine/quantized_model.h"
+#include "models/network/loader.h"
+#include "platforms/inference/platform.h"
+
+namespace {
+
+using tensor = std::vector<std::int32_t>;
+
+/// Direct convolution / dense layer: acc[co][oy][ox] = sum w[co][ky][kx][ci] * x[ci][iy][ix].
+std::vector<std::int64_t> plain_layer(const cim::network::layer& L, const tensor& x) {
+    const int C = L.in.c, H = L.in.h, W = L.in.w;
+    const bool conv = L.kind == cim::network::op::conv2d;
+    const int kh = conv ? L.kernel_h : 1, kw = conv ? L.kernel_w : 1, s = conv ? L.stride : 1, p = conv ? L.padding : 0;
+    const int OH = L.out.h, OW = L.out.w, CO = L.out_channels;
+    const std::int64_t R = L.weight_rows();
+    std::vector<std::int64_t> acc(static_cast<std::size_t>(CO) * OH * OW, 0);
+    for (int co = 0; co < CO; ++co)
+        for (int oy = 0; oy < OH; ++oy)
+            for (int ox = 0; ox < OW; ++ox) {
+                std::int64_t sum = 0;
+                for (int ky = 0; ky < kh; ++ky)
+                    for (int kx = 0; kx < kw; ++kx)
+                        for (int ci = 0; ci < (conv ? C : static_cast<int>(R)); ++ci) {
+                            std::int64_t xv;
+                            if (conv) {
+                                const int iy = oy * s - p + ky, ix = ox * s - p + kx;
+                                if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
+                                xv = x[(static_cast<std::size_t>(ci) * H + iy) * W + ix];
+                            } else {
+                                xv = x[static_cast<std::size_t>(ci)];
+                            }
+                            const std::int64_t r = conv ? (std::int64_t{ky} * kw + kx) * C + ci : ci;
+                            sum += std::int64_t{L.qweights[static_cast<std::size_t>(co * R + r)]} * xv;
+                        }
+                acc[(static_cast<std::size_t>(co) * OH + oy) * OW + ox] = sum;
+            }
+    return acc;
+}
+
+void expect_platform_matches_reference(const std::string& config, std::vector<cim::cfg::override_spec> sets) {
+    const auto lc = cim::inference::load_run_config(config, sets);
+    auto prepared = cim::inference::prepare(lc);
+    cim::inference::platform plat(lc, std::move(prepared));
+    plat.simulate();
+    const auto& g = plat.data().graph;
+    const auto& got = plat.chip().ctrl().outputs();
+    ASSERT_EQ(got.size(), g.layers.size());
+    std::vector<tensor> want(g.layers.size());
+    want[0] = plat.data().images.back();
+    int checked_weight_layers = 0;
+    for (std::size_t i = 1; i < g.layers.size(); ++i) {
+        const auto& L = g.layers[i];
+        if (L.has_weights()) {
+            const auto acc = plain_layer(L, want[static_cast<std::size_t>(L.input_ids[0])]);
+            const auto rule = cim::engine::weight_output(g, static_cast<int>(i), lc.cfg.quant);
+            want[i].resize(acc.size());
+            for (std::size_t k = 0; k < acc.size(); ++k) want[i][k] = rule.apply(acc[k]);
+            ++checked_weight_layers;
+        } else {
+            cim::engine::apply_nonweight_layer(g, static_cast<int>(i), want, want[i], lc.cfg.quant);
+        }
+        ASSERT_EQ(got[i].size(), want[i].size()) << L.name;
+        std::size_t mismatches = 0;
+        for (std::size_t k = 0; k < want[i].size(); ++k) mismatches += got[i][k] != want[i][k];
+        EXPECT_EQ(mismatches, 0u) << "layer " << L.name << " differs in " << mismatches << " of " << want[i].size();
+        // Outputs must not be trivially zero (a vacuous match).
+        std::size_t nonzero = 0;
+        for (auto v : want[i]) nonzero += v != 0;
+        EXPECT_GT(nonzero, 0u) << L.name;
+    }
+    EXPECT_GT(checked_weight_layers, 0);
+}
+
+}  // namespace
+
+// VGG-8, 8-bit weights in 4-bit cells (offset encoding), 8-bit bit-serial inputs, 12-bit ADC: a 128-row column
+// sum is at most 128 * 15 = 1920 < 2^12, so the ADC is lossless and the result must be integer-exact.
+TEST(Platform, Vgg8LosslessMatchesPlainConvolution) {
+    expect_platform_matches_reference(CIM_SOURCE_DIR "/configs/experiments/default.yaml",
+                                      {{"subarray.adc_bits", "12"}, {"run.images", "1"}});
+}
+
+// Differential encoding (G+/G-), 2-bit cells, 2-bit DAC, sequential read-out, no duplication.
+TEST(Platform, Vgg8DifferentialTwoBitDacMatches) {
+    expect_platform_matches_reference(CIM_SOURCE_DIR "/configs/experiments/default.yaml",
+                                      {{"subarray.adc_bits", "12"},
+                                       {"quant.encoding", "differential"},
+                                       {"cell.bits", "2"},
+                                       {"quant.dac_bits", "2"},
+                                       {"subarray.readout", "sequential"},
+                                       {"mapping.duplication", "false"}});
+}
+
+// A residual network (adds, 1x1 stride-2 downsample, average pooling) through the platform.
+TEST(Platform, ResidualNetworkMatches) {
+    expect_platform_matches_reference(CIM_SOURCE_DIR "/configs/experiments/default.yaml",
+                                      {{"subarray.adc_bits", "12"},
+                                       {"network", CIM_SOURCE_DIR "/tests/sc/platform/resnet_tiny.yaml"}});
+}
+
+// The configured 5-bit ADC quantises 128-row column sums: outputs must differ from the exact result, and the
+// run must report positive, finite costs.
+TEST(Platform, LossyAdcChangesResultsAndCostsArePositive) {
+    const auto lc = cim::inference::load_run_config(CIM_SOURCE_DIR "/configs/experiments/default.yaml", {});
+    auto prepared = cim::inference::prepare(lc);
+    const auto ref = cim::engine::reference_forward(prepared.graph, lc.cfg.quant, prepared.images.back());
+    cim::inference::platform plat(lc, std::move(prepared));
+    plat.simulate();
+    const auto& got = plat.chip().ctrl().outputs();
+    const int conv2 = plat.data().graph.find("conv2");
+    ASSERT_GT(conv2, 0);
+    EXPECT_NE(got[static_cast<std::size_t>(conv2)], ref[static_cast<std::size_t>(conv2)]);
+    const auto r = plat.report();
+    EXPECT_GT(r.area_m2, 0);
+    EXPECT_GT(r.latency_s, 0);
+    EXPECT_GT(r.dynamic_energy_j, 0);
+    EXPECT_GT(r.tops_per_w, 0);
+    EXPECT_NEAR(r.memory_utilization, plat.data().plan.utilization(), 1e-12);
+    double layer_sum = 0;
+    for (const auto& l : r.layers) layer_sum += l.latency;
+    EXPECT_NEAR(layer_sum, r.latency_s, 1e-12 * r.latency_s);
+}
