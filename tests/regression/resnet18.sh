@@ -4,7 +4,8 @@ set -euo pipefail
 cimtlm=$1; src=$2
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-"$cimtlm" run "$src/configs/experiments/resnet18_imagenet.yaml" --out "$out" --quiet | tee "$out/stdout.txt" | head -12
+"$cimtlm" run "$src/configs/experiments/resnet18_imagenet.yaml" --out "$out" --quiet > "$out/stdout.txt"
+head -12 "$out/stdout.txt"; tail -1 "$out/stdout.txt"
 grep -q "resnet18_imagenet" "$out/stdout.txt"
 grep -q '"fps"' "$out/report.json"
 grep -q "peak memory" "$out/stdout.txt"
