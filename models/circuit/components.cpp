@@ -85,17 +85,21 @@ subarray_model::read_cost subarray_model::read(const read_activity& a) const {
     return r;
 }
 
-adder_tree::adder_tree(const technology& t, unsigned inputs, unsigned bits) {
+adder_tree::adder_tree(const technology& t, unsigned inputs, unsigned bits, unsigned lanes)
+    : m_lanes(std::max(1u, lanes)) {
     const gate_unit u(t);
-    const double adders = std::max(1u, inputs - 1) * double(bits);  // full adders in the tree
-    m_area = adders * 14.0 * u.area;
-    m_leakage = adders * 14.0 * u.leakage;
+    const double adders = std::max(1u, inputs - 1) * double(bits);  // full adders in one tree
+    m_area = m_lanes * adders * 14.0 * u.area;
+    m_leakage = m_lanes * adders * 14.0 * u.leakage;
     m_energy_per_word = adders * 14.0 * u.energy * 0.5;
-    m_latency = (std::ceil(std::log2(std::max(2u, inputs))) + bits) * 2.0 * u.delay;
+    m_depth = std::ceil(std::log2(std::max(2u, inputs)));
+    m_stage = bits * 2.0 * u.delay;
 }
 
 action_cost adder_tree::reduce(std::uint64_t words) const {
-    return {double(words) * m_energy_per_word, words ? m_latency + (double(words) - 1.0) * m_latency * 0.25 : 0.0};
+    if (words == 0) return {};
+    const double beats = std::ceil(double(words) / m_lanes);
+    return {double(words) * m_energy_per_word, (m_depth + beats - 1.0) * m_stage};
 }
 
 sram_buffer::sram_buffer(const technology& t, double capacity_bytes, unsigned bus_bits, double clock_hz)

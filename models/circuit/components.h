@@ -94,18 +94,20 @@ private:
     double m_e_conversion = 0, m_t_conversion = 0, m_e_shift_add = 0;
 };
 
-/// An N-input adder tree of b-bit operands (PE and tile accumulation). Ripple-carry full adders of
-/// ~14 inverter equivalents each (28T mirror adder), log2(N) levels.
+/// `lanes` N-input adder trees of b-bit operands (PE and tile accumulation): one tree per output column, as
+/// NeuroSim's AdderTree. Ripple-carry full adders of ~14 inverter equivalents each (28T mirror adder),
+/// log2(N) pipelined levels; a level takes a b-bit ripple (2 FO4 per bit).
 class adder_tree {
 public:
-    adder_tree(const technology& t, unsigned inputs, unsigned bits);
+    adder_tree(const technology& t, unsigned inputs, unsigned bits, unsigned lanes);
     double area() const { return m_area; }
     double leakage_power() const { return m_leakage; }
-    /// Cost of reducing `n` output words (each an N-input sum).
+    /// Cost of reducing `words` output words (each an N-input sum): lanes work in parallel, levels pipeline.
     action_cost reduce(std::uint64_t words) const;
 
 private:
-    double m_area = 0, m_leakage = 0, m_energy_per_word = 0, m_latency = 0;
+    double m_area = 0, m_leakage = 0, m_energy_per_word = 0, m_stage = 0, m_depth = 0;
+    unsigned m_lanes = 1;
 };
 
 /// An SRAM buffer (global or tile buffer) with a bus of `bus_bits` per clock.

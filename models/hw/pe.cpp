@@ -42,7 +42,8 @@ unsigned psum_bits(const context& ctx) { return ctx.subarray.adc_bits + ctx.quan
 
 pe::pe(const sc_core::sc_module_name& name, const context& ctx, const mapping::pe_plan& plan)
     : component(name, "pe", ctx.ledger),
-      m_adder(ctx.tech, static_cast<unsigned>(std::max<std::size_t>(2, plan.subarrays.size())), psum_bits(ctx)) {
+      m_adder(ctx.tech, static_cast<unsigned>(std::max<std::size_t>(2, plan.subarrays.size())), psum_bits(ctx),
+              ctx.subarray.cols) {
     in.register_b_transport(this, &pe::b_transport);
     for (std::size_t i = 0; i < plan.subarrays.size(); ++i) {
         const std::string n = "subarray_" + std::to_string(i);

@@ -1,0 +1,177 @@
+// bench_kernels: the functional kernels without the SystemC kernel (links cim_functional and cim_engine only,
+// so main is ours, not libsystemc's).
+//  (a) func::block_mvm: one full 128x128 subarray (8-bit weights in 4-bit cells, offset encoding: 64 channels
+//      x 2 columns + 2 reference columns = 130 columns), 8-bit inputs through a 1-bit DAC, 5-bit ADC,
+//      1024 vectors per call.
+//  (b) plain Eigen float GEMM of the kernel's inner shape, (8*1024) x 128 times 128 x cols: the machine's
+//      reference for how close block_mvm is to its own GEMM. cols = 130 (what block_mvm multiplies) and 66.
+//  (c) engine::reference_forward of VGG-8 (synthetic weights, calibrated on one image), per image.
+#include <benchmark/benchmark.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <Eigen/Core>
+#include <cstdint>
+#include <cstdio>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "models/engine/quantized_model.h"
+#include "models/functional/adc_transfer.h"
+#include "models/functional/crossbar_mvm.h"
+#include "models/functional/quant_config.h"
+#include "models/functional/subarray_block.h"
+#include "models/network/loader.h"
+
+namespace {
+
+double process_cpu_s() {
+    rusage ru{};
+    getrusage(RUSAGE_SELF, &ru);
+    return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+           1e-6 * static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+}
+
+constexpr int kRows = 128;        // subarray rows (word lines)
+constexpr int kSubCols = 128;     // subarray columns
+constexpr unsigned kCellBits = 4;
+constexpr unsigned kAdcBits = 5;
+constexpr int kVectors = 1024;
+
+cim::func::quant_config kernel_quant() {
+    cim::func::quant_config q;
+    q.weight_bits = 8;
+    q.input_bits = 8;
+    q.dac_bits = 1;
+    q.encoding = "offset";
+    return q;
+}
+
+// Last measured figures, for the summary line.
+double g_mvm_s = 0, g_mvm_bit_macs_per_s = 0, g_gemm130_s = 0, g_gemm66_s = 0, g_fwd_s = 0, g_fwd_cpu_s = 0;
+int g_mvm_cols = 0;
+std::int64_t g_fwd_macs = 0;
+
+void BM_BlockMvm(benchmark::State& state) {
+    const auto q = kernel_quant();
+    const int channels = kSubCols / static_cast<int>(cim::func::columns_per_weight(q, kCellBits));  // 64
+    std::mt19937 rng(1);
+    const int wmax = cim::func::weight_max(q);
+    std::uniform_int_distribution<std::int32_t> wd(-wmax, wmax), xd(0, (1 << q.input_bits) - 1);
+    std::vector<std::int32_t> w(static_cast<std::size_t>(channels) * kRows), x(static_cast<std::size_t>(kVectors) * kRows);
+    for (auto& v : w) v = wd(rng);
+    for (auto& v : x) v = xd(rng);
+    const auto block = cim::func::program_block(w.data(), kRows, 0, kRows, 0, channels, q, kCellBits);
+    const cim::func::adc_transfer adc(kAdcBits, cim::func::full_scale(block, q));
+    std::vector<std::int64_t> out(static_cast<std::size_t>(kVectors) * channels);
+
+    for (auto _ : state) {
+        cim::func::block_mvm(block, x.data(), kVectors, kRows, q, adc, out.data(), nullptr);
+        benchmark::DoNotOptimize(out.data());
+        benchmark::ClobberMemory();
+    }
+    const double slices = cim::func::input_slices(q);
+    const double bit_macs = double(kRows) * block.columns() * slices * kVectors;  // per call
+    state.SetItemsProcessed(state.iterations() * std::int64_t{kRows} * channels * kVectors);  // MACs
+    state.counters["bit_macs_per_s"] = benchmark::Counter(bit_macs * static_cast<double>(state.iterations()),
+                                                          benchmark::Counter::kIsRate);
+    state.counters["columns"] = block.columns();
+    state.counters["input_slices"] = slices;
+    state.SetLabel("128x128 subarray, w8 in 4-bit cells (offset), x8 via 1-bit DAC, ADC 5 bit, 1024 vectors");
+    g_mvm_cols = block.columns();
+}
+BENCHMARK(BM_BlockMvm)->Unit(benchmark::kMillisecond)->MinTime(2.0);
+
+void BM_EigenGemm(benchmark::State& state) {
+    using row_major = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+    const int cols = static_cast<int>(state.range(0));
+    const int m = static_cast<int>(cim::func::input_slices(kernel_quant())) * kVectors;  // 8 * 1024
+    std::mt19937 rng(2);
+    std::uniform_int_distribution<int> bit(0, 1), lvl(0, 15);
+    row_major a(m, kRows), b(kRows, cols), c(m, cols);
+    for (Eigen::Index i = 0; i < a.size(); ++i) a.data()[i] = static_cast<float>(bit(rng));
+    for (Eigen::Index i = 0; i < b.size(); ++i) b.data()[i] = static_cast<float>(lvl(rng));
+    for (auto _ : state) {
+        c.noalias() = a * b;
+        benchmark::DoNotOptimize(c.data());
+        benchmark::ClobberMemory();
+    }
+    const double flop_pairs = double(m) * kRows * cols;
+    state.counters["mac_per_s"] = benchmark::Counter(flop_pairs * static_cast<double>(state.iterations()),
+                                                     benchmark::Counter::kIsRate);
+    state.SetLabel("float (8*1024)x128 * 128x" + std::to_string(cols) + ", Eigen, 1 thread");
+}
+BENCHMARK(BM_EigenGemm)->Arg(130)->Arg(66)->Unit(benchmark::kMillisecond)->MinTime(2.0);
+
+struct vgg8_fixture {
+    cim::network::graph g;
+    cim::func::quant_config q = kernel_quant();
+    std::vector<std::int32_t> image;
+    vgg8_fixture() {
+        g = cim::network::load(std::string(CIM_SOURCE_DIR) + "/configs/networks/vgg8_cifar10.yaml");
+        cim::engine::check_crossbar_inputs(g);
+        cim::engine::synthesize_weights(g, q, 1);
+        cim::engine::calibrate(g, q, {cim::engine::synthetic_image(g.input, q, 1, 1000000)});
+        image = cim::engine::synthetic_image(g.input, q, 1, 0);
+    }
+};
+
+void BM_ReferenceForwardVgg8(benchmark::State& state) {
+    static vgg8_fixture f;  // setup: load, synthesise weights, calibrate on one image (not timed)
+    const double cpu0 = process_cpu_s();
+    for (auto _ : state) {
+        auto outs = cim::engine::reference_forward(f.g, f.q, f.image);
+        benchmark::DoNotOptimize(outs.data());
+    }
+    const double cpu = process_cpu_s() - cpu0;
+    const double n = static_cast<double>(state.iterations());
+    state.SetItemsProcessed(state.iterations() * f.g.total_macs());  // MACs
+    state.counters["images_per_s"] = benchmark::Counter(n, benchmark::Counter::kIsRate);
+    state.counters["process_cpu_s_per_image"] = cpu / n;
+    state.SetLabel("VGG-8 CIFAR-10, 8-bit, exact integer reference (up to 8 threads)");
+    g_fwd_macs = f.g.total_macs();
+    g_fwd_cpu_s = cpu / n;
+}
+BENCHMARK(BM_ReferenceForwardVgg8)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(3.0);
+
+// Captures each benchmark's real time per iteration for the summary line.
+// Single-threaded kernels use CPU time (robust to other load on the machine); reference_forward uses real time.
+class summary_reporter : public benchmark::ConsoleReporter {
+public:
+    explicit summary_reporter(OutputOptions o) : ConsoleReporter(o) {}
+    void ReportRuns(const std::vector<Run>& runs) override {
+        for (const auto& r : runs) {
+            if (r.run_type != Run::RT_Iteration || r.iterations == 0) continue;
+            const double s = r.cpu_accumulated_time / static_cast<double>(r.iterations);
+            const std::string name = r.benchmark_name();
+            if (name.rfind("BM_BlockMvm", 0) == 0) {
+                g_mvm_s = s;
+                auto it = r.counters.find("bit_macs_per_s");
+                if (it != r.counters.end()) g_mvm_bit_macs_per_s = it->second.value;
+            } else if (name.rfind("BM_EigenGemm/130", 0) == 0) g_gemm130_s = s;
+            else if (name.rfind("BM_EigenGemm/66", 0) == 0) g_gemm66_s = s;
+            else if (name.rfind("BM_ReferenceForwardVgg8", 0) == 0)
+                g_fwd_s = r.real_accumulated_time / static_cast<double>(r.iterations);
+        }
+        ConsoleReporter::ReportRuns(runs);
+    }
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    benchmark::Initialize(&argc, argv);
+    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+    summary_reporter rep(isatty(fileno(stdout)) ? benchmark::ConsoleReporter::OO_ColorTabular
+                                                : benchmark::ConsoleReporter::OO_Tabular);
+    benchmark::RunSpecifiedBenchmarks(&rep);
+    benchmark::Shutdown();
+    std::printf("kernels (CPU time): block_mvm %.2f ms per 1024 vectors (%d cols, %.2f G bit-MAC/s); Eigen GEMM "
+                "same shape %.2f ms (block_mvm = %.2fx GEMM), 128x66 %.2f ms; reference_forward VGG-8 %.1f ms/image real, "
+                "%.1f ms CPU/image, %.2f GMAC/image\n",
+                g_mvm_s * 1e3, g_mvm_cols, g_mvm_bit_macs_per_s * 1e-9, g_gemm130_s * 1e3,
+                g_gemm130_s > 0 ? g_mvm_s / g_gemm130_s : 0.0, g_gemm66_s * 1e3, g_fwd_s * 1e3, g_fwd_cpu_s * 1e3,
+                static_cast<double>(g_fwd_macs) * 1e-9);
+    return 0;
+}
