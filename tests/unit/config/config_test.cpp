@@ -37,8 +37,10 @@ struct root_cfg {
     }
 };
 
+// ctest runs every TEST in its own process, in parallel: file names carry the test name so they never clash.
 std::string write_tmp(const std::string& name, const std::string& text) {
-    const std::string path = ::testing::TempDir() + name;
+    const std::string path =
+        ::testing::TempDir() + ::testing::UnitTest::GetInstance()->current_test_info()->name() + "_" + name;
     std::ofstream(path) << text;
     return path;
 }
@@ -79,7 +81,7 @@ TEST(Config, IncludeRelativeFile) {
 
 TEST(Config, UnknownKeySuggestsNearest) {
     const std::string e = error_of("ron: 1 kOhm\nsub:\n  rwos: 3\n");
-    EXPECT_NE(e.find("cfg_err.yaml:3"), std::string::npos) << e;
+    EXPECT_NE(e.find("cfg_err.yaml:3: sub.rwos"), std::string::npos) << e;
     EXPECT_NE(e.find("sub.rwos"), std::string::npos) << e;
     EXPECT_NE(e.find("did you mean 'rows'"), std::string::npos) << e;
 }

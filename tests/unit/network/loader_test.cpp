@@ -30,7 +30,9 @@ std::vector<weight_sig> weight_signature(const graph& g) {
 
 /// Writes `text` to a fresh file under the gtest temp dir; the loaders under test take paths.
 std::string write_temp(const std::string& name, const std::string& text) {
-    const std::string path = ::testing::TempDir() + "cim_network_" + name;
+    // Tests run in parallel processes (ctest): the test name keeps their files apart.
+    const std::string path = ::testing::TempDir() + "cim_network_" +
+                             ::testing::UnitTest::GetInstance()->current_test_info()->name() + "_" + name;
     std::ofstream(path) << text;
     return path;
 }
