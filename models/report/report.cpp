@@ -109,6 +109,7 @@ nlohmann::ordered_json to_json(const report_data& r) {
     run["peak_memory_bytes"] = r.peak_memory_bytes;
     run["images"] = r.images;
     run["sources"] = r.sources;
+    run["network_path"] = r.network_path;
     j["run"] = run;
     j["config"] = r.config;
     J s = J::object();

@@ -27,6 +27,7 @@ struct report_data {
     std::vector<std::string> sources;
     std::vector<std::string> argv;
     std::string network;
+    std::string network_path;  // resolved network file (machine-dependent, so it lives in the run block)
     int images = 1;
     double area_m2 = 0, latency_s = 0, dynamic_energy_j = 0, leakage_power_w = 0, leakage_energy_j = 0;
     double tops_per_w = 0, tops = 0, fps = 0, tops_per_mm2 = 0, memory_utilization = 0;

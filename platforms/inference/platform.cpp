@@ -45,7 +45,7 @@ double platform::simulate() {
 report::report_data platform::report() const {
     report::report_data r = report::collect(*m_chip, m_ledger, m_data.plan, m_data.graph);
     r.config = cfg::to_json(m_lc.cfg);
-    r.config["network_path"] = m_lc.network_path;
+    r.network_path = m_lc.network_path;
     r.sources = m_lc.sources;
     r.sim_time_s = sc_core::sc_time_stamp().to_seconds();
     return r;
