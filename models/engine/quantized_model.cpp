@@ -196,7 +196,8 @@ void check_crossbar_inputs(const graph& g) {
 // ---------------------------------------------------------------------------------------------------------
 // Reference accumulation
 
-std::vector<std::int64_t> reference_accumulate(const graph& g, int layer_index, const std::vector<std::int32_t>& x) {
+std::vector<std::int64_t> reference_accumulate(const graph& g, int layer_index, const std::vector<std::int32_t>& x,
+                                               unsigned max_threads) {
     const layer& l = at(g, layer_index);
     if (!l.has_weights()) throw model_error(key(l), "reference_accumulate needs a conv2d or linear layer");
     const std::int64_t rows = l.weight_rows();
@@ -221,7 +222,7 @@ std::vector<std::int64_t> reference_accumulate(const graph& g, int layer_index, 
     // Each output vector is an independent exact integer sum, so splitting the vectors across threads
     // cannot change a bit. Small layers stay on the calling thread.
     const std::int64_t work = l.macs();
-    const unsigned hw = std::max(1u, std::min(8u, std::thread::hardware_concurrency()));
+    const unsigned hw = max_threads ? max_threads : std::max(1u, std::min(8u, std::thread::hardware_concurrency()));
     const int threads = work < (std::int64_t{1} << 22) ? 1 : static_cast<int>(std::min<unsigned>(hw, n));
     auto run = [&](int begin, int end) {
         if (end > begin)
@@ -254,11 +255,12 @@ std::vector<std::int32_t> finish_all(const layer& l, const std::vector<std::int6
 }
 
 // Computes layer i for one image into outputs[i].
-void forward_layer(const graph& g, int i, const func::quant_config& q, std::vector<std::vector<std::int32_t>>& outputs) {
+void forward_layer(const graph& g, int i, const func::quant_config& q, std::vector<std::vector<std::int32_t>>& outputs,
+                   unsigned max_threads) {
     const layer& l = at(g, i);
     auto& out = outputs[static_cast<std::size_t>(i)];
     if (l.has_weights()) {
-        const auto acc = reference_accumulate(g, i, producer_output(g, l, 0, outputs));
+        const auto acc = reference_accumulate(g, i, producer_output(g, l, 0, outputs), max_threads);
         out = finish_all(l, acc, weight_output(g, i, q));
     } else {
         apply_nonweight_layer(g, i, outputs, out, q);
@@ -274,11 +276,11 @@ void check_graph(const graph& g) {
 }  // namespace
 
 std::vector<std::vector<std::int32_t>> reference_forward(const graph& g, const func::quant_config& q,
-                                                         const std::vector<std::int32_t>& image) {
+                                                         const std::vector<std::int32_t>& image, unsigned max_threads) {
     check_graph(g);
     std::vector<std::vector<std::int32_t>> outputs(g.layers.size());
     outputs[0] = image;
-    for (int i = 0; i < static_cast<int>(g.layers.size()); ++i) forward_layer(g, i, q, outputs);
+    for (int i = 0; i < static_cast<int>(g.layers.size()); ++i) forward_layer(g, i, q, outputs, max_threads);
     return outputs;
 }
 

@@ -90,12 +90,13 @@ void calibrate(network::graph& g, const func::quant_config& q, const std::vector
 /// pixel; the result does not depend on the split. Throws cim::model_error for missing weights or scales,
 /// a crossbar input that can be negative, or an image of the wrong size or range.
 std::vector<std::vector<std::int32_t>> reference_forward(const network::graph& g, const func::quant_config& q,
-                                                         const std::vector<std::int32_t>& image);
+                                                         const std::vector<std::int32_t>& image,
+                                                         unsigned max_threads = 0 /* 0: up to 8 */);
 
 /// The int64 accumulations of weight layer `layer_index` for its input tensor x (the producer's output):
 /// output_pixels() x out_channels, row-major (pixel-major). The step reference_forward runs before
 /// finish_weight_output; exposed for calibration and for tests against the crossbar path.
 std::vector<std::int64_t> reference_accumulate(const network::graph& g, int layer_index,
-                                               const std::vector<std::int32_t>& x);
+                                               const std::vector<std::int32_t>& x, unsigned max_threads = 0);
 
 }  // namespace cim::engine

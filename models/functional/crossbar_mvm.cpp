@@ -2,10 +2,12 @@
 
 #include <Eigen/Core>
 #include <algorithm>
+#include <cmath>
 #include <string>
 #include <vector>
 
 #include "models/core/error.h"
+#include "models/core/rng.h"
 
 namespace cim::func {
 
@@ -20,6 +22,79 @@ constexpr std::int64_t float_exact_limit = std::int64_t{1} << 24;
 struct scratch {
     std::vector<float> x;  // (slices * m) x rows: the DAC inputs of a chunk, slice-major
     std::vector<float> s;  // (slices * m) x columns: the column sums
+    std::vector<std::int64_t> a;     // (slices * m): sum of the DAC values of each row of x (non-ideal only)
+    std::vector<std::int64_t> conv;  // columns: converted values of one (vector, slice) (non-ideal only)
+    std::vector<double> v;           // columns: real column values (non-ideal only)
+    std::vector<double> amp;         // columns: read-noise sigma of each column (non-ideal only)
+};
+
+// Standard normal draws from one rng_stream by the ziggurat method (Marsaglia & Tsang, "The ziggurat
+// method for generating random variables", J. Stat. Softw. 5(8), 2000; 128 layers). Read noise needs one
+// normal per column read, and rng_stream::normal() (Box-Muller: log, sqrt, cos) would make the noisy path
+// several times slower than the ideal one; the ziggurat costs one draw and one compare 98.8 % of the time.
+// Following Doornik (2005), the layer index and the value come from different bits of the 64-bit draw so
+// they are not correlated. The sequence is a pure function of the stream, as reproducible as the stream.
+class gaussian {
+public:
+    gaussian(std::uint64_t seed, std::initializer_list<std::uint64_t> ids) : m_rng(seed, ids) {}
+
+    double next() {
+        const tables& t = zig();
+        for (;;) {
+            const std::uint64_t u = m_rng.next_u64();
+            const auto hz = static_cast<std::int32_t>(static_cast<std::uint32_t>(u));
+            const auto iz = static_cast<std::size_t>((u >> 32) & 127);
+            const double x = static_cast<double>(hz) * t.w[iz];
+            if (std::abs(static_cast<std::int64_t>(hz)) < t.k[iz]) return x;  // inside the layer's rectangle
+            if (iz == 0) {
+                // Base layer: the tail beyond r by Marsaglia's exponential rejection.
+                double xt, yt;
+                do {
+                    xt = -std::log(uniform_open()) / r;
+                    yt = -std::log(uniform_open());
+                } while (yt + yt < xt * xt);
+                return hz > 0 ? r + xt : -r - xt;
+            }
+            // Wedge: accept under the density, else draw again.
+            if (t.f[iz] + m_rng.uniform() * (t.f[iz - 1] - t.f[iz]) < std::exp(-0.5 * x * x)) return x;
+        }
+    }
+
+private:
+    static constexpr double r = 3.442619855899;  // right edge of the base layer for 128 layers
+    struct tables {
+        std::int64_t k[128];
+        double w[128], f[128];
+        tables() {
+            const double m1 = 2147483648.0;  // 2^31: hz is a signed 32-bit value
+            const double v = 9.91256303526217e-3;  // area of every layer
+            double dn = r, tn = r;
+            const double q = v / std::exp(-0.5 * dn * dn);
+            k[0] = static_cast<std::int64_t>((dn / q) * m1);
+            k[1] = 0;
+            w[0] = q / m1;
+            w[127] = dn / m1;
+            f[0] = 1.0;
+            f[127] = std::exp(-0.5 * dn * dn);
+            for (int i = 126; i >= 1; --i) {
+                dn = std::sqrt(-2.0 * std::log(v / dn + std::exp(-0.5 * dn * dn)));
+                k[i + 1] = static_cast<std::int64_t>((dn / tn) * m1);
+                tn = dn;
+                f[i] = std::exp(-0.5 * dn * dn);
+                w[i] = dn / m1;
+            }
+        }
+    };
+    static const tables& zig() {
+        static const tables t;
+        return t;
+    }
+    double uniform_open() {
+        const double u = m_rng.uniform();
+        return u > 0.0 ? u : 0x1.0p-53;
+    }
+
+    rng_stream m_rng;
 };
 
 // Vectors per GEMM. All input slices of a chunk are stacked into one GEMM of about this many rows, so
@@ -30,6 +105,11 @@ constexpr int gemm_rows = 256;
 
 void block_mvm(const subarray_block& b, const std::int32_t* x, int n, int x_stride, const quant_config& q,
                const adc_transfer& adc, std::int64_t* out, mvm_activity* act) {
+    block_mvm(b, x, n, x_stride, q, adc, out, act, read_options{});
+}
+
+void block_mvm(const subarray_block& b, const std::int32_t* x, int n, int x_stride, const quant_config& q,
+               const adc_transfer& adc, std::int64_t* out, mvm_activity* act, const read_options& ro) {
     if (b.slices != columns_per_weight(q, b.cell_bits) || b.ref_cols != reference_columns(q, b.cell_bits))
         throw model_error("block", "block was not sliced for this quant_config (" + std::to_string(b.slices) +
                                        " slices, " + std::to_string(b.ref_cols) + " reference columns)");
@@ -38,6 +118,25 @@ void block_mvm(const subarray_block& b, const std::int32_t* x, int n, int x_stri
     if (full_scale(b, q) >= float_exact_limit)
         throw model_error("block.rows", "column sums can exceed 2^24 (float-exact limit) with " +
                                             std::to_string(q.dac_bits) + "-bit DAC");
+    const bool nonideal = !b.ideal();
+    if (nonideal) {
+        // The bound program_block guaranteed for its dac_bits; a wider DAC here could break exactness.
+        const std::int64_t cell_max = b.frac_bits > 16 ? float_exact_limit
+                                                       : std::llround(std::ldexp(2.0 * b.gmax_units, static_cast<int>(b.frac_bits)));
+        if (std::int64_t{b.rows} * ((std::int64_t{1} << q.dac_bits) - 1) * cell_max >= float_exact_limit)
+            throw model_error("block.rows", "non-ideal column sums can exceed 2^24 (float-exact limit) with " +
+                                                std::to_string(q.dac_bits) + "-bit DAC; program the block for it");
+    }
+    const bool noisy = ro.read_noise_sigma > 0.0;
+    if (noisy || !(ro.read_noise_sigma >= 0.0)) {
+        if (!(ro.read_noise_sigma <= 1.0))
+            throw model_error("device.read_noise_sigma", "must be in [0, 1], got " + std::to_string(ro.read_noise_sigma));
+        if (!nonideal)
+            throw model_error("device.read_noise_sigma",
+                              "read noise needs a block programmed with the same device config (conductance units)");
+        if (ro.vector_ids == nullptr && n > 0)
+            throw model_error("block_mvm", "read noise needs stable vector ids (read_options::vector_ids)");
+    }
     if (n < 0 || (n > 1 && x_stride < b.rows))
         throw model_error("block_mvm", "bad vector count or stride");
     if (n == 0) return;
@@ -66,22 +165,35 @@ void block_mvm(const subarray_block& b, const std::int32_t* x, int n, int x_stri
     const Eigen::Map<const row_major> levels(b.levels.data(), rows, cols);
     const int chunk = std::max(1, gemm_rows / t_n);
     std::uint64_t ones = 0;
-    std::int64_t current = 0;  // exact integer total; converted to double once per call
+    std::int64_t current = 0;  // exact integer total (fixed point for non-ideal); converted to double once per call
+    column_histogram* const observe = ro.observe;
 
     for (int c0 = 0; c0 < n; c0 += chunk) {
         const int m = std::min(chunk, n - c0);
         const int gm = t_n * m;
         sc.x.resize(static_cast<std::size_t>(gm) * rows);
         sc.s.resize(static_cast<std::size_t>(gm) * cols);
+        if (nonideal) sc.a.resize(static_cast<std::size_t>(gm));
         for (int t = 0; t < t_n; ++t) {
             const unsigned shift = static_cast<unsigned>(t) * dac_bits;
             for (int i = 0; i < m; ++i) {
                 const std::int32_t* xi = x + static_cast<std::int64_t>(c0 + i) * x_stride;
                 float* dst = &sc.x[static_cast<std::size_t>(t * m + i) * rows];
-                for (int r = 0; r < rows; ++r) {
-                    const std::int32_t v = (xi[r] >> shift) & dac_mask;
-                    ones += v != 0;
-                    dst[r] = static_cast<float>(v);
+                if (nonideal) {
+                    std::int64_t a = 0;  // A: the DAC units driven, each carrying the nominal off current g0
+                    for (int r = 0; r < rows; ++r) {
+                        const std::int32_t v = (xi[r] >> shift) & dac_mask;
+                        ones += v != 0;
+                        a += v;
+                        dst[r] = static_cast<float>(v);
+                    }
+                    sc.a[static_cast<std::size_t>(t * m + i)] = a;
+                } else {
+                    for (int r = 0; r < rows; ++r) {
+                        const std::int32_t v = (xi[r] >> shift) & dac_mask;
+                        ones += v != 0;
+                        dst[r] = static_cast<float>(v);
+                    }
                 }
             }
         }
@@ -89,38 +201,105 @@ void block_mvm(const subarray_block& b, const std::int32_t* x, int n, int x_stri
         Eigen::Map<row_major> sums(sc.s.data(), gm, cols);
         sums.noalias() = xs * levels;
 
-        for (int t = 0; t < t_n; ++t) {
-            const std::int64_t t_weight = std::int64_t{1} << (static_cast<unsigned>(t) * dac_bits);
-            for (int i = 0; i < m; ++i) {
-                const float* srow = &sc.s[static_cast<std::size_t>(t * m + i) * cols];
-                std::int64_t* o = out + static_cast<std::int64_t>(c0 + i) * oc_n;
-                // Column sums are integers below 2^24, so the float -> int conversion is exact.
-                auto conv = [&](int c) {
-                    const auto s = static_cast<std::int64_t>(srow[c]);
-                    current += s;
-                    return adc.convert(s);
-                };
-                std::int64_t ref = 0;
-                for (unsigned j = 0; j < b.ref_cols; ++j) ref += conv(oc_n * slices + static_cast<int>(j)) << (j * cell_bits);
-                if (q.differential()) {
-                    const int half = slices / 2;
-                    for (int oc = 0; oc < oc_n; ++oc) {
-                        const int base = oc * slices;
-                        std::int64_t acc = 0;
-                        for (int j = 0; j < half; ++j) {
-                            const unsigned sh = static_cast<unsigned>(j) * cell_bits;
-                            acc += (conv(base + j) << sh) - (conv(base + half + j) << sh);
-                        }
-                        o[oc] += acc * t_weight;  // acc may be negative: multiply, never shift it
+        // Shift-add of one (vector, input slice): the converted columns of each channel, minus the reference
+        // columns (offset) or the G- columns (differential). Integer arithmetic, so its order does not matter.
+        auto shift_add = [&](auto&& conv, std::int64_t* o, std::int64_t t_weight) {
+            std::int64_t ref = 0;
+            for (unsigned j = 0; j < b.ref_cols; ++j) ref += conv(oc_n * slices + static_cast<int>(j)) << (j * cell_bits);
+            if (q.differential()) {
+                const int half = slices / 2;
+                for (int oc = 0; oc < oc_n; ++oc) {
+                    const int base = oc * slices;
+                    std::int64_t acc = 0;
+                    for (int j = 0; j < half; ++j) {
+                        const unsigned sh = static_cast<unsigned>(j) * cell_bits;
+                        acc += (conv(base + j) << sh) - (conv(base + half + j) << sh);
                     }
-                } else {
-                    for (int oc = 0; oc < oc_n; ++oc) {
-                        const int base = oc * slices;
-                        std::int64_t acc = 0;
-                        for (int j = 0; j < slices; ++j) acc += conv(base + j) << (static_cast<unsigned>(j) * cell_bits);
-                        o[oc] += (acc - ref) * t_weight;
+                    o[oc] += acc * t_weight;  // acc may be negative: multiply, never shift it
+                }
+            } else {
+                for (int oc = 0; oc < oc_n; ++oc) {
+                    const int base = oc * slices;
+                    std::int64_t acc = 0;
+                    for (int j = 0; j < slices; ++j) acc += conv(base + j) << (static_cast<unsigned>(j) * cell_bits);
+                    o[oc] += (acc - ref) * t_weight;
+                }
+            }
+        };
+
+        if (!nonideal) {
+            // adc.convert() with its state in locals: the compiler cannot keep members read through a
+            // reference in registers across the stores of the shift-add.
+            const bool identity = adc.integer_identity();
+            const std::int32_t* const table = adc.integer_table().data();
+            const std::uint64_t table_size = adc.integer_table().size();
+            for (int t = 0; t < t_n; ++t) {
+                const std::int64_t t_weight = std::int64_t{1} << (static_cast<unsigned>(t) * dac_bits);
+                for (int i = 0; i < m; ++i) {
+                    const float* srow = &sc.s[static_cast<std::size_t>(t * m + i) * cols];
+                    std::int64_t* o = out + static_cast<std::int64_t>(c0 + i) * oc_n;
+                    // Column sums are integers below 2^24, so the float -> int conversion is exact.
+                    // Two instantiations keep the observe test out of the common loop.
+                    if (observe == nullptr) {
+                        shift_add([&](int c) {
+                            const auto s = static_cast<std::int64_t>(srow[c]);
+                            current += s;
+                            if (identity) return s;
+                            if (static_cast<std::uint64_t>(s) < table_size) return std::int64_t{table[s]};
+                            return adc.convert(s);
+                        }, o, t_weight);
+                    } else {
+                        shift_add([&](int c) {
+                            const auto s = static_cast<std::int64_t>(srow[c]);
+                            current += s;
+                            observe->add(static_cast<double>(s));
+                            return adc.convert(s);
+                        }, o, t_weight);
                     }
                 }
+            }
+            continue;
+        }
+
+        // Non-ideal: real column values, converted once per (vector, slice) into sc.conv, then the same
+        // shift-add. Separate passes keep the arithmetic ones vectorisable.
+        sc.v.resize(static_cast<std::size_t>(cols));
+        sc.amp.resize(static_cast<std::size_t>(cols));
+        sc.conv.resize(static_cast<std::size_t>(cols));
+        const double inv_scale = std::ldexp(1.0, -static_cast<int>(b.frac_bits));  // exact power of two
+        const double noise_gain = ro.read_noise_sigma * ro.read_noise_sigma * b.gmax_units;
+        const std::int64_t g0 = b.g0_fixed;
+        double* const v = sc.v.data();
+        double* const amp = sc.amp.data();
+        for (int i = 0; i < m; ++i) {
+            std::int64_t* o = out + static_cast<std::int64_t>(c0 + i) * oc_n;
+            // Keyed by the vector's stable id, so its noise is the same in any batch.
+            gaussian noise(ro.seed, {0x4e015e, ro.layer, ro.block,
+                                     static_cast<std::uint64_t>(noisy ? ro.vector_ids[c0 + i] : 0)});
+            for (int t = 0; t < t_n; ++t) {
+                const std::int64_t t_weight = std::int64_t{1} << (static_cast<unsigned>(t) * dac_bits);
+                const std::size_t g = static_cast<std::size_t>(t * m + i);
+                const float* srow = &sc.s[g * cols];
+                const std::int64_t off = g0 * sc.a[g];
+                std::int64_t net_total = 0;
+                for (int c = 0; c < cols; ++c) {
+                    const auto raw = static_cast<std::int64_t>(srow[c]);  // exact: integer below 2^24
+                    const std::int64_t net = raw - off;                   // exact fixed point
+                    net_total += net;
+                    v[c] = static_cast<double>(net) * inv_scale;
+                }
+                current += net_total;
+                if (noisy) {
+                    // sigma * sqrt(S/2^F * gmax_units), S the raw current (see the header for the bound).
+                    for (int c = 0; c < cols; ++c)
+                        amp[c] = std::sqrt(std::max(0.0, static_cast<double>(srow[c]) * inv_scale) * noise_gain);
+                    for (int c = 0; c < cols; ++c) v[c] += amp[c] * noise.next();
+                }
+                if (observe != nullptr)
+                    for (int c = 0; c < cols; ++c) observe->add(v[c]);
+                adc.convert_real(v, sc.conv.data(), cols);
+                const std::int64_t* cv = sc.conv.data();
+                shift_add([cv](int c) { return cv[c]; }, o, t_weight);
             }
         }
     }
@@ -128,7 +307,8 @@ void block_mvm(const subarray_block& b, const std::int32_t* x, int n, int x_stri
     if (act != nullptr) {
         act->input_ones += ones;
         act->column_reads += static_cast<std::uint64_t>(n) * static_cast<std::uint64_t>(t_n) * static_cast<std::uint64_t>(cols);
-        act->column_sum_total += static_cast<double>(current);
+        act->column_sum_total += nonideal ? std::ldexp(static_cast<double>(current), -static_cast<int>(b.frac_bits))
+                                          : static_cast<double>(current);
     }
 }
 

@@ -2,6 +2,7 @@
 #include <cstdint>
 
 #include "models/functional/adc_transfer.h"
+#include "models/functional/column_histogram.h"
 #include "models/functional/quant_config.h"
 #include "models/functional/subarray_block.h"
 
@@ -17,6 +18,20 @@ struct mvm_activity {
     double column_sum_total = 0.0;
 };
 
+/// Per-read options of block_mvm: cycle-to-cycle read noise and the calibration hook.
+struct read_options {
+    /// device_config::read_noise_sigma; > 0 needs a non-ideal block (program_block with that device_config).
+    double read_noise_sigma = 0;
+    /// Key of the noise streams: rng_stream(seed, {0x4e015e, layer, block, vector_ids[i]}).
+    std::uint64_t seed = 0, layer = 0, block = 0;
+    /// n stable ids, one per vector of the call (e.g. the output-pixel index in the layer): the noise of a
+    /// vector depends on its id, never on its position in a batch. Required when read_noise_sigma > 0.
+    const std::int64_t* vector_ids = nullptr;
+    /// When non-null, receives every column value the ADC converts (reference columns included, read
+    /// noise included), for ADC calibration. Not synchronised: one histogram per thread.
+    column_histogram* observe = nullptr;
+};
+
 /// The crossbar kernel: n input vectors through one programmed subarray block, bit-serially.
 /// For each input slice t (dac_bits per cycle, t = 0 least significant) every column sum
 /// S = X_t * levels passes adc.convert, and the digital shift-add forms
@@ -29,9 +44,28 @@ struct mvm_activity {
 /// Thread-safe (scratch buffers are thread_local).
 /// Throws cim::model_error when q does not match how the block was sliced, when the block exceeds the
 /// float-exact range for q.dac_bits, or when an input is out of range.
-/// Does not model: analog non-idealities (IR drop, read noise), partial-sum accumulation across blocks.
+/// Does not model: IR drop, partial-sum accumulation across blocks.
 void block_mvm(const subarray_block& b, const std::int32_t* x, int n, int x_stride, const quant_config& q,
                const adc_transfer& adc, std::int64_t* out, mvm_activity* act);
+
+/// block_mvm with read options. For an ideal block (frac_bits 0) the column value is the integer sum S
+/// and the path is the one above. For a non-ideal block the column value is real:
+///   s = (S - g0_fixed * A) / 2^frac_bits,
+/// S the exact GEMM sum of the fixed-point conductances, A = sum over rows of the slice's DAC values; the
+/// periphery subtracts the nominal off current g0 of every active input unit (a digital correction from the
+/// input count, exact in fixed point), so with nominal devices s is exactly the ideal integer sum.
+/// Read noise: s += read_noise_sigma * sqrt(max(0, S/2^F) * gmax_units) * N(0,1). Each cell's read
+/// current has relative sigma read_noise_sigma; treating a DAC value x as x unit reads, the variance of a
+/// column is sigma^2 * sum_r x_r g_r^2 <= sigma^2 * g_max * sum_r x_r g_r = sigma^2 * gmax_units * S/2^F,
+/// exact when every active cell sits at g_max (one draw per column instead of one per cell keeps the cost
+/// near the ideal path's). N(0,1): ziggurat draws from rng_stream(seed, {0x4e015e, layer, block, id}), per
+/// vector in order (input slice t ascending, column ascending). Then adc.convert_real(s) and the same
+/// shift-add. mvm_activity::column_sum_total adds the noiseless s.
+/// Cost (128x128 block, 8-bit inputs, 1-bit DAC): ~1.8-2x the ideal path; ~2.6-3.4x with read
+/// noise (one ziggurat normal per column read; rng_stream::next_u64 is an out-of-line call).
+/// Results for a vector depend only on the block, the vector, its id and ro, never on n or batching.
+void block_mvm(const subarray_block& b, const std::int32_t* x, int n, int x_stride, const quant_config& q,
+               const adc_transfer& adc, std::int64_t* out, mvm_activity* act, const read_options& ro);
 
 /// Plain integer reference: out[i][oc] = sum_r qweights[oc*weight_rows + r] * x[i*weight_rows + r], int64.
 /// qweights is row-major [out_channels][weight_rows]; x is n x weight_rows row-major; out is n x out_channels.

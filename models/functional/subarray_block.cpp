@@ -1,8 +1,11 @@
 #include "models/functional/subarray_block.h"
 
+#include <cmath>
+#include <limits>
 #include <string>
 
 #include "models/core/error.h"
+#include "models/core/rng.h"
 
 namespace cim::func {
 
@@ -78,7 +81,85 @@ subarray_block program_block(const std::int32_t* qweights, std::int64_t weight_r
     return b;
 }
 
+subarray_block program_block(const std::int32_t* qweights, std::int64_t weight_rows, int row_begin, int row_end,
+                             int ch_begin, int ch_end, const quant_config& q, unsigned cell_bits,
+                             const device_config& dev, double on_off_ratio, const rng_key& key) {
+    dev.validate();
+    subarray_block b = program_block(qweights, weight_rows, row_begin, row_end, ch_begin, ch_end, q, cell_bits);
+    if (dev.ideal()) return b;
+
+    const bool infinite_ratio = on_off_ratio == 0.0 || std::isinf(on_off_ratio);
+    if (!infinite_ratio && !(on_off_ratio > 1.0))
+        throw model_error("cell.on_off_ratio", "must be > 1 (or 0 / inf for an infinite ratio), got " +
+                                                   std::to_string(on_off_ratio));
+    // Levels are equally spaced in conductance: g_k = g_min + k dg, dg = (g_max - g_min)/(L-1). With
+    // g_min = g_max/ratio, g_min/dg = (L-1)/(ratio-1).
+    const double top = static_cast<double>((std::int64_t{1} << cell_bits) - 1);  // L - 1
+    const double g0 = infinite_ratio ? 0.0 : top / (on_off_ratio - 1.0);
+    const double gmax_u = top + g0;
+    const double p_max = 2.0 * gmax_u;  // clamp: keeps the fixed-point range bounded whatever the draws
+
+    // Largest F that keeps the worst-case column sum (every row at the DAC maximum, every cell at the clamp)
+    // below 2^24, so the float GEMM of block_mvm stays exact and order-independent.
+    const std::int64_t dac_max = (std::int64_t{1} << q.dac_bits) - 1;
+    int frac = -1;
+    for (int f = 16; f >= 0; --f) {
+        const std::int64_t cell_max = std::llround(std::ldexp(p_max, f));
+        if (std::int64_t{b.rows} * dac_max * cell_max < float_exact_limit) {
+            frac = f;
+            break;
+        }
+    }
+    if (frac < 2)
+        throw model_error("block.rows", std::to_string(b.rows) + " rows with " + std::to_string(q.dac_bits) +
+                                            "-bit DAC and " + std::to_string(cell_bits) + "-bit cells (g_max = " +
+                                            std::to_string(gmax_u) +
+                                            " levels) leave fewer than 2 fractional bits of conductance "
+                                            "within the float-exact column sum (2^24); use fewer rows");
+    const unsigned F = static_cast<unsigned>(frac);
+    const double scale = std::ldexp(1.0, frac);
+
+    const double on = dev.stuck_on_rate;
+    const double on_off = dev.stuck_on_rate + dev.stuck_off_rate;
+    const double f = dev.drift_fraction();
+    const std::string& drift = dev.drift;
+    const int kind = drift == "to_max" ? 1 : drift == "to_min" ? 2 : drift == "to_target" ? 3 : drift == "random" ? 4 : 0;
+    // to_target: weight -1 maps to g_min (p = g0) and +1 to g_max (p = gmax_u), linearly.
+    const double p_target = g0 + (dev.drift_target + 1.0) / 2.0 * top;
+
+    rng_stream rng(key.seed, {0xd2d, key.layer, key.block});
+    for (float& cell : b.levels) {
+        // Always three draws per cell (see the header).
+        const double u = rng.uniform();
+        const double n1 = rng.normal();
+        const double n2 = rng.normal();
+        double p = static_cast<double>(cell) + g0;
+        if (u < on) {
+            p = gmax_u;
+        } else if (u < on_off) {
+            p = g0;
+        } else {
+            // A stuck cell is a fault that holds its state, so neither variation nor drift moves it.
+            p *= 1.0 + dev.d2d_sigma * n1;
+            switch (kind) {
+            case 1: p += (gmax_u - p) * f; break;
+            case 2: p += (g0 - p) * f; break;
+            case 3: p += (p_target - p) * f; break;
+            case 4: p += f * top * n2; break;
+            default: break;
+            }
+        }
+        p = std::min(std::max(p, 0.0), p_max);
+        cell = static_cast<float>(std::llround(p * scale));  // < 2^24: exact in float
+    }
+    b.frac_bits = F;
+    b.g0_fixed = std::llround(g0 * scale);
+    b.gmax_units = gmax_u;
+    return b;
+}
+
 std::int32_t decode_weight(const subarray_block& b, int row, int channel, const quant_config& q) {
+    if (!b.ideal()) throw model_error("block", "decode_weight needs an ideal (integer-level) block");
     const int base = channel * static_cast<int>(b.slices);
     auto value = [&](unsigned first, unsigned count) {
         std::int32_t v = 0;

@@ -2,6 +2,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "models/functional/device_config.h"
 #include "models/functional/quant_config.h"
 
 namespace cim::func {
@@ -14,7 +15,12 @@ namespace cim::func {
 ///                 each holding the slices of |w| on the side of its sign (the other side is 0);
 ///   reference:    the last ref_cols columns hold the slices of 2^(wb-1) in every row (offset only).
 /// Levels are integers stored as float so the kernel can use a float GEMM, which is exact here.
-/// Does not model: conductance (g_min, on/off ratio), device variation, stuck-at faults, drift.
+/// Ideal block (frac_bits == 0): the integer cell levels k in 0..2^cell_bits-1; the off current of g_min is
+/// left out because the periphery subtracts it exactly.
+/// Non-ideal block (frac_bits > 0, from the device_config overload of program_block): the real conductance
+/// of every cell in units of dg = (g_max - g_min)/(L-1), L = 2^cell_bits, including the off current g0,
+/// as fixed point: levels = llround(p * 2^frac_bits).
+/// Does not model: IR drop, sneak paths, the conductance's dependence on read voltage.
 struct subarray_block {
     int rows = 0;
     int out_channels = 0;
@@ -23,6 +29,14 @@ struct subarray_block {
     unsigned cell_bits = 0;
     /// rows x columns(), row-major.
     std::vector<float> levels;
+    /// Fractional bits of the fixed-point levels; 0 = ideal integer levels.
+    unsigned frac_bits = 0;
+    /// Non-ideal: the nominal off current g0 = g_min/dg in fixed point, llround(g0 * 2^frac_bits).
+    std::int64_t g0_fixed = 0;
+    /// Non-ideal: g_max/dg = (L-1) + g0.
+    double gmax_units = 0;
+
+    bool ideal() const { return frac_bits == 0; }
 
     int columns() const { return out_channels * static_cast<int>(slices) + static_cast<int>(ref_cols); }
     float level(int row, int column) const { return levels[static_cast<std::size_t>(row) * columns() + column]; }
@@ -36,12 +50,40 @@ struct subarray_block {
 subarray_block program_block(const std::int32_t* qweights, std::int64_t weight_rows, int row_begin, int row_end,
                              int ch_begin, int ch_end, const quant_config& q, unsigned cell_bits);
 
+/// Identifies one programmed subarray for its random draws: the caller guarantees (layer, block) is unique
+/// per physical subarray, so every engine draws the same device for the same subarray.
+struct rng_key {
+    std::uint64_t seed = 0;
+    std::uint64_t layer = 0;
+    std::uint64_t block = 0;
+};
+
+/// program_block with device non-idealities (ARCHITECTURE.md section 5), frozen at programming.
+/// on_off_ratio = g_max/g_min; +inf or 0 mean an infinite ratio (g_min = 0). Otherwise it must be > 1.
+/// dev.ideal(): exactly the integer block of the overload above (bit-identical fast path).
+/// Otherwise every cell (reference columns included) gets p = k + g0 in units of dg, g0 = (L-1)/(ratio-1),
+/// gmax_u = (L-1) + g0, and, in this order:
+///   stuck-at:  u < stuck_on_rate -> p = gmax_u; else u < stuck_on_rate + stuck_off_rate -> p = g0;
+///   d2d:       p *= 1 + d2d_sigma * n1 (not for stuck cells);
+///   drift:     (not for stuck cells) f = dev.drift_fraction(); to_max: p += (gmax_u - p) f; to_min: p += (g0 - p) f;
+///              to_target: p += (g0 + (drift_target+1)/2 (L-1) - p) f; random: p += f (L-1) n2;
+///   clamp:     p in [0, 2 gmax_u].
+/// u, n1, n2 (uniform, normal, normal) are drawn for every cell, used or not, in row-major cell order from
+/// rng_stream(key.seed, {0xd2d, key.layer, key.block}), so changing one rate does not reshuffle the others.
+/// frac_bits F is the largest in [0, 16] with rows*(2^dac_bits-1)*llround(2 gmax_u 2^F) < 2^24 (every GEMM
+/// sum stays float-exact). Throws cim::model_error when F < 2 (block too tall for exact sums), for a bad
+/// ratio, and for everything the overload above rejects; dev is validated (cim::config_error).
+subarray_block program_block(const std::int32_t* qweights, std::int64_t weight_rows, int row_begin, int row_end,
+                             int ch_begin, int ch_end, const quant_config& q, unsigned cell_bits,
+                             const device_config& dev, double on_off_ratio, const rng_key& key);
+
 /// The signed weight stored for (row, channel) of a block, read back from its cells (the inverse of
-/// program_block's slicing; for tests and debugging).
+/// program_block's slicing; for tests and debugging). Ideal blocks only.
 std::int32_t decode_weight(const subarray_block& b, int row, int channel, const quant_config& q);
 
 /// The largest column sum the block can produce for one input slice: rows * (2^dac_bits-1) * (2^cell_bits-1).
-/// The default ADC full scale.
+/// The default ADC full scale. For a non-ideal block this is the nominal value (same units as the real
+/// column values after the off-current subtraction); variation and stuck-on cells may exceed it and clip.
 std::int64_t full_scale(const subarray_block& b, const quant_config& q);
 
 }  // namespace cim::func

@@ -30,7 +30,7 @@ chip::chip(const sc_core::sc_module_name& name, const context& ctx, const chip_c
     : component(name, "chip", ctx.ledger) {
     for (std::size_t i = 0; i < ctx.plan.tiles.size(); ++i)
         m_tiles.push_back(
-            std::make_unique<tile>(("tile_" + std::to_string(i)).c_str(), ctx, ctx.plan.tiles[i], cfg.tile_buffer));
+            std::make_unique<tile>(("tile_" + std::to_string(i)).c_str(), ctx, ctx.plan.tiles[i], i, cfg.tile_buffer));
     m_global_buffer = std::make_unique<buffer>("global_buffer", ctx.ledger, ctx.tech, cfg.global_buffer, cfg.clock);
     const double tile_side = m_tiles.empty() ? 0.0 : std::sqrt(subtree_area(*m_tiles.front()));
     m_htree = std::make_unique<htree>("htree", ctx.ledger, ctx.tech, static_cast<unsigned>(m_tiles.size()), tile_side,
@@ -131,6 +131,7 @@ double controller::run_weight_layer(int li, proto::latency_split& split) {
 
     proto::mvm_extension ext;
     ext.layer = li;
+    ext.image = m_image;
     ext.inputs = x;
     ext.n_vectors = n;
     ext.row_stride = static_cast<int>(R);
@@ -210,7 +211,8 @@ double controller::run_other_layer(int li, proto::latency_split& split) {
 void controller::run() {
     const auto& g = m_ctx.graph;
     auto& tiles = m_chip.tiles();
-    for (const auto& image : m_images) {
+    for (m_image = 0; m_image < static_cast<std::int64_t>(m_images.size()); ++m_image) {
+        const auto& image = m_images[static_cast<std::size_t>(m_image)];
         m_outputs.assign(g.layers.size(), {});
         m_outputs[0] = image;
         for (std::size_t li = 1; li < g.layers.size(); ++li) {

@@ -76,6 +76,7 @@ private:
     std::vector<layer_result> m_results;
     std::vector<int> m_last_use;
     bool m_finished = false;
+    std::int64_t m_image = 0;  // index of the image being run
     std::vector<std::int32_t> m_cols;  // im2col scratch
     std::vector<std::int64_t> m_acc;   // accumulator scratch
 

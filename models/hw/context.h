@@ -1,6 +1,7 @@
 #pragma once
 #include "models/circuit/components.h"
 #include "models/circuit/technology.h"
+#include "models/engine/hardware_model.h"
 #include "models/functional/quant_config.h"
 #include "models/hw/component.h"
 #include "models/mapping/plan.h"
@@ -16,6 +17,7 @@ struct context {
     const func::quant_config& quant;
     const network::graph& graph;  // with quantised weights
     const mapping::plan& plan;
+    const engine::hardware_model& model;  // programmed subarrays and ADCs, shared with the batched engine
     double clock_hz;
     energy_ledger& ledger;
 };

@@ -40,14 +40,15 @@ namespace {
 unsigned psum_bits(const context& ctx) { return ctx.subarray.adc_bits + ctx.quant.weight_bits + ctx.quant.input_bits; }
 }  // namespace
 
-pe::pe(const sc_core::sc_module_name& name, const context& ctx, const mapping::pe_plan& plan)
+pe::pe(const sc_core::sc_module_name& name, const context& ctx, const mapping::pe_plan& plan,
+       const std::vector<int>& programmed)
     : component(name, "pe", ctx.ledger),
       m_adder(ctx.tech, static_cast<unsigned>(std::max<std::size_t>(2, plan.subarrays.size())), psum_bits(ctx),
               ctx.subarray.cols) {
     in.register_b_transport(this, &pe::b_transport);
     for (std::size_t i = 0; i < plan.subarrays.size(); ++i) {
         const std::string n = "subarray_" + std::to_string(i);
-        m_subarrays.push_back(std::make_unique<subarray>(n.c_str(), ctx, plan.subarrays[i]));
+        m_subarrays.push_back(std::make_unique<subarray>(n.c_str(), ctx, plan.subarrays[i], programmed.at(i)));
         m_out.push_back(std::make_unique<proto::compute_initiator_socket<pe>>(("to_" + n).c_str()));
         m_out.back()->bind(m_subarrays.back()->in);
         if (plan.subarrays[i].used()) ++m_used;

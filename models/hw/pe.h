@@ -35,7 +35,9 @@ private:
 class pe : public component {
 public:
     proto::compute_target_socket<pe> in{"in"};
-    pe(const sc_core::sc_module_name& name, const context& ctx, const mapping::pe_plan& plan);
+    /// `programmed[k]`: the model slot of subarray k (-1 when idle).
+    pe(const sc_core::sc_module_name& name, const context& ctx, const mapping::pe_plan& plan,
+       const std::vector<int>& programmed);
     std::array<double, 6> own_area() const override;
     double own_leakage_power() const override { return m_adder.leakage_power(); }
     bool idle() const override { return m_used == 0; }

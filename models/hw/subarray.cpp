@@ -1,5 +1,6 @@
 #include "models/hw/subarray.h"
 
+#include "models/core/error.h"
 #include "models/functional/crossbar_mvm.h"
 
 namespace cim::hw {
@@ -9,17 +10,15 @@ namespace {
 unsigned ref_columns(const context& ctx) { return func::reference_columns(ctx.quant, ctx.cell.bits); }
 }  // namespace
 
-subarray::subarray(const sc_core::sc_module_name& name, const context& ctx, const mapping::subarray_slot& slot)
+subarray::subarray(const sc_core::sc_module_name& name, const context& ctx, const mapping::subarray_slot& slot,
+                   int programmed)
     : component(name, "subarray", ctx.ledger),
       m_ctx(ctx),
       m_slot(slot),
-      m_model(ctx.tech, ctx.cell, ctx.subarray, ref_columns(ctx), ctx.subarray.adc_bits) {
+      m_model(ctx.tech, ctx.cell, ctx.subarray, ref_columns(ctx), ctx.subarray.adc_bits),
+      m_programmed(programmed) {
     in.register_b_transport(this, &subarray::b_transport);
-    if (!m_slot.used()) return;
-    const network::layer& L = ctx.graph.layers[static_cast<std::size_t>(m_slot.layer)];
-    m_block = func::program_block(L.qweights.data(), L.weight_rows(), m_slot.row_begin, m_slot.row_end, m_slot.ch_begin,
-                                  m_slot.ch_end, ctx.quant, ctx.cell.bits);
-    m_adc = std::make_unique<func::adc_transfer>(ctx.subarray.adc_bits, func::full_scale(m_block, ctx.quant));
+    if (m_slot.used() && m_programmed < 0) throw model_error(std::string(sc_core::sc_object::name()), "a mapped subarray was not programmed");
 }
 
 std::array<double, 6> subarray::own_area() const {
@@ -39,34 +38,24 @@ void subarray::b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay
     }
     const int rows = m_slot.row_end - m_slot.row_begin;
     const int chans = m_slot.ch_end - m_slot.ch_begin;
-    // Gather the vectors of this copy (v % duplication == copy), rows of this block only.
-    int n = 0;
+    int n = 0;  // vectors of this copy: v % duplication == copy
     for (int v = m_slot.copy; v < op->n_vectors; v += op->duplication) ++n;
     if (n == 0) {
         tx.set_response_status(tlm::TLM_OK_RESPONSE);
         return;
     }
-    m_x.resize(static_cast<std::size_t>(n) * rows);
-    m_y.resize(static_cast<std::size_t>(n) * chans);
-    int i = 0;
-    for (int v = m_slot.copy; v < op->n_vectors; v += op->duplication, ++i) {
-        const std::int32_t* src = op->inputs + static_cast<std::size_t>(v) * op->row_stride + m_slot.row_begin;
-        std::copy(src, src + rows, m_x.begin() + static_cast<std::ptrdiff_t>(i) * rows);
-    }
+    // Behaviour: the same routine the batched engine runs for this subarray (bit-identical by construction).
     func::mvm_activity act;
-    func::block_mvm(m_block, m_x.data(), n, rows, m_ctx.quant, *m_adc, m_y.data(), &act);  // behaviour
-    i = 0;
-    for (int v = m_slot.copy; v < op->n_vectors; v += op->duplication, ++i) {
-        std::int64_t* dst = op->outputs + static_cast<std::size_t>(v) * op->out_channels + m_slot.ch_begin;
-        const std::int64_t* src = m_y.data() + static_cast<std::size_t>(i) * chans;
-        for (int c = 0; c < chans; ++c) dst[c] += src[c];
-    }
+    const auto& model = m_ctx.model;
+    model.run_slot(m_programmed, model.adcs()[static_cast<std::size_t>(m_programmed)], op->inputs, op->n_vectors,
+                   op->row_stride, op->duplication, op->image, op->out_channels, op->outputs, &act);
+    const func::subarray_block& block = model.slots()[static_cast<std::size_t>(m_programmed)].block;
 
     circuit::read_activity a;  // price the measured activity
     a.vectors = static_cast<std::uint64_t>(n);
     a.input_slices = func::input_slices(m_ctx.quant);
     a.active_rows = static_cast<unsigned>(rows);
-    a.active_cols = static_cast<unsigned>(m_block.columns());
+    a.active_cols = static_cast<unsigned>(block.columns());
     a.input_ones = act.input_ones;
     a.column_level_sum = act.column_sum_total;
     const auto cost = m_model.read(a);

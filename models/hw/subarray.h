@@ -1,6 +1,5 @@
 #pragma once
 #include <cstdint>
-#include <memory>
 #include <vector>
 
 #include "models/circuit/components.h"
@@ -21,7 +20,8 @@ class subarray : public component {
 public:
     proto::compute_target_socket<subarray> in{"in"};
 
-    subarray(const sc_core::sc_module_name& name, const context& ctx, const mapping::subarray_slot& slot);
+    /// `slot` is the plan's placement; `programmed` the model's slot index, or -1 when idle.
+    subarray(const sc_core::sc_module_name& name, const context& ctx, const mapping::subarray_slot& slot, int programmed);
 
     std::array<double, 6> own_area() const override;
     double own_leakage_power() const override { return m_model.leakage_power(); }
@@ -36,10 +36,7 @@ private:
     const context& m_ctx;
     const mapping::subarray_slot m_slot;
     const circuit::subarray_model m_model;
-    func::subarray_block m_block;                 // programmed cell levels (empty when idle)
-    std::unique_ptr<func::adc_transfer> m_adc;
-    std::vector<std::int32_t> m_x;                // gathered inputs (scratch)
-    std::vector<std::int64_t> m_y;                // block outputs (scratch)
+    const int m_programmed;                       // index into ctx.model.slots(), -1 when idle
     std::uint64_t m_last_words = 0;
 
     stats::counter m_vectors{m_stats, "vectors", "op", "input vectors processed (bit-serial MVMs)"};

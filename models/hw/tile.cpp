@@ -27,7 +27,7 @@ void move_bytes(tlm_utils::simple_initiator_socket<tile>& s, tlm::tlm_command cm
 }
 }  // namespace
 
-tile::tile(const sc_core::sc_module_name& name, const context& ctx, const mapping::tile_plan& plan,
+tile::tile(const sc_core::sc_module_name& name, const context& ctx, const mapping::tile_plan& plan, std::size_t index,
            const buffer_config& buffer_cfg)
     : component(name, "tile", ctx.ledger),
       m_ctx(ctx),
@@ -40,7 +40,10 @@ tile::tile(const sc_core::sc_module_name& name, const context& ctx, const mappin
     std::set<int> rows_seen;
     for (std::size_t i = 0; i < plan.pes.size(); ++i) {
         const std::string n = "pe_" + std::to_string(i);
-        m_pes.push_back(std::make_unique<pe>(n.c_str(), ctx, plan.pes[i]));
+        std::vector<int> programmed(plan.pes[i].subarrays.size(), -1);
+        for (std::size_t k = 0; k < programmed.size(); ++k)
+            if (const auto* s = ctx.model.slot_at(index, i, k)) programmed[k] = static_cast<int>(s - ctx.model.slots().data());
+        m_pes.push_back(std::make_unique<pe>(n.c_str(), ctx, plan.pes[i], programmed));
         m_out.push_back(std::make_unique<proto::compute_initiator_socket<tile>>(("to_" + n).c_str()));
         m_out.back()->bind(m_pes.back()->in);
         for (const auto& s : plan.pes[i].subarrays)

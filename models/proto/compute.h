@@ -31,6 +31,7 @@ struct latency_split {
 /// v % duplication (mapping::plan).
 struct mvm_extension : tlm::tlm_extension<mvm_extension> {
     int layer = -1;                        // graph layer index
+    std::int64_t image = 0;                // image index (keys the read-noise streams)
     const std::int32_t* inputs = nullptr;  // n_vectors x row_stride, unsigned activations
     int n_vectors = 0;
     int row_stride = 0;                    // = the layer's weight rows

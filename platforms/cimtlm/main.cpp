@@ -1,9 +1,11 @@
 // cimtlm: the command-line program. Sub-commands: run, map, params (ARCHITECTURE.md §8).
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -16,6 +18,9 @@
 #include "models/core/file_io.h"
 #include "models/mapping/plan.h"
 #include "models/report/report.h"
+#include "models/engine/hardware_model.h"
+#include "models/network/loader.h"
+#include "models/trace/readers.h"
 #include "platforms/inference/platform.h"
 
 namespace {
@@ -32,12 +37,50 @@ double cpu_seconds() {
     return u.ru_utime.tv_sec + u.ru_stime.tv_sec + 1e-6 * (u.ru_utime.tv_usec + u.ru_stime.tv_usec);
 }
 
-std::vector<cim::cfg::override_spec> parse_sets(const std::vector<std::string>& sets, long long seed) {
+/// Common flags are --set overrides of their config key, so a config file and the command line say the same.
+struct common_flags {
+    std::vector<std::string> sets;
+    long long seed = -1;
+    std::string dataset;
+    long long limit = -1, threads = -1;
+};
+
+std::vector<cim::cfg::override_spec> parse_sets(const common_flags& f) {
     std::vector<cim::cfg::override_spec> o;
-    for (const auto& s : sets) o.push_back(cim::cfg::parse_override(s));
-    if (seed >= 0) o.push_back({"seed", std::to_string(seed), "--seed"});
+    for (const auto& s : f.sets) o.push_back(cim::cfg::parse_override(s));
+    if (f.seed >= 0) o.push_back({"seed", std::to_string(f.seed), "--seed"});
+    if (!f.dataset.empty()) o.push_back({"run.dataset", f.dataset, "--dataset"});
+    if (f.limit >= 0) o.push_back({"run.limit", std::to_string(f.limit), "--limit"});
+    if (f.threads >= 0) o.push_back({"run.threads", std::to_string(f.threads), "--threads"});
     return o;
 }
+
+/// The dataset a config names, or nothing for synthetic inputs.
+std::unique_ptr<cim::trace::dataset> load_dataset(const cim::inference::run_config& c) {
+    if (c.run.dataset == "synthetic") return nullptr;
+    return std::make_unique<cim::trace::dataset>(cim::trace::load_spec(c.run.dataset, std::nullopt, 10, c.seed));
+}
+
+/// A progress line on stderr when it is a terminal: done/total, rate and time left.
+class progress_bar {
+public:
+    explicit progress_bar(bool enabled) : m_on(enabled && isatty(STDERR_FILENO)), m_t0(std::chrono::steady_clock::now()) {}
+    void operator()(std::int64_t done, std::int64_t total) {
+        if (!m_on || total <= 0) return;
+        const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - m_t0).count();
+        const double rate = s > 0 ? done / s : 0.0;
+        const double left = rate > 0 ? (total - done) / rate : 0.0;
+        const int width = 30, filled = static_cast<int>(width * done / total);
+        std::fprintf(stderr, "\r[%s%s] %lld/%lld images, %.1f img/s, %.0f s left   ", std::string(filled, '#').c_str(),
+                     std::string(width - filled, ' ').c_str(), static_cast<long long>(done), static_cast<long long>(total),
+                     rate, left);
+        if (done == total) std::fprintf(stderr, "\n");
+    }
+
+private:
+    bool m_on;
+    std::chrono::steady_clock::time_point m_t0;
+};
 
 int cmd_params(bool markdown) {
     const auto docs = cim::cfg::describe(cim::inference::run_config{});
@@ -59,6 +102,53 @@ int cmd_params(bool markdown) {
     return 0;
 }
 
+int cmd_accuracy(const std::string& config, const std::vector<cim::cfg::override_spec>& sets, const std::string& out,
+                 bool quiet, const std::vector<std::string>& argv) {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto lc = cim::inference::load_run_config(config, sets);
+    const auto& c = lc.cfg;
+    auto data = load_dataset(c);
+    if (!data) {  // synthetic: as many seeded images as asked (labels are random, so accuracy is chance)
+        const auto g = cim::network::load(lc.network_path);
+        const int n = c.run.limit ? static_cast<int>(c.run.limit) : 100;
+        data = std::make_unique<cim::trace::dataset>(
+            cim::trace::load_spec("synthetic:" + std::to_string(n), g.input, g.layers.back().out.size() > 0
+                                      ? static_cast<int>(g.layers.back().out.size()) : 10, c.seed));
+    }
+    if (c.run.limit && static_cast<int>(c.run.limit) < data->n) *data = data->subset(static_cast<int>(c.run.limit));
+    if (!quiet) std::fprintf(stderr, "cimtlm: %s: %d images; preparing %s\n", data->name.c_str(), data->n, lc.network_path.c_str());
+    auto prepared = cim::inference::prepare(lc, data.get());
+    const auto model = cim::inference::build_model(c, prepared);
+    const auto& ds = *data;
+    progress_bar bar(!quiet);
+    const auto r = cim::engine::evaluate(
+        *model, ds.n, [&](std::int64_t i) { return ds.input(static_cast<int>(i), c.quant.input_bits); }, ds.labels,
+        c.run.threads, [&](std::int64_t d, std::int64_t t) { bar(d, t); });
+
+    nlohmann::ordered_json j = nlohmann::ordered_json::object();
+    j["schema"] = "cimtlm.report/1";
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    j["run"] = {{"version", CIMTLM_VERSION}, {"argv", argv}, {"wall_time_s", wall}, {"peak_memory_bytes", peak_memory_bytes()},
+                {"threads", c.run.threads}, {"sources", lc.sources}, {"network_path", lc.network_path}};
+    j["config"] = cim::cfg::to_json(c);
+    j["summary"] = {{"network", prepared.graph.name}, {"dataset", ds.name}, {"images", r.images},
+                    {"accuracy", r.accuracy()}, {"accuracy_ideal", r.accuracy_ideal()},
+                    {"agreement", r.images ? double(r.agree) / double(r.images) : 0.0},
+                    {"memory_utilization", prepared.plan.utilization()},
+                    {"macs", static_cast<double>(prepared.graph.total_macs())}};
+    cim::write_file_atomic(out + "/report.json", j.dump(2) + "\n");
+    std::printf("cimtlm accuracy: %s on %s, %lld images\n", prepared.graph.name.c_str(), ds.name.c_str(),
+                static_cast<long long>(r.images));
+    std::printf("  hardware accuracy   %8.2f %%  (%lld correct)\n", 100.0 * r.accuracy(), static_cast<long long>(r.correct));
+    std::printf("  ideal accuracy      %8.2f %%  (%lld correct; integer-exact quantised network)\n",
+                100.0 * r.accuracy_ideal(), static_cast<long long>(r.correct_ideal));
+    std::printf("  agreement           %8.2f %%  (same class as the ideal network)\n",
+                r.images ? 100.0 * double(r.agree) / double(r.images) : 0.0);
+    std::printf("wrote %s/report.json\nwall time %.2f s, CPU time %.2f s, peak memory %.1f MiB, %u thread(s)\n",
+                out.c_str(), wall, cpu_seconds(), peak_memory_bytes() / 1048576.0, c.run.threads);
+    return 0;
+}
+
 int cmd_map(const std::string& config, const std::vector<cim::cfg::override_spec>& sets) {
     const auto lc = cim::inference::load_run_config(config, sets);
     const auto p = cim::inference::prepare(lc);
@@ -70,8 +160,9 @@ int cmd_run(const std::string& config, const std::vector<cim::cfg::override_spec
             const std::string& vcd, bool quiet, const std::vector<std::string>& argv) {
     const auto t0 = std::chrono::steady_clock::now();
     const auto lc = cim::inference::load_run_config(config, sets);
+    const auto data = load_dataset(lc.cfg);
     if (!quiet) std::fprintf(stderr, "cimtlm: preparing %s (weights, calibration, floorplan)\n", lc.network_path.c_str());
-    auto prepared = cim::inference::prepare(lc);
+    auto prepared = cim::inference::prepare(lc, data.get());
     if (!quiet)
         std::fprintf(stderr, "cimtlm: elaborating %zu tiles, %lld subarrays\n", prepared.plan.tiles.size(),
                      static_cast<long long>(prepared.plan.num_subarrays()));
@@ -118,22 +209,29 @@ int sc_main(int argc, char** argv) {
     app.set_version_flag("--version", std::string("cimtlm ") + CIMTLM_VERSION);
 
     std::string config, out = "out", vcd;
-    std::vector<std::string> sets;
-    long long seed = -1;
-    unsigned threads = 1;
+    common_flags flags;
     bool quiet = false, markdown = false;
 
     auto add_common = [&](CLI::App* c) {
-        c->add_option("--set", sets, "override a parameter: key.path=value (repeatable; last wins)");
-        c->add_option("--seed", seed, "seed of every random stream (same as --set seed=N)");
+        c->add_option("--set", flags.sets, "override a parameter: key.path=value (repeatable; last wins)");
+        c->add_option("--seed", flags.seed, "seed of every random stream (same as --set seed=N)");
+        c->add_option("--dataset", flags.dataset,
+                      "input images (same as --set run.dataset=SPEC): fashion-mnist[:train|:test], idx:IMAGES,LABELS, "
+                      "cifar10:FILE[,FILE...], npy:IMAGES,LABELS, synthetic:N");
     };
     auto* run = app.add_subcommand("run", "simulate a network on the chip and write report.json, layers.csv");
     run->add_option("config", config, "experiment YAML (configs/experiments/...)")->required();
     add_common(run);
     run->add_option("--out", out, "output folder")->capture_default_str();
     run->add_option("--vcd", vcd, "write a VCD waveform (tile busy flags, buffer occupancy, current layer)");
-    run->add_option("--threads", threads, "worker threads (reserved for the batched engine; the platform is single-threaded)");
     run->add_flag("-q,--quiet", quiet, "no progress lines on stderr");
+    auto* acc = app.add_subcommand("accuracy", "hardware-aware accuracy of a dataset through the batched engine");
+    acc->add_option("config", config, "experiment YAML")->required();
+    add_common(acc);
+    acc->add_option("--limit", flags.limit, "evaluate the first N images (same as --set run.limit=N; 0 = all)");
+    acc->add_option("--threads", flags.threads, "worker threads over images (same as --set run.threads=N)");
+    acc->add_option("--out", out, "output folder")->capture_default_str();
+    acc->add_flag("-q,--quiet", quiet, "no progress on stderr");
     auto* map = app.add_subcommand("map", "print the floorplan of a config's network");
     map->add_option("config", config, "experiment YAML")->required();
     add_common(map);
@@ -147,8 +245,9 @@ int sc_main(int argc, char** argv) {
     }
     try {
         if (*params) return cmd_params(markdown);
-        const auto overrides = parse_sets(sets, seed);
+        const auto overrides = parse_sets(flags);
         if (*map) return cmd_map(config, overrides);
+        if (*acc) return cmd_accuracy(config, overrides, out, quiet, args);
         if (*run) return cmd_run(config, overrides, out, vcd, quiet, args);
     } catch (const cim::config_error& e) {
         std::fprintf(stderr, "cimtlm: error: %s\n", e.format().c_str());

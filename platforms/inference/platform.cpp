@@ -2,25 +2,34 @@
 
 #include "models/config/describe.h"
 #include "models/core/error.h"
+#include "models/trace/readers.h"
 #include "models/engine/quantized_model.h"
 #include "models/functional/quant_config.h"
 #include "models/network/loader.h"
 
 namespace cim::inference {
 
-prepared prepare(const loaded_config& lc) {
+prepared prepare(const loaded_config& lc, const trace::dataset* data) {
     const run_config& c = lc.cfg;
     prepared p;
     p.graph = network::load(lc.network_path);
     engine::check_crossbar_inputs(p.graph);
     engine::synthesize_weights(p.graph, c.quant, c.seed);
-    std::vector<std::vector<std::int32_t>> calib;
-    // Calibration images use their own stream ids so they never coincide with the run's images.
-    for (unsigned i = 0; i < c.run.calibration_images; ++i)
-        calib.push_back(engine::synthetic_image(p.graph.input, c.quant, c.seed, 1000000 + static_cast<int>(i)));
-    engine::calibrate(p.graph, c.quant, calib);
-    for (unsigned i = 0; i < c.run.images; ++i)
-        p.images.push_back(engine::synthetic_image(p.graph.input, c.quant, c.seed, static_cast<int>(i)));
+    if (data) {
+        trace::check_shape(*data, p.graph.input, data->name);
+        const int nc = std::min<int>(data->n, static_cast<int>(c.run.calibration_images));
+        for (int i = 0; i < nc; ++i) p.calibration.push_back(data->input(i, c.quant.input_bits));
+        const int ni = std::min<int>(data->n, static_cast<int>(c.run.images));
+        for (int i = 0; i < ni; ++i) p.images.push_back(data->input(i, c.quant.input_bits));
+        if (p.calibration.empty() || p.images.empty()) throw config_error(data->name, 0, "--dataset", "the dataset is empty");
+    } else {
+        // Calibration images use their own stream ids so they never coincide with the run's images.
+        for (unsigned i = 0; i < c.run.calibration_images; ++i)
+            p.calibration.push_back(engine::synthetic_image(p.graph.input, c.quant, c.seed, 1000000 + static_cast<int>(i)));
+        for (unsigned i = 0; i < c.run.images; ++i)
+            p.images.push_back(engine::synthetic_image(p.graph.input, c.quant, c.seed, static_cast<int>(i)));
+    }
+    engine::calibrate(p.graph, c.quant, p.calibration);
     mapping::geometry geo;
     geo.rows = c.subarray.rows;
     geo.cols = c.subarray.cols;
@@ -29,10 +38,30 @@ prepared prepare(const loaded_config& lc) {
     return p;
 }
 
+engine::hardware_options hardware_options_of(const run_config& c) {
+    engine::hardware_options o;
+    o.quant = c.quant;
+    o.cell_bits = c.cell.bits;
+    o.on_off_ratio = c.cell.is_sram() ? 0.0 : c.cell.on_off_ratio;  // an SRAM cell's off state is ideal
+    o.adc_bits = c.subarray.adc_bits;
+    o.adc = c.adc;
+    o.device = c.device;
+    o.seed = c.seed;
+    return o;
+}
+
+std::unique_ptr<engine::hardware_model> build_model(const run_config& c, const prepared& p) {
+    auto m = std::make_unique<engine::hardware_model>(p.graph, p.plan, hardware_options_of(c));
+    if (c.adc.reference == "calibrated") m->set_adcs(m->calibrate_adcs(p.calibration, 1000000));
+    if (c.adc.reference == "batch_minmax") m->set_adcs(m->calibrate_adcs(p.images, 0));
+    return m;
+}
+
 platform::platform(const loaded_config& lc, prepared p, const std::string& name) : m_lc(lc), m_data(std::move(p)) {
     const run_config& c = m_lc.cfg;
+    m_model = build_model(c, m_data);
     m_ctx = std::make_unique<hw::context>(hw::context{c.technology, c.cell, c.subarray, c.quant, m_data.graph,
-                                                      m_data.plan, c.chip.clock, m_ledger});
+                                                      m_data.plan, *m_model, c.chip.clock, m_ledger});
     m_chip = std::make_unique<hw::chip>(name.c_str(), *m_ctx, c.chip, m_data.images);
 }
 

@@ -4,10 +4,12 @@
 #include <vector>
 
 #include "models/hw/chip.h"
+#include "models/engine/hardware_model.h"
 #include "models/hw/context.h"
 #include "models/mapping/plan.h"
 #include "models/network/graph.h"
 #include "models/report/report.h"
+#include "models/trace/dataset.h"
 #include "platforms/inference/run_config.h"
 
 namespace cim::inference {
@@ -18,11 +20,21 @@ struct prepared {
     network::graph graph;
     mapping::plan plan;
     std::vector<std::vector<std::int32_t>> images;
+    std::vector<std::vector<std::int32_t>> calibration;  // images that set activation scales and ADC references
 };
 
-/// Load the network, synthesise seeded weights, calibrate activation scales on seeded calibration images,
-/// generate the run's images, and build the floorplan.
-prepared prepare(const loaded_config& lc);
+/// The data path options of a run config.
+engine::hardware_options hardware_options_of(const run_config& c);
+
+/// Program the chip (device non-idealities frozen) and set the ADC references (from `p.calibration` when
+/// adc.reference is calibrated; from the run's own images for batch_minmax). The model references p.graph and
+/// p.plan, which must outlive it.
+std::unique_ptr<engine::hardware_model> build_model(const run_config& c, const prepared& p);
+
+/// Load the network, synthesise seeded weights, calibrate activation scales, pick the run's images, and build
+/// the floorplan. Without a dataset the calibration and run images are seeded synthetic images; with one, the
+/// first run.calibration_images images calibrate and the first run.images images are run.
+prepared prepare(const loaded_config& lc, const trace::dataset* data = nullptr);
 
 /// The elaborated SystemC platform: owns the context the modules reference and the chip.
 /// Elaborate once per process (SystemC cannot re-elaborate).
@@ -31,6 +43,7 @@ public:
     platform(const loaded_config& lc, prepared p, const std::string& name = "chip");
     hw::chip& chip() { return *m_chip; }
     const prepared& data() const { return m_data; }
+    const engine::hardware_model& model() const { return *m_model; }
     /// sc_start() until the controller finishes; returns the simulated time in seconds.
     double simulate();
     report::report_data report() const;
@@ -39,6 +52,7 @@ private:
     loaded_config m_lc;
     prepared m_data;
     hw::energy_ledger m_ledger;
+    std::unique_ptr<engine::hardware_model> m_model;
     std::unique_ptr<hw::context> m_ctx;
     std::unique_ptr<hw::chip> m_chip;
 };

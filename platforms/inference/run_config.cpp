@@ -9,6 +9,8 @@ void run_section::validate() const {
     if (images < 1 || images > 100000) throw config_error("", 0, "images", "must be in 1..100000");
     if (calibration_images < 1 || calibration_images > 10000)
         throw config_error("", 0, "calibration_images", "must be in 1..10000");
+    if (dataset.empty()) throw config_error("", 0, "dataset", "must name a dataset or be 'synthetic'");
+    if (threads < 1 || threads > 256) throw config_error("", 0, "threads", "must be in 1..256");
 }
 
 void run_config::validate() const {

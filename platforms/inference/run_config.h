@@ -6,6 +6,8 @@
 #include "models/circuit/components.h"
 #include "models/circuit/technology.h"
 #include "models/config/overrides.h"
+#include "models/functional/adc_transfer.h"
+#include "models/functional/device_config.h"
 #include "models/functional/quant_config.h"
 #include "models/hw/chip.h"
 #include "models/mapping/plan.h"
@@ -16,13 +18,19 @@ namespace cim::inference {
 struct run_section {
     unsigned images = 1;              // images simulated through the platform
     unsigned calibration_images = 4;  // synthetic images used to calibrate activation scales
-    std::string input = "synthetic";  // only synthetic in this release; datasets come with the accuracy issue
+    std::string dataset = "synthetic";  // "synthetic" or a dataset spec (trace::load_spec)
+    unsigned limit = 0;                 // images of the dataset evaluated by `accuracy` (0 = all)
+    unsigned threads = 1;               // worker threads of the batched engine
 
     template <class V>
     void visit(V& v) {
         v("images", images, "images simulated through the SystemC platform (results are per inference)");
         v("calibration_images", calibration_images, "synthetic images used to calibrate per-layer activation scales");
-        v.choice("input", input, {"synthetic"}, "input data: seeded synthetic images and weights");
+        v("dataset", dataset,
+          "input images: synthetic (seeded), fashion-mnist[:train|:test], idx:IMAGES,LABELS, "
+          "cifar10:FILE[,FILE...], npy:IMAGES,LABELS or synthetic:N");
+        v("limit", limit, "images of the dataset that `cimtlm accuracy` evaluates; 0 = all");
+        v("threads", threads, "worker threads of the batched engine (over images)");
     }
     void validate() const;
 };
@@ -35,6 +43,8 @@ struct run_config {
     circuit::cell cell;
     func::quant_config quant;
     circuit::subarray_config subarray;
+    func::adc_config adc;
+    func::device_config device;
     mapping::config mapping;
     hw::chip_config chip;
     run_section run;
@@ -47,6 +57,8 @@ struct run_config {
         v("cell", cell, "synaptic memory cell (a file under configs/cells/ or inline)");
         v("quant", quant, "number formats of weights and activations");
         v("subarray", subarray, "synaptic subarray geometry, ADC and read-out");
+        v("adc", adc, "ADC transfer function and how its references are set");
+        v("device", device, "device non-idealities: variation, stuck-at faults, read noise, retention drift");
         v("mapping", mapping, "how layers are mapped onto tiles, PEs and subarrays");
         v("chip", chip, "chip-level periphery: clock, buffers, H-tree, digital units");
         v("run", run, "what the run feeds the chip");

@@ -127,3 +127,36 @@ TEST(Platform, LossyAdcChangesResultsAndCostsArePositive) {
     for (const auto& l : r.layers) layer_sum += l.latency;
     EXPECT_NEAR(layer_sum, r.latency_s, 1e-12 * r.latency_s);
 }
+
+namespace {
+
+/// The SystemC platform and the batched engine (engine::hardware_model::forward) give bit-identical outputs
+/// for every layer, with device non-idealities and calibrated ADC references switched on.
+void expect_platform_equals_engine(std::vector<cim::cfg::override_spec> sets) {
+    const std::vector<cim::cfg::override_spec> nonideal = {
+        {"device.d2d_sigma", "0.05"},     {"device.stuck_on_rate", "0.001"}, {"device.stuck_off_rate", "0.002"},
+        {"device.read_noise_sigma", "0.02"}, {"device.drift", "to_min"},    {"device.drift_rate", "6 %"},
+        {"device.time", "3e7 s"},          {"adc.reference", "calibrated"}, {"adc.transfer", "nonlinear"},
+        {"run.images", "2"}};
+    sets.insert(sets.begin(), nonideal.begin(), nonideal.end());
+    const auto lc = cim::inference::load_run_config(CIM_SOURCE_DIR "/configs/experiments/default.yaml", sets);
+    auto prepared = cim::inference::prepare(lc);
+    cim::inference::platform plat(lc, std::move(prepared));
+    plat.simulate();
+    const auto& got = plat.chip().ctrl().outputs();  // the last image (index 1)
+    const auto want = plat.model().forward(plat.data().images.back(), 1);
+    ASSERT_EQ(got.size(), want.size());
+    for (std::size_t i = 0; i < want.size(); ++i)
+        EXPECT_EQ(got[i], want[i]) << "layer " << plat.data().graph.layers[i].name;
+    // The non-idealities really act: the hardware logits differ from the exact integer network's.
+    const auto exact = cim::engine::reference_forward(plat.data().graph, lc.cfg.quant, plat.data().images.back());
+    EXPECT_NE(want.back(), exact.back());
+}
+
+}  // namespace
+
+TEST(Platform, Vgg8NonIdealEqualsBatchedEngine) { expect_platform_equals_engine({}); }
+
+TEST(Platform, ResidualNonIdealEqualsBatchedEngine) {
+    expect_platform_equals_engine({{"network", CIM_SOURCE_DIR "/tests/sc/platform/resnet_tiny.yaml"}});
+}

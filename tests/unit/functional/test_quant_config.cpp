@@ -70,10 +70,16 @@ TEST(quant_config, validate_errors) {
 
     adc_config a;
     EXPECT_NO_THROW(a.validate());
-    a.bits = 0;
-    EXPECT_EQ(error_key([&] { a.validate(); }), "bits");
-    a.bits = 17;
-    EXPECT_EQ(error_key([&] { a.validate(); }), "bits");
+    auto adc_with = [](auto edit) {
+        adc_config c;
+        edit(c);
+        return error_key([&] { c.validate(); });
+    };
+    EXPECT_EQ(adc_with([](adc_config& c) { c.transfer = "log"; }), "transfer");
+    EXPECT_EQ(adc_with([](adc_config& c) { c.reference = "auto"; }), "reference");
+    EXPECT_EQ(adc_with([](adc_config& c) { c.percentile = 0; }), "percentile");
+    EXPECT_EQ(adc_with([](adc_config& c) { c.percentile = 100.5; }), "percentile");
+    EXPECT_EQ(adc_with([](adc_config& c) { c.calibration_images = 0; }), "calibration_images");
 }
 
 // The visit protocol: every field is reported once under its key, encoding as a choice.
@@ -94,7 +100,7 @@ TEST(quant_config, visit_names) {
     adc_config a;
     recorder ra;
     a.visit(ra);
-    EXPECT_EQ(ra.keys, (std::vector<std::string>{"bits"}));
+    EXPECT_EQ(ra.keys, (std::vector<std::string>{"transfer/2", "reference/3", "percentile", "calibration_images"}));
 }
 
 }  // namespace

@@ -1,0 +1,292 @@
+#include "models/engine/hardware_model.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <limits>
+#include <mutex>
+#include <thread>
+
+#include "models/core/error.h"
+#include "models/engine/quantized_model.h"
+#include "models/functional/quant_ops.h"
+
+namespace cim::engine {
+
+namespace {
+double ratio_or_inf(double r) { return (r <= 0 || !std::isfinite(r)) ? std::numeric_limits<double>::infinity() : r; }
+}  // namespace
+
+hardware_model::hardware_model(const network::graph& g, const mapping::plan& p, const hardware_options& o)
+    : m_graph(g), m_plan(p), m_opt(o) {
+    program();
+    m_adcs.clear();
+    for (const auto& s : m_slots)
+        m_adcs.emplace_back(m_opt.adc_bits, func::full_scale(s.block, m_opt.quant));
+}
+
+void hardware_model::program() {
+    m_by_layer.assign(m_graph.layers.size(), {});
+    m_index.assign(m_plan.tiles.size(), {});
+    std::uint64_t block_id = 0;
+    for (std::size_t t = 0; t < m_plan.tiles.size(); ++t) {
+        const auto& tile = m_plan.tiles[t];
+        m_index[t].resize(tile.pes.size());
+        for (std::size_t p = 0; p < tile.pes.size(); ++p) {
+            m_index[t][p].assign(tile.pes[p].subarrays.size(), -1);
+            for (std::size_t k = 0; k < tile.pes[p].subarrays.size(); ++k, ++block_id) {
+                const mapping::subarray_slot& where = tile.pes[p].subarrays[k];
+                if (!where.used()) continue;
+                const network::layer& L = m_graph.layers[static_cast<std::size_t>(where.layer)];
+                programmed_slot s;
+                s.where = where;
+                s.block_id = block_id;
+                s.block = func::program_block(L.qweights.data(), L.weight_rows(), where.row_begin, where.row_end,
+                                              where.ch_begin, where.ch_end, m_opt.quant, m_opt.cell_bits, m_opt.device,
+                                              ratio_or_inf(m_opt.on_off_ratio),
+                                              func::rng_key{m_opt.seed, static_cast<std::uint64_t>(where.layer), block_id});
+                m_index[t][p][k] = static_cast<int>(m_slots.size());
+                m_by_layer[static_cast<std::size_t>(where.layer)].push_back(static_cast<int>(m_slots.size()));
+                m_slots.push_back(std::move(s));
+            }
+        }
+    }
+}
+
+const programmed_slot* hardware_model::slot_at(std::size_t tile, std::size_t pe, std::size_t subarray) const {
+    if (tile >= m_index.size() || pe >= m_index[tile].size() || subarray >= m_index[tile][pe].size()) return nullptr;
+    const int i = m_index[tile][pe][subarray];
+    return i < 0 ? nullptr : &m_slots[static_cast<std::size_t>(i)];
+}
+
+void hardware_model::set_adcs(adc_set a) {
+    if (a.size() != m_slots.size()) throw model_error("adc", "one ADC per programmed subarray expected");
+    m_adcs = std::move(a);
+}
+
+void hardware_model::run_slot(int slot, const func::adc_transfer& adc, const std::int32_t* x, int n,
+                              std::int64_t row_stride, int duplication, std::int64_t image_id, int out_channels,
+                              std::int64_t* acc, func::mvm_activity* act, func::column_histogram* observe) const {
+    const programmed_slot& s = m_slots[static_cast<std::size_t>(slot)];
+    const int rows = s.where.row_end - s.where.row_begin;
+    const int chans = s.where.ch_end - s.where.ch_begin;
+    int m = 0;
+    for (int v = s.where.copy; v < n; v += duplication) ++m;
+    if (m == 0) return;
+    // Per-thread scratch: the gathered rows of this copy's vectors, their stable ids, the block's outputs.
+    thread_local std::vector<std::int32_t> xs;
+    thread_local std::vector<std::int64_t> ys, ids;
+    xs.resize(static_cast<std::size_t>(m) * rows);
+    ys.resize(static_cast<std::size_t>(m) * chans);
+    ids.resize(static_cast<std::size_t>(m));
+    int i = 0;
+    for (int v = s.where.copy; v < n; v += duplication, ++i) {
+        const std::int32_t* src = x + static_cast<std::size_t>(v) * static_cast<std::size_t>(row_stride) + s.where.row_begin;
+        std::copy(src, src + rows, xs.begin() + static_cast<std::ptrdiff_t>(i) * rows);
+        ids[static_cast<std::size_t>(i)] = (image_id << 32) | v;  // stable: image and output pixel
+    }
+    func::read_options ro;
+    ro.read_noise_sigma = m_opt.device.read_noise_sigma;
+    ro.seed = m_opt.seed;
+    ro.layer = static_cast<std::uint64_t>(s.where.layer);
+    ro.block = s.block_id;
+    ro.vector_ids = ids.data();
+    ro.observe = observe;
+    func::block_mvm(s.block, xs.data(), m, rows, m_opt.quant, adc, ys.data(), act, ro);
+    i = 0;
+    for (int v = s.where.copy; v < n; v += duplication, ++i) {
+        std::int64_t* dst = acc + static_cast<std::size_t>(v) * out_channels + s.where.ch_begin;
+        const std::int64_t* src = ys.data() + static_cast<std::size_t>(i) * chans;
+        for (int c = 0; c < chans; ++c) dst[c] += src[c];
+    }
+}
+
+namespace {
+
+/// The unrolled input vectors of a weight layer: im2col for a convolution, the vector itself for linear.
+const std::int32_t* unroll(const network::layer& L, const std::vector<std::int32_t>& in, std::vector<std::int32_t>& cols,
+                           int& n) {
+    if (L.kind != network::op::conv2d) {
+        n = 1;
+        return in.data();
+    }
+    n = static_cast<int>(L.output_pixels());
+    cols.resize(static_cast<std::size_t>(n) * static_cast<std::size_t>(L.weight_rows()));
+    func::im2col(in.data(), L.in.c, L.in.h, L.in.w, L.kernel_h, L.kernel_w, L.stride, L.padding, cols.data());
+    return cols.data();
+}
+
+}  // namespace
+
+std::vector<std::vector<std::int32_t>> hardware_model::forward(const std::vector<std::int32_t>& image,
+                                                               std::int64_t image_id, const adc_set* adcs) const {
+    const adc_set& A = adcs ? *adcs : m_adcs;
+    std::vector<std::vector<std::int32_t>> out(m_graph.layers.size());
+    out[0] = image;
+    std::vector<std::int32_t> cols;
+    std::vector<std::int64_t> acc;
+    for (std::size_t li = 1; li < m_graph.layers.size(); ++li) {
+        const network::layer& L = m_graph.layers[li];
+        if (!L.has_weights()) {
+            apply_nonweight_layer(m_graph, static_cast<int>(li), out, out[li], m_opt.quant);
+            continue;
+        }
+        const mapping::layer_plan* lp = m_plan.find_layer(static_cast<int>(li));
+        if (lp == nullptr) throw model_error("layers." + L.name, "weight layer missing from the mapping plan");
+        int n = 0;
+        const std::int32_t* x = unroll(L, out[static_cast<std::size_t>(L.input_ids.at(0))], cols, n);
+        acc.assign(static_cast<std::size_t>(n) * static_cast<std::size_t>(L.out_channels), 0);
+        for (int s : slots_of(static_cast<int>(li)))
+            run_slot(s, A[static_cast<std::size_t>(s)], x, n, L.weight_rows(), lp->duplication, image_id, L.out_channels,
+                     acc.data(), nullptr);
+        const weight_output_rule rule = weight_output(m_graph, static_cast<int>(li), m_opt.quant);
+        auto& y = out[li];
+        y.resize(acc.size());
+        for (int v = 0; v < n; ++v)
+            for (int c = 0; c < L.out_channels; ++c)
+                y[static_cast<std::size_t>(c) * n + v] = rule.apply(acc[static_cast<std::size_t>(v) * L.out_channels + c]);
+    }
+    return out;
+}
+
+hardware_model::adc_set hardware_model::calibrate_adcs(const std::vector<std::vector<std::int32_t>>& images,
+                                                       std::int64_t first_image_id) const {
+    adc_set adcs = m_adcs;
+    for (std::size_t i = 0; i < m_slots.size(); ++i)
+        adcs[i] = func::adc_transfer(m_opt.adc_bits, func::full_scale(m_slots[i].block, m_opt.quant));
+    if (m_opt.adc.reference == "full_scale" || images.empty()) return adcs;
+
+    // Layer by layer: observe the layer's column values through an exact ADC, place the references, then
+    // compute the layer's outputs with them so the next layer sees what the chip would.
+    std::vector<std::vector<std::vector<std::int32_t>>> acts(images.size(), std::vector<std::vector<std::int32_t>>(m_graph.layers.size()));
+    for (std::size_t k = 0; k < images.size(); ++k) acts[k][0] = images[k];
+    std::vector<std::int32_t> cols;
+    std::vector<std::int64_t> acc;
+    for (std::size_t li = 1; li < m_graph.layers.size(); ++li) {
+        const network::layer& L = m_graph.layers[li];
+        if (!L.has_weights()) {
+            for (auto& a : acts) apply_nonweight_layer(m_graph, static_cast<int>(li), a, a[li], m_opt.quant);
+            continue;
+        }
+        const mapping::layer_plan* lp = m_plan.find_layer(static_cast<int>(li));
+        const auto& ids = slots_of(static_cast<int>(li));
+        // Histogram range: every column value of the layer fits in [-hi/4, hi] (noise and variation may push
+        // a value below zero).
+        double hi = 1.0;
+        for (int s : ids) {
+            const auto& b = m_slots[static_cast<std::size_t>(s)].block;
+            const double gmax = b.frac_bits ? b.gmax_units : double((1u << b.cell_bits) - 1);
+            hi = std::max(hi, b.rows * double((1u << m_opt.quant.dac_bits) - 1) * 2.0 * gmax);
+        }
+        func::column_histogram hist(-0.25 * hi, hi);
+        const func::adc_transfer exact = func::adc_transfer::linear(24, -0.25 * hi, hi);
+        for (std::size_t k = 0; k < images.size(); ++k) {
+            int n = 0;
+            const std::int32_t* x = unroll(L, acts[k][static_cast<std::size_t>(L.input_ids.at(0))], cols, n);
+            acc.assign(static_cast<std::size_t>(n) * static_cast<std::size_t>(L.out_channels), 0);
+            for (int s : ids)
+                run_slot(s, exact, x, n, L.weight_rows(), lp->duplication, first_image_id + static_cast<std::int64_t>(k),
+                         L.out_channels, acc.data(), nullptr, &hist);
+        }
+        const func::adc_transfer layer_adc =
+            func::adc_transfer::from_histogram(m_opt.adc_bits, hist, m_opt.adc.transfer, m_opt.adc.percentile);
+        for (int s : ids) adcs[static_cast<std::size_t>(s)] = layer_adc;
+        const weight_output_rule rule = weight_output(m_graph, static_cast<int>(li), m_opt.quant);
+        for (std::size_t k = 0; k < images.size(); ++k) {
+            int n = 0;
+            const std::int32_t* x = unroll(L, acts[k][static_cast<std::size_t>(L.input_ids.at(0))], cols, n);
+            acc.assign(static_cast<std::size_t>(n) * static_cast<std::size_t>(L.out_channels), 0);
+            for (int s : ids)
+                run_slot(s, layer_adc, x, n, L.weight_rows(), lp->duplication, first_image_id + static_cast<std::int64_t>(k),
+                         L.out_channels, acc.data(), nullptr);
+            auto& y = acts[k][li];
+            y.resize(acc.size());
+            for (int v = 0; v < n; ++v)
+                for (int c = 0; c < L.out_channels; ++c)
+                    y[static_cast<std::size_t>(c) * n + v] = rule.apply(acc[static_cast<std::size_t>(v) * L.out_channels + c]);
+        }
+    }
+    return adcs;
+}
+
+int argmax(const std::vector<std::int32_t>& logits) {
+    int best = 0;
+    for (std::size_t i = 1; i < logits.size(); ++i)
+        if (logits[i] > logits[static_cast<std::size_t>(best)]) best = static_cast<int>(i);
+    return best;
+}
+
+accuracy_result evaluate(const hardware_model& hw, std::int64_t count,
+                         const std::function<std::vector<std::int32_t>(std::int64_t)>& get_image,
+                         const std::vector<int>& labels, unsigned threads,
+                         const std::function<void(std::int64_t, std::int64_t)>& progress) {
+    if (static_cast<std::int64_t>(labels.size()) < count) throw model_error("dataset", "fewer labels than images");
+    const auto& g = hw.graph();
+    const std::string ref = hw.options().adc.reference;
+    const std::int64_t batch = ref == "batch_minmax" ? std::max<std::int64_t>(1, hw.options().adc.calibration_images) : count;
+    std::vector<int> pred_hw(static_cast<std::size_t>(count), -1), pred_ideal(static_cast<std::size_t>(count), -1);
+    std::int64_t done_total = 0;
+    threads = std::max(1u, threads);
+    for (std::int64_t b0 = 0; b0 < count; b0 += batch) {
+        const std::int64_t b1 = std::min(count, b0 + batch);
+        // NeuroSim's per-batch min/max references: calibrate on the batch itself, then convert it.
+        hardware_model::adc_set batch_adcs;
+        if (ref == "batch_minmax") {
+            std::vector<std::vector<std::int32_t>> imgs;
+            for (std::int64_t i = b0; i < b1; ++i) imgs.push_back(get_image(i));
+            batch_adcs = hw.calibrate_adcs(imgs, b0);
+        }
+        std::atomic<std::int64_t> next{b0}, done{0};
+        std::mutex image_mutex;  // get_image may not be thread-safe
+        std::exception_ptr failure;
+        std::mutex failure_mutex;
+        auto worker = [&] {
+            try {
+                for (std::int64_t i = next++; i < b1; i = next++) {
+                    std::vector<std::int32_t> img;
+                    {
+                        std::lock_guard<std::mutex> lock(image_mutex);
+                        img = get_image(i);
+                    }
+                    const auto h = hw.forward(img, i, batch_adcs.empty() ? nullptr : &batch_adcs);
+                    pred_hw[static_cast<std::size_t>(i)] = argmax(h.back());
+                    const auto r = reference_forward(g, hw.options().quant, img, 1);
+                    pred_ideal[static_cast<std::size_t>(i)] = argmax(r.back());
+                    ++done;
+                }
+            } catch (...) {
+                std::lock_guard<std::mutex> lock(failure_mutex);
+                if (!failure) failure = std::current_exception();
+                next = b1;
+            }
+        };
+        std::vector<std::thread> pool;
+        for (unsigned t = 1; t < threads; ++t) pool.emplace_back(worker);
+        if (progress) {
+            // The calling thread works too, and reports progress between images.
+            std::thread self(worker);
+            while (done.load() < b1 - b0 && !failure) {
+                progress(done_total + done.load(), count);
+                std::this_thread::sleep_for(std::chrono::milliseconds(200));
+            }
+            self.join();
+        } else {
+            worker();
+        }
+        for (auto& t : pool) t.join();
+        if (failure) std::rethrow_exception(failure);
+        done_total += b1 - b0;
+        if (progress) progress(done_total, count);
+    }
+    accuracy_result r;
+    r.images = count;
+    for (std::int64_t i = 0; i < count; ++i) {
+        const int y = labels[static_cast<std::size_t>(i)];
+        r.correct += pred_hw[static_cast<std::size_t>(i)] == y;
+        r.correct_ideal += pred_ideal[static_cast<std::size_t>(i)] == y;
+        r.agree += pred_hw[static_cast<std::size_t>(i)] == pred_ideal[static_cast<std::size_t>(i)];
+    }
+    return r;
+}
+
+}  // namespace cim::engine
