@@ -14,7 +14,7 @@ ASAN_DIR  := build-asan
 
 DEB_PACKAGES := build-essential cmake ninja-build pkg-config libsystemc-dev libeigen3-dev \
                 libyaml-cpp-dev libgtest-dev nlohmann-json3-dev libcli11-dev libfmt-dev \
-                libbenchmark-dev zlib1g-dev verilator gtkwave
+                libbenchmark-dev zlib1g-dev verilator gtkwave dataset-fashion-mnist
 
 .PHONY: help deps build run test bench docs clean
 

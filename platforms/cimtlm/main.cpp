@@ -56,8 +56,15 @@ std::vector<cim::cfg::override_spec> parse_sets(const common_flags& f) {
 }
 
 /// The dataset a config names, or nothing for synthetic inputs.
-std::unique_ptr<cim::trace::dataset> load_dataset(const cim::inference::run_config& c) {
+/// synthetic:N images take the network's input shape and class count.
+std::unique_ptr<cim::trace::dataset> load_dataset(const cim::inference::loaded_config& lc) {
+    const auto& c = lc.cfg;
     if (c.run.dataset == "synthetic") return nullptr;
+    if (c.run.dataset.rfind("synthetic:", 0) == 0) {
+        const auto g = cim::network::load(lc.network_path);
+        const auto classes = static_cast<int>(g.layers.back().out.size());
+        return std::make_unique<cim::trace::dataset>(cim::trace::load_spec(c.run.dataset, g.input, classes, c.seed));
+    }
     return std::make_unique<cim::trace::dataset>(cim::trace::load_spec(c.run.dataset, std::nullopt, 10, c.seed));
 }
 
@@ -107,14 +114,9 @@ int cmd_accuracy(const std::string& config, const std::vector<cim::cfg::override
     const auto t0 = std::chrono::steady_clock::now();
     auto lc = cim::inference::load_run_config(config, sets);
     const auto& c = lc.cfg;
-    auto data = load_dataset(c);
-    if (!data) {  // synthetic: as many seeded images as asked (labels are random, so accuracy is chance)
-        const auto g = cim::network::load(lc.network_path);
-        const int n = c.run.limit ? static_cast<int>(c.run.limit) : 100;
-        data = std::make_unique<cim::trace::dataset>(
-            cim::trace::load_spec("synthetic:" + std::to_string(n), g.input, g.layers.back().out.size() > 0
-                                      ? static_cast<int>(g.layers.back().out.size()) : 10, c.seed));
-    }
+    if (c.run.dataset == "synthetic")  // seeded images with random labels: the accuracy is chance
+        lc.cfg.run.dataset = "synthetic:" + std::to_string(c.run.limit ? c.run.limit : 100);
+    auto data = load_dataset(lc);
     if (c.run.limit && static_cast<int>(c.run.limit) < data->n) *data = data->subset(static_cast<int>(c.run.limit));
     if (!quiet) std::fprintf(stderr, "cimtlm: %s: %d images; preparing %s\n", data->name.c_str(), data->n, lc.network_path.c_str());
     auto prepared = cim::inference::prepare(lc, data.get());
@@ -160,7 +162,7 @@ int cmd_run(const std::string& config, const std::vector<cim::cfg::override_spec
             const std::string& vcd, bool quiet, const std::vector<std::string>& argv) {
     const auto t0 = std::chrono::steady_clock::now();
     const auto lc = cim::inference::load_run_config(config, sets);
-    const auto data = load_dataset(lc.cfg);
+    const auto data = load_dataset(lc);
     if (!quiet) std::fprintf(stderr, "cimtlm: preparing %s (weights, calibration, floorplan)\n", lc.network_path.c_str());
     auto prepared = cim::inference::prepare(lc, data.get());
     if (!quiet)

@@ -31,6 +31,13 @@ expect bad_choice 2 "readout: 'paralel' is not one of" -- "$cimtlm" run "$cfg" -
 expect chip_too_small 3 "mapping.tiles: the network needs 25 tiles but the chip is fixed at 4" -- "$cimtlm" run "$cfg" --set mapping.tiles=4 --out "$tmp/o" -q
 printf '32,32,3,3,3,x,0,1\n' > "$tmp/net.csv"
 expect bad_csv 2 "net.csv:1" -- "$cimtlm" map "$cfg" --set network="$tmp/net.csv"
+# Datasets: a missing file, a file of the wrong kind, an image shape the network cannot take, a bad spec.
+acc="$src/configs/experiments/fmnist_accuracy.yaml"
+expect dataset_missing 2 "nope-images: file not found" -- "$cimtlm" accuracy "$acc" --dataset "idx:$tmp/nope-images,$tmp/nope-labels" --out "$tmp/o" -q
+printf 'not an idx file' > "$tmp/bad-images"; printf 'x' > "$tmp/bad-labels"
+expect dataset_magic 2 "bad-images: .*(magic|truncated)" -- "$cimtlm" accuracy "$acc" --dataset "idx:$tmp/bad-images,$tmp/bad-labels" --out "$tmp/o" -q
+expect dataset_shape 2 "1x28x28 images .* network input is 3x32x32" -- "$cimtlm" run "$cfg" --dataset fashion-mnist --out "$tmp/o" -q
+expect dataset_spec 2 "--dataset: .*valid forms|--dataset: .*unknown" -- "$cimtlm" accuracy "$acc" --dataset "mnist-please" --out "$tmp/o" -q
 # A failed run never removes results that were already written.
 "$cimtlm" run "$cfg" --out "$tmp/keep" -q > /dev/null || { echo "FAIL: default run"; fail=1; }
 "$cimtlm" run "$cfg" --out "$tmp/keep" -q --set subarray.rows=0 > /dev/null 2>&1
