@@ -139,12 +139,7 @@ std::vector<std::vector<std::int32_t>> hardware_model::forward(const std::vector
         for (int s : slots_of(static_cast<int>(li)))
             run_slot(s, A[static_cast<std::size_t>(s)], x, n, L.weight_rows(), lp->duplication, image_id, L.out_channels,
                      acc.data(), nullptr);
-        const weight_output_rule rule = weight_output(m_graph, static_cast<int>(li), m_opt.quant);
-        auto& y = out[li];
-        y.resize(acc.size());
-        for (int v = 0; v < n; ++v)
-            for (int c = 0; c < L.out_channels; ++c)
-                y[static_cast<std::size_t>(c) * n + v] = rule.apply(acc[static_cast<std::size_t>(v) * L.out_channels + c]);
+        out[li] = finish_layer(weight_output(m_graph, static_cast<int>(li), m_opt.quant), acc, n, L.out_channels);
     }
     return out;
 }
@@ -199,11 +194,7 @@ hardware_model::adc_set hardware_model::calibrate_adcs(const std::vector<std::ve
             for (int s : ids)
                 run_slot(s, layer_adc, x, n, L.weight_rows(), lp->duplication, first_image_id + static_cast<std::int64_t>(k),
                          L.out_channels, acc.data(), nullptr);
-            auto& y = acts[k][li];
-            y.resize(acc.size());
-            for (int v = 0; v < n; ++v)
-                for (int c = 0; c < L.out_channels; ++c)
-                    y[static_cast<std::size_t>(c) * n + v] = rule.apply(acc[static_cast<std::size_t>(v) * L.out_channels + c]);
+            acts[k][li] = finish_layer(rule, acc, n, L.out_channels);
         }
     }
     return adcs;

@@ -108,11 +108,18 @@ weight_output_rule weight_output(const graph& g, int layer_index, const func::qu
     const std::int32_t a = act_max(q);
     r.lo = -a;
     r.hi = a;
+    if (!(l.weight_scale > 0.0)) throw model_error(key(l), "weight_scale is not set");
+    if (!l.bias.empty()) {
+        if (static_cast<int>(l.bias.size()) != l.out_channels)
+            throw model_error(key(l), "has " + std::to_string(l.bias.size()) + " biases for " +
+                                          std::to_string(l.out_channels) + " output channels");
+        const double unit = l.weight_scale * layer_in_scale(g, layer_index);
+        for (double b : l.bias) r.bias.push_back(std::llround(b / unit));
+    }
     if (is_logits_layer(g, layer_index)) {
         r.logits = true;
         return r;
     }
-    if (!(l.weight_scale > 0.0)) throw model_error(key(l), "weight_scale is not set");
     if (!(l.out_scale > 0.0)) throw model_error(key(l), "out_scale is not set (run calibrate or import the scales)");
     r.multiplier = l.weight_scale * layer_in_scale(g, layer_index) / l.out_scale;
     return r;
@@ -120,6 +127,15 @@ weight_output_rule weight_output(const graph& g, int layer_index, const func::qu
 
 std::int32_t finish_weight_output(const graph& g, int layer_index, std::int64_t acc, const func::quant_config& q) {
     return weight_output(g, layer_index, q).apply(acc);
+}
+
+std::vector<std::int32_t> finish_layer(const weight_output_rule& rule, const std::vector<std::int64_t>& acc, int n,
+                                       int oc) {
+    std::vector<std::int32_t> y(static_cast<std::size_t>(n) * static_cast<std::size_t>(oc));
+    for (int p = 0; p < n; ++p)
+        for (int c = 0; c < oc; ++c)
+            y[static_cast<std::size_t>(c) * n + p] = rule.apply(acc[static_cast<std::size_t>(p) * oc + c], c);
+    return y;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -246,12 +262,7 @@ namespace {
 // acc (pixel-major) -> CHW output through the layer's rule.
 std::vector<std::int32_t> finish_all(const layer& l, const std::vector<std::int64_t>& acc,
                                      const weight_output_rule& rule) {
-    const auto n = static_cast<std::size_t>(l.output_pixels());
-    const auto oc = static_cast<std::size_t>(l.out_channels);
-    std::vector<std::int32_t> y(n * oc);
-    for (std::size_t p = 0; p < n; ++p)
-        for (std::size_t c = 0; c < oc; ++c) y[c * n + p] = rule.apply(acc[p * oc + c]);
-    return y;
+    return finish_layer(rule, acc, static_cast<int>(l.output_pixels()), l.out_channels);
 }
 
 // Computes layer i for one image into outputs[i].
@@ -356,9 +367,20 @@ void calibrate(graph& g, const func::quant_config& q, const std::vector<std::vec
                 std::vector<std::vector<std::int64_t>> accs;
                 accs.reserve(outs.size());
                 std::int64_t peak = 0;
+                // Bias in accumulator units (the rule's own conversion, so calibration sees what runs).
+                std::vector<std::int64_t> bias;
+                if (!l.bias.empty()) {
+                    const double unit = l.weight_scale * in_scale;
+                    for (double b : l.bias) bias.push_back(std::llround(b / unit));
+                }
+                const std::size_t oc = static_cast<std::size_t>(l.out_channels);
                 for (auto& o : outs) {
                     accs.push_back(reference_accumulate(g, i, producer_output(g, l, 0, o)));
-                    for (std::int64_t v : accs.back()) peak = std::max(peak, v < 0 ? -v : v);
+                    const auto& a_k = accs.back();
+                    for (std::size_t e = 0; e < a_k.size(); ++e) {
+                        const std::int64_t v = a_k[e] + (bias.empty() ? 0 : bias[e % oc]);
+                        peak = std::max(peak, v < 0 ? -v : v);
+                    }
                 }
                 if (!logits)
                     l.out_scale = std::max(static_cast<double>(peak) * l.weight_scale * in_scale / a, scale_floor);

@@ -29,8 +29,18 @@ struct weight_output_rule {
     bool logits = false;      ///< true: clamp to int32, no requantisation
     double multiplier = 1.0;  ///< weight_scale * in_scale / out_scale (unused for logits)
     std::int32_t lo = 0, hi = 0;
+    /// Per-channel bias in accumulator units, llround(bias / (weight_scale * in_scale)); empty without bias.
+    std::vector<std::int64_t> bias;
     std::int32_t apply(std::int64_t acc) const;
+    std::int32_t apply(std::int64_t acc, int channel) const {
+        return apply(bias.empty() ? acc : acc + bias[static_cast<std::size_t>(channel)]);
+    }
 };
+
+/// A weight layer's accumulations (pixel-major: n x oc) through its rule into the CHW output tensor. The one
+/// post-accumulation routine of the reference, the batched engine and the SystemC controller.
+std::vector<std::int32_t> finish_layer(const weight_output_rule& rule, const std::vector<std::int64_t>& acc, int n,
+                                       int oc);
 
 /// The rule of weight layer `layer_index`. Throws cim::model_error ("layers.<name>") when the layer has no
 /// weights or a needed scale is not positive (run calibrate() or import the scales first).

@@ -178,11 +178,7 @@ double controller::run_weight_layer(int li, proto::latency_split& split) {
     const std::size_t out_elems = static_cast<std::size_t>(n) * static_cast<std::size_t>(L.out_channels);
     split.other += op(to_activation, li, out_elems, t);
     auto& out = m_outputs[static_cast<std::size_t>(li)];
-    out.assign(out_elems, 0);
-    const engine::weight_output_rule rule = engine::weight_output(g, li, m_ctx.quant);
-    for (int v = 0; v < n; ++v)
-        for (int c = 0; c < L.out_channels; ++c)
-            out[static_cast<std::size_t>(c) * n + v] = rule.apply(m_acc[static_cast<std::size_t>(v) * L.out_channels + c]);
+    out = engine::finish_layer(engine::weight_output(g, li, m_ctx.quant), m_acc, n, L.out_channels);
     split.buffer += move(to_global_buffer, tlm::TLM_WRITE_COMMAND, act_bytes(out.size(), ib), t);
     return t.to_seconds();
 }

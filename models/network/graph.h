@@ -39,6 +39,8 @@ struct layer {
     shape out;
     // quantisation (filled by a weight source)
     std::vector<std::int32_t> qweights;
+    std::vector<float> fweights;  // float weights of an imported float model, same layout (quantised by the engine)
+    std::vector<double> bias;     // real per-output-channel bias (empty: none); added in accumulator precision
     double weight_scale = 0.0;
     double out_scale = 0.0;
     int line = 0;  // line in the source file, for errors

@@ -61,7 +61,8 @@ void expect_platform_matches_reference(const std::string& config, std::vector<ci
             const auto acc = plain_layer(L, want[static_cast<std::size_t>(L.input_ids[0])]);
             const auto rule = cim::engine::weight_output(g, static_cast<int>(i), lc.cfg.quant);
             want[i].resize(acc.size());
-            for (std::size_t k = 0; k < acc.size(); ++k) want[i][k] = rule.apply(acc[k]);
+            const std::size_t plane = static_cast<std::size_t>(L.out.h) * L.out.w;  // acc is CHW here
+            for (std::size_t k = 0; k < acc.size(); ++k) want[i][k] = rule.apply(acc[k], static_cast<int>(k / plane));
             ++checked_weight_layers;
         } else {
             cim::engine::apply_nonweight_layer(g, static_cast<int>(i), want, want[i], lc.cfg.quant);
