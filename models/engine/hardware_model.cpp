@@ -214,7 +214,7 @@ accuracy_result evaluate(const hardware_model& hw, std::int64_t count,
     if (static_cast<std::int64_t>(labels.size()) < count) throw model_error("dataset", "fewer labels than images");
     const auto& g = hw.graph();
     const std::string ref = hw.options().adc.reference;
-    const std::int64_t batch = ref == "batch_minmax" ? std::max<std::int64_t>(1, hw.options().adc.calibration_images) : count;
+    const std::int64_t batch = ref == "batch_minmax" ? std::max<std::int64_t>(1, hw.options().adc.batch_images) : count;
     std::vector<int> pred_hw(static_cast<std::size_t>(count), -1), pred_ideal(static_cast<std::size_t>(count), -1);
     std::int64_t done_total = 0;
     threads = std::max(1u, threads);
@@ -271,6 +271,8 @@ accuracy_result evaluate(const hardware_model& hw, std::int64_t count,
     }
     accuracy_result r;
     r.images = count;
+    r.predictions = pred_hw;
+    r.predictions_ideal = pred_ideal;
     for (std::int64_t i = 0; i < count; ++i) {
         const int y = labels[static_cast<std::size_t>(i)];
         r.correct += pred_hw[static_cast<std::size_t>(i)] == y;

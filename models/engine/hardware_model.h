@@ -92,6 +92,7 @@ struct accuracy_result {
     std::int64_t correct = 0;        // hardware path
     std::int64_t correct_ideal = 0;  // integer-exact quantised network (no crossbar, ADC or device effects)
     std::int64_t agree = 0;          // hardware and ideal predict the same class
+    std::vector<int> predictions, predictions_ideal;  // per image
     double accuracy() const { return images ? double(correct) / double(images) : 0.0; }
     double accuracy_ideal() const { return images ? double(correct_ideal) / double(images) : 0.0; }
 };

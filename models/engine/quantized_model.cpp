@@ -315,6 +315,32 @@ void synthesize_weights(graph& g, const func::quant_config& q, std::uint64_t see
     }
 }
 
+void quantize_weights(graph& g, const func::quant_config& q) {
+    const int m = func::weight_max(q);
+    for (int i : g.weight_layers()) {
+        layer& l = g.layers[static_cast<std::size_t>(i)];
+        if (l.fweights.empty() || !l.qweights.empty()) continue;  // nothing to quantise, or already integer
+        const std::int64_t n = l.weight_rows() * l.out_channels;
+        if (n != static_cast<std::int64_t>(l.fweights.size()))
+            throw model_error(key(l), "has " + std::to_string(l.fweights.size()) + " float weights for a " +
+                                          std::to_string(l.out_channels) + " x " + std::to_string(l.weight_rows()) +
+                                          " weight matrix");
+        double max_abs = 0.0;
+        for (float w : l.fweights) {
+            if (!std::isfinite(w)) throw model_error(key(l), "has a non-finite float weight");
+            max_abs = std::max(max_abs, std::fabs(static_cast<double>(w)));
+        }
+        // An all-zero layer still needs a positive scale: weight_output() rejects scales <= 0.
+        const double scale = max_abs > 0.0 ? max_abs / m : 1.0;
+        l.qweights.resize(l.fweights.size());
+        for (std::size_t k = 0; k < l.fweights.size(); ++k) {
+            const long long v = std::llround(static_cast<double>(l.fweights[k]) / scale);
+            l.qweights[k] = static_cast<std::int32_t>(std::clamp<long long>(v, -m, m));
+        }
+        l.weight_scale = scale;
+    }
+}
+
 std::vector<std::int32_t> synthetic_image(const network::shape& s, const func::quant_config& q, std::uint64_t seed,
                                           int index) {
     const std::int32_t a = act_max(q);

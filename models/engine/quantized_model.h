@@ -80,6 +80,16 @@ void check_crossbar_inputs(const network::graph& g);
 /// alone (see calibrate). Does not model a trained network's accuracy: the logits are meaningless.
 void synthesize_weights(network::graph& g, const func::quant_config& q, std::uint64_t seed);
 
+/// Post-training quantisation of an imported float model: every weight layer that has fweights and no
+/// qweights gets symmetric per-tensor integer weights. With M = weight_max(q) = 2^(wb-1)-1:
+/// weight_scale = max|w| / M (1 when every weight is 0, so the scale stays positive) and
+/// qweights[i] = clamp(llround(fweights[i] / weight_scale), -M, M); the largest weight maps to +-M exactly.
+/// fweights and bias are kept. Layers that already hold qweights (synthetic or imported with scales) are left
+/// alone. Leaves out_scale alone (run calibrate next). Per-tensor: one outlier costs the other weights
+/// resolution; no per-channel scales, no clipping search. Throws cim::model_error ("layers.<name>") when the
+/// number of fweights is not out_channels * weight_rows() or a weight is not finite.
+void quantize_weights(network::graph& g, const func::quant_config& q);
+
 /// A synthetic image of shape s: s.size() pixels, each uniform in [0, A], drawn in CHW order from
 /// rng_stream(seed, {0x1a, index}).
 std::vector<std::int32_t> synthetic_image(const network::shape& s, const func::quant_config& q,

@@ -16,7 +16,7 @@ void adc_config::validate() const {
                            "must be full_scale, calibrated or batch_minmax, got '" + reference + "'");
     if (!(percentile > 0.0 && percentile <= 100.0))
         throw config_error("", 0, "percentile", "must be in (0, 100] %, got " + std::to_string(percentile));
-    if (calibration_images < 1) throw config_error("", 0, "calibration_images", "must be at least 1");
+    if (batch_images < 1) throw config_error("", 0, "batch_images", "must be at least 1");
 }
 
 namespace {

@@ -12,7 +12,7 @@ struct adc_config {
     std::string transfer = "linear";
     std::string reference = "full_scale";
     double percentile = 100;
-    unsigned calibration_images = 16;
+    unsigned batch_images = 16;
 
     template <class V>
     void visit(V& v) {
@@ -20,11 +20,12 @@ struct adc_config {
                  "transfer function: linear (equal steps) or nonlinear (levels placed by the column-sum "
                  "distribution, Lloyd-Max, as NeuroSim's non-linear ADC)");
         v.choice("reference", reference, {"full_scale", "calibrated", "batch_minmax"},
-                 "references: full_scale (fixed, the largest possible column sum), calibrated (per layer, from "
-                 "calibration_images), or batch_minmax (per batch min/max, reproduces DNN+NeuroSim)");
+                 "references: full_scale (fixed, the largest possible column sum), calibrated (per layer, from the "
+                 "run.calibration_images images), or batch_minmax (per batch of batch_images images, reproduces "
+                 "DNN+NeuroSim)");
         v("percentile", percentile,
           "calibrated linear: upper reference at this percentile of the calibration column sums [%], (0, 100]");
-        v("calibration_images", calibration_images, "images of the calibration set (calibrated references), >= 1");
+        v("batch_images", batch_images, "batch_minmax: images per batch whose column sums set that batch's references, >= 1");
     }
     /// Throws cim::config_error naming the offending key.
     void validate() const;

@@ -9,9 +9,9 @@ void buffer_config::validate() const {
     if (bus_bits < 1 || bus_bits > 65536) throw config_error("", 0, "bus_bits", "must be in 1..65536");
 }
 
-buffer::buffer(const sc_core::sc_module_name& name, energy_ledger& ledger, const circuit::technology& t,
+buffer::buffer(const sc_core::sc_module_name& name, recorder& rec, const circuit::technology& t,
                const buffer_config& cfg, double clock_hz)
-    : component(name, "buffer", ledger), m_model(t, cfg.size, cfg.bus_bits, clock_hz) {
+    : component(name, "buffer", rec), m_model(t, cfg.size, cfg.bus_bits, clock_hz) {
     in.register_b_transport(this, &buffer::b_transport);
 }
 
@@ -27,13 +27,18 @@ void buffer::b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay) 
     (tx.is_read() ? m_read_bytes : m_write_bytes) += bytes;
     m_energy += c.energy;
     charge(category::buffer, c.energy);
-    delay += sc_core::sc_time(c.latency, sc_core::SC_SEC);
+    const sc_core::sc_time now = sc_core::sc_time_stamp(), arrival = now + delay;
+    const sc_core::sc_time occupancy(c.latency, sc_core::SC_SEC);
+    const sc_core::sc_time start = m_port.acquire(arrival, occupancy);
+    m_wait += (start - arrival).to_seconds();
+    log_interval(std::string(tx.is_read() ? "read " : "write ") + std::to_string(bytes) + " B", start, start + occupancy);
+    delay = start + occupancy - now;
     tx.set_response_status(tlm::TLM_OK_RESPONSE);
 }
 
-htree::htree(const sc_core::sc_module_name& name, energy_ledger& ledger, const circuit::technology& t, unsigned leaves,
+htree::htree(const sc_core::sc_module_name& name, recorder& rec, const circuit::technology& t, unsigned leaves,
              double leaf_side, unsigned bus_bits, double clock_hz)
-    : component(name, "htree", ledger), m_model(t, leaves, leaf_side, bus_bits, clock_hz) {
+    : component(name, "htree", rec), m_model(t, leaves, leaf_side, bus_bits, clock_hz) {
     in.register_b_transport(this, &htree::b_transport);
 }
 
@@ -50,7 +55,14 @@ void htree::b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay) {
     m_transfers += 1;
     m_energy += c.energy;
     charge(category::interconnect, c.energy);
-    delay += sc_core::sc_time(c.latency, sc_core::SC_SEC);
+    const sc_core::sc_time now = sc_core::sc_time_stamp(), arrival = now + delay;
+    const sc_core::sc_time occupancy(c.latency, sc_core::SC_SEC);
+    const sc_core::sc_time start = m_link.acquire(arrival, occupancy);
+    m_wait += (start - arrival).to_seconds();
+    m_busy += c.latency;
+    log_interval(std::string(tx.is_read() ? "from tile " : "to tile ") + std::to_string(bytes) + " B", start,
+                 start + occupancy);
+    delay = start + occupancy - now;
     tx.set_response_status(tlm::TLM_OK_RESPONSE);
 }
 

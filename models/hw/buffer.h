@@ -6,6 +6,7 @@
 
 #include "models/circuit/components.h"
 #include "models/hw/component.h"
+#include "models/hw/trace_log.h"
 
 namespace cim::hw {
 
@@ -27,9 +28,8 @@ struct buffer_config {
 class buffer : public component {
 public:
     tlm_utils::simple_target_socket<buffer> in{"in"};
-    sc_core::sc_signal<std::uint64_t> occupancy{"occupancy"};  // bytes, updated at sync points
 
-    buffer(const sc_core::sc_module_name& name, energy_ledger& ledger, const circuit::technology& t,
+    buffer(const sc_core::sc_module_name& name, recorder& rec, const circuit::technology& t,
            const buffer_config& cfg, double clock_hz);
 
     std::array<double, 6> own_area() const override;
@@ -39,9 +39,11 @@ public:
 private:
     void b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay);
     circuit::sram_buffer m_model;
+    resource m_port;  // one access at a time: requests queue behind busy_until
     stats::counter m_read_bytes{m_stats, "read_bytes", "B", "bytes read"};
     stats::counter m_write_bytes{m_stats, "write_bytes", "B", "bytes written"};
     stats::sum m_energy{m_stats, "energy", "J", "dynamic energy of reads and writes"};
+    stats::sum m_wait{m_stats, "wait_time", "s", "time requests waited for the port (contention)"};
 };
 
 /// The H-tree between the global buffer and the tiles, on the base protocol (a write moves bytes to a
@@ -49,7 +51,7 @@ private:
 class htree : public component {
 public:
     tlm_utils::simple_target_socket<htree> in{"in"};
-    htree(const sc_core::sc_module_name& name, energy_ledger& ledger, const circuit::technology& t, unsigned leaves,
+    htree(const sc_core::sc_module_name& name, recorder& rec, const circuit::technology& t, unsigned leaves,
           double leaf_side, unsigned bus_bits, double clock_hz);
     std::array<double, 6> own_area() const override;
     double own_leakage_power() const override { return m_model.leakage_power(); }
@@ -57,9 +59,12 @@ public:
 private:
     void b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay);
     circuit::htree m_model;
+    resource m_link;  // the shared root link: transfers to different tiles queue behind each other
     stats::counter m_bytes{m_stats, "bytes", "B", "bytes transferred"};
     stats::counter m_transfers{m_stats, "transfers", "op", "transfers"};
     stats::sum m_energy{m_stats, "energy", "J", "dynamic energy of transfers"};
+    stats::sum m_wait{m_stats, "wait_time", "s", "time transfers waited for the link (contention)"};
+    stats::sum m_busy{m_stats, "busy_time", "s", "time the link was occupied"};
 };
 
 }  // namespace cim::hw

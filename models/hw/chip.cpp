@@ -27,13 +27,13 @@ double subtree_area(const sc_core::sc_object& root) {
 
 chip::chip(const sc_core::sc_module_name& name, const context& ctx, const chip_config& cfg,
            std::vector<std::vector<std::int32_t>> images)
-    : component(name, "chip", ctx.ledger) {
+    : component(name, "chip", ctx.rec) {
     for (std::size_t i = 0; i < ctx.plan.tiles.size(); ++i)
         m_tiles.push_back(
             std::make_unique<tile>(("tile_" + std::to_string(i)).c_str(), ctx, ctx.plan.tiles[i], i, cfg.tile_buffer));
-    m_global_buffer = std::make_unique<buffer>("global_buffer", ctx.ledger, ctx.tech, cfg.global_buffer, cfg.clock);
+    m_global_buffer = std::make_unique<buffer>("global_buffer", ctx.rec, ctx.tech, cfg.global_buffer, cfg.clock);
     const double tile_side = m_tiles.empty() ? 0.0 : std::sqrt(subtree_area(*m_tiles.front()));
-    m_htree = std::make_unique<htree>("htree", ctx.ledger, ctx.tech, static_cast<unsigned>(m_tiles.size()), tile_side,
+    m_htree = std::make_unique<htree>("htree", ctx.rec, ctx.tech, static_cast<unsigned>(m_tiles.size()), tile_side,
                                       cfg.htree_bus_bits, cfg.clock);
     // Gate counts per element: a 24-bit adder (~14 x 24), a ReLU + requantising multiplier (~300), a
     // comparator tree for max pooling (~60). First-order; replaced by the calibrated library.
@@ -56,7 +56,7 @@ chip::chip(const sc_core::sc_module_name& name, const context& ctx, const chip_c
 
 controller::controller(const sc_core::sc_module_name& name, const context& ctx, chip& parent,
                        std::vector<std::vector<std::int32_t>> images)
-    : component(name, "controller", ctx.ledger), m_ctx(ctx), m_chip(parent), m_images(std::move(images)) {
+    : component(name, "controller", ctx.rec), m_ctx(ctx), m_chip(parent), m_images(std::move(images)) {
     const auto& g = ctx.graph;
     m_last_use.assign(g.layers.size(), 0);
     for (std::size_t i = 0; i < g.layers.size(); ++i)
@@ -141,32 +141,34 @@ double controller::run_weight_layer(int li, proto::latency_split& split) {
     tlm::tlm_generic_payload p;
     p.set_extension(&ext);
 
-    // Transfers share the H-tree bus one after another; each tile computes as soon as its inputs arrived.
-    sc_core::sc_time bus = t, end = t;
+    // Every tile's inputs leave at t; the H-tree link serialises them (busy_until), so contention sets when each
+    // tile can start. Each tile computes as soon as its inputs arrived and sends its partial sums back (32-bit
+    // words) over the same link.
+    sc_core::sc_time end = t;
     std::uint64_t tile_words = 0;
     proto::latency_split slowest;
     double t_ic = 0;
     auto& tiles = m_chip.tiles();
     for (int k = lp->first_tile; k < lp->first_tile + lp->num_tiles; ++k) {
         tile& tl = *tiles[static_cast<std::size_t>(k)];
-        t_ic += move(to_htree, tlm::TLM_WRITE_COMMAND, act_bytes(std::size_t(n) * std::size_t(tl.input_rows()), ib), bus);
-        sc_core::sc_time d = bus;
+        sc_core::sc_time d = t;
+        const double in_s = move(to_htree, tlm::TLM_WRITE_COMMAND, act_bytes(std::size_t(n) * std::size_t(tl.input_rows()), ib), d);
         p.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
         (*to_tiles[static_cast<std::size_t>(k)])->b_transport(p, d);
         if (p.get_response_status() != tlm::TLM_OK_RESPONSE) {
             p.clear_extension(&ext);
             throw model_error(std::string(tl.name()), "tile rejected the compute transaction");
         }
+        const double out_s = move(to_htree, tlm::TLM_READ_COMMAND, tl.last_words() * 4, d);
         tile_words += tl.last_words();
         if (d > end) {
             end = d;
             slowest = ext.critical;
+            t_ic = in_s + out_s;  // the critical tile's transfers, waiting for the link included
         }
     }
     p.clear_extension(&ext);
-    // Partial sums come back over the H-tree (psum width: input + weight + log2(rows) bits, 32-bit words).
     t = end;
-    t_ic += move(to_htree, tlm::TLM_READ_COMMAND, tile_words * 4, t);
     split.interconnect += t_ic;
     split.array += slowest.array;
     split.adc += slowest.adc;
@@ -206,33 +208,32 @@ double controller::run_other_layer(int li, proto::latency_split& split) {
 
 void controller::run() {
     const auto& g = m_ctx.graph;
-    auto& tiles = m_chip.tiles();
+    trace_log& log = records().log;
+    const int gb_track = log.enabled() ? log.track(m_chip.global_buffer().name()) : -1;
+    const int my_track = log.enabled() ? log.track(name()) : -1;
     for (m_image = 0; m_image < static_cast<std::int64_t>(m_images.size()); ++m_image) {
         const auto& image = m_images[static_cast<std::size_t>(m_image)];
         m_outputs.assign(g.layers.size(), {});
         m_outputs[0] = image;
         for (std::size_t li = 1; li < g.layers.size(); ++li) {
             const int layer = static_cast<int>(li);
-            m_ctx.ledger.begin_layer(layer);
-            current_layer.write(layer);
-            const double e0 = m_ctx.ledger.total();
+            m_ctx.rec.ledger.begin_layer(layer);
+            const sc_core::sc_time t0 = sc_core::sc_time_stamp();
+            const double e0 = m_ctx.rec.ledger.total();
             proto::latency_split split;
             const bool weights = g.layers[li].has_weights();
             const double latency = weights ? run_weight_layer(layer, split) : run_other_layer(layer, split);
-            // Synchronise at the layer end; tiles show busy for the layer's duration in the waveform.
-            const mapping::layer_plan* lp = weights ? m_ctx.plan.find_layer(layer) : nullptr;
-            if (lp)
-                for (int k = lp->first_tile; k < lp->first_tile + lp->num_tiles; ++k) tiles[static_cast<std::size_t>(k)]->busy.write(true);
-            std::uint64_t live = 0;
+            std::uint64_t live = 0;  // bytes of tensors still needed after this layer
             for (std::size_t j = 0; j <= li; ++j)
                 if (m_last_use[j] >= layer || j == li) live += act_bytes(m_outputs[j].size(), m_ctx.quant.input_bits);
-            m_chip.global_buffer().occupancy.write(live);
+            log.record_value(my_track, "current_layer", t0, layer);
+            log.record_value(gb_track, "occupancy", t0, static_cast<std::int64_t>(live));
+            // Synchronise at the layer end (layer-by-layer execution: the next layer starts when this one ends).
             wait(sc_core::sc_time(latency, sc_core::SC_SEC));
-            if (lp)
-                for (int k = lp->first_tile; k < lp->first_tile + lp->num_tiles; ++k) tiles[static_cast<std::size_t>(k)]->busy.write(false);
+            log_interval(g.layers[li].name, t0, sc_core::sc_time_stamp());
             layer_result& r = m_results[li];
             r.latency += latency;
-            r.dynamic_energy += m_ctx.ledger.total() - e0;
+            r.dynamic_energy += m_ctx.rec.ledger.total() - e0;
             r.split.array += split.array;
             r.split.adc += split.adc;
             r.split.accumulation += split.accumulation;
@@ -241,8 +242,8 @@ void controller::run() {
             r.split.other += split.other;
         }
     }
-    current_layer.write(-1);
-    m_ctx.ledger.begin_layer(-1);
+    log.record_value(my_track, "current_layer", sc_core::sc_time_stamp(), -1);
+    m_ctx.rec.ledger.begin_layer(-1);
     m_finished = true;
 }
 

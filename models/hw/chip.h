@@ -47,11 +47,11 @@ class chip;
 /// Runs the network layer by layer: reads inputs from the global buffer, sends them over the H-tree to the
 /// layer's tiles (transfers share the bus, computation overlaps), accumulates across tiles, requantises, applies
 /// activation and pooling in the chip's digital units and writes results back. It owns the functional tensors
-/// (the contents of the global buffer); modules price and time their movement. Synchronises at layer ends,
-/// where it drives the waveform signals.
+/// (the contents of the global buffer); modules price and time their movement. Synchronises at layer ends.
+/// Logs each layer's interval, the current layer and the global buffer's occupancy (bytes of live tensors) to
+/// the transaction log, from which --vcd and --trace-json are written.
 class controller : public component {
 public:
-    sc_core::sc_signal<int> current_layer{"current_layer"};
     SC_HAS_PROCESS(controller);
     controller(const sc_core::sc_module_name& name, const context& ctx, chip& parent,
                std::vector<std::vector<std::int32_t>> images);

@@ -5,6 +5,7 @@
 
 #include <systemc>
 
+#include "models/hw/trace_log.h"
 #include "models/stats/stats.h"
 
 namespace cim::hw {
@@ -29,12 +30,18 @@ private:
     std::vector<double> m_by_layer;
 };
 
+/// What the modules of one chip record during a run: the energy they charge and the transaction log.
+struct recorder {
+    energy_ledger ledger;
+    trace_log log;
+};
+
 /// Base of every cimtlm SystemC module: holds the statistics group and reports the module's *own* area and
 /// leakage (children excluded), split by category, so the report can sum the tree without double counting.
 class component : public sc_core::sc_module {
 public:
-    component(const sc_core::sc_module_name& name, const char* type, energy_ledger& ledger)
-        : sc_core::sc_module(name), m_type(type), m_ledger(ledger) {}
+    component(const sc_core::sc_module_name& name, const char* type, recorder& rec)
+        : sc_core::sc_module(name), m_type(type), m_rec(rec) {}
 
     const char* type() const { return m_type; }
     const stats::group& statistics() const { return m_stats; }
@@ -46,12 +53,20 @@ public:
     virtual bool idle() const { return false; }
 
 protected:
-    void charge(category c, double joules) { m_ledger.charge(c, joules); }
+    void charge(category c, double joules) { m_rec.ledger.charge(c, joules); }
+    /// Log one served transaction [start, end) (absolute simulated times) on this module's track.
+    void log_interval(std::string what, const sc_core::sc_time& start, const sc_core::sc_time& end) {
+        if (!m_rec.log.enabled()) return;
+        if (m_track < 0) m_track = m_rec.log.track(name());
+        m_rec.log.record(m_track, std::move(what), start, end);
+    }
+    recorder& records() { return m_rec; }
     stats::group m_stats;
 
 private:
     const char* m_type;
-    energy_ledger& m_ledger;
+    recorder& m_rec;
+    int m_track = -1;
 };
 
 inline double area_sum(const std::array<double, 6>& a) {

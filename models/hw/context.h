@@ -19,7 +19,7 @@ struct context {
     const mapping::plan& plan;
     const engine::hardware_model& model;  // programmed subarrays and ADCs, shared with the batched engine
     double clock_hz;
-    energy_ledger& ledger;
+    recorder& rec;
 };
 
 }  // namespace cim::hw

@@ -7,7 +7,7 @@ namespace cim::hw {
 
 digital::digital(const sc_core::sc_module_name& name, const char* type, const context& ctx, category cat,
                  unsigned lanes, double gates_per_op)
-    : component(name, type, ctx.ledger), m_category(cat), m_model(ctx.tech, lanes, gates_per_op, ctx.clock_hz) {
+    : component(name, type, ctx.rec), m_category(cat), m_model(ctx.tech, lanes, gates_per_op, ctx.clock_hz) {
     in.register_b_transport(this, &digital::b_transport);
 }
 
@@ -31,7 +31,9 @@ void digital::b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay)
         tx.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
         return;
     }
+    const sc_core::sc_time start = sc_core::sc_time_stamp() + delay;
     delay += sc_core::sc_time(run(op->elements).latency, sc_core::SC_SEC);
+    log_interval(std::to_string(op->elements) + " ops", start, sc_core::sc_time_stamp() + delay);
     tx.set_response_status(tlm::TLM_OK_RESPONSE);
 }
 
@@ -42,7 +44,7 @@ unsigned psum_bits(const context& ctx) { return ctx.subarray.adc_bits + ctx.quan
 
 pe::pe(const sc_core::sc_module_name& name, const context& ctx, const mapping::pe_plan& plan,
        const std::vector<int>& programmed)
-    : component(name, "pe", ctx.ledger),
+    : component(name, "pe", ctx.rec),
       m_adder(ctx.tech, static_cast<unsigned>(std::max<std::size_t>(2, plan.subarrays.size())), psum_bits(ctx),
               ctx.subarray.cols) {
     in.register_b_transport(this, &pe::b_transport);
@@ -88,6 +90,8 @@ void pe::b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay) {
     charge(category::accumulation, c.energy);
     split.accumulation += c.latency;
     op->critical = split;
+    log_interval("adder tree", sc_core::sc_time_stamp() + slowest,
+                 sc_core::sc_time_stamp() + slowest + sc_core::sc_time(c.latency, sc_core::SC_SEC));
     delay = slowest + sc_core::sc_time(c.latency, sc_core::SC_SEC);
     tx.set_response_status(tlm::TLM_OK_RESPONSE);
 }

@@ -12,7 +12,7 @@ unsigned ref_columns(const context& ctx) { return func::reference_columns(ctx.qu
 
 subarray::subarray(const sc_core::sc_module_name& name, const context& ctx, const mapping::subarray_slot& slot,
                    int programmed)
-    : component(name, "subarray", ctx.ledger),
+    : component(name, "subarray", ctx.rec),
       m_ctx(ctx),
       m_slot(slot),
       m_model(ctx.tech, ctx.cell, ctx.subarray, ref_columns(ctx), ctx.subarray.adc_bits),
@@ -74,7 +74,9 @@ void subarray::b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay
     op->critical.array = cost.latency_array;
     op->critical.adc = cost.latency_adc;
     m_last_words = static_cast<std::uint64_t>(n) * static_cast<std::uint64_t>(chans);
+    const sc_core::sc_time start = sc_core::sc_time_stamp() + delay;
     delay += sc_core::sc_time(cost.total.latency, sc_core::SC_SEC);
+    log_interval(m_ctx.graph.layers[static_cast<std::size_t>(op->layer)].name + " read", start, sc_core::sc_time_stamp() + delay);
     tx.set_response_status(tlm::TLM_OK_RESPONSE);
 }
 

@@ -29,10 +29,10 @@ void move_bytes(tlm_utils::simple_initiator_socket<tile>& s, tlm::tlm_command cm
 
 tile::tile(const sc_core::sc_module_name& name, const context& ctx, const mapping::tile_plan& plan, std::size_t index,
            const buffer_config& buffer_cfg)
-    : component(name, "tile", ctx.ledger),
+    : component(name, "tile", ctx.rec),
       m_ctx(ctx),
       m_plan(plan),
-      m_buffer("buffer", ctx.ledger, ctx.tech, buffer_cfg, ctx.clock_hz),
+      m_buffer("buffer", ctx.rec, ctx.tech, buffer_cfg, ctx.clock_hz),
       m_adder(ctx.tech, static_cast<unsigned>(std::max<std::size_t>(2, plan.pes.size())), psum_bits(ctx),
               ctx.subarray.cols) {
     in.register_b_transport(this, &tile::b_transport);
@@ -93,6 +93,8 @@ void tile::b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay) {
     split.buffer += t_buffer;
     op->critical = split;
     delay = slowest + sc_core::sc_time(c.latency, sc_core::SC_SEC);
+    log_interval(m_ctx.graph.layers[static_cast<std::size_t>(op->layer)].name, sc_core::sc_time_stamp() + start,
+                 sc_core::sc_time_stamp() + delay);
     tx.set_response_status(tlm::TLM_OK_RESPONSE);
 }
 

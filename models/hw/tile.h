@@ -14,7 +14,6 @@ namespace cim::hw {
 class tile : public component {
 public:
     proto::compute_target_socket<tile> in{"in"};
-    sc_core::sc_signal<bool> busy{"busy"};  // driven by the controller at sync points
 
     tile(const sc_core::sc_module_name& name, const context& ctx, const mapping::tile_plan& plan, std::size_t index,
          const buffer_config& buffer_cfg);

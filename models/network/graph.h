@@ -61,6 +61,8 @@ struct graph {
     std::string provenance;  // the file's own `source:` line (paper, repository), echoed in reports
     shape input;
     std::vector<layer> layers;  // layers[0] is the op::input node named "input"
+    bool quantized = false;  // scales imported (ONNX cimtlm.quant): no calibration needed
+    unsigned weight_bits = 0, input_bits = 0;  // from the import metadata, 0 if none
 
     /// Resolve producer names, infer and validate shapes. Throws config_error naming the source file,
     /// the layer's line and "layers.<name>" on an inconsistency.

@@ -14,6 +14,7 @@
 #include "models/config/field.h"
 #include "models/config/yaml_reader.h"
 #include "models/core/error.h"
+#include "models/network/onnx_loader.h"
 
 namespace cim::network {
 
@@ -418,8 +419,9 @@ graph load(const std::string& path) {
     std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     if (ext == ".yaml" || ext == ".yml") return load_yaml(path);
     if (ext == ".csv") return load_neurosim_csv(path);
+    if (ext == ".onnx") return load_onnx(path);
     throw config_error(path, 0, "",
-                       "unsupported network format '" + ext + "' (expected .yaml, .yml or a NeuroSim .csv)");
+                       "unsupported network format '" + ext + "' (expected .yaml, .yml, .onnx or a NeuroSim .csv)");
 }
 
 }  // namespace cim::network

@@ -36,8 +36,8 @@ graph load_neurosim_csv(const std::string& path);
 /// Same as load_neurosim_csv, from text; `name` stands for the file in errors and in graph::source.
 graph load_neurosim_csv_text(const std::string& text, const std::string& name);
 
-/// Dispatch on the extension: .yaml/.yml -> load_yaml, .csv -> load_neurosim_csv; anything else is a
-/// config_error ("unsupported network format"; ONNX import is not written yet).
+/// Dispatch on the extension: .yaml/.yml -> load_yaml, .csv -> load_neurosim_csv, .onnx -> load_onnx; anything else is a
+/// config_error ("unsupported network format").
 graph load(const std::string& path);
 
 }  // namespace cim::network

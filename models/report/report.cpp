@@ -79,6 +79,14 @@ report_data collect(const hw::chip& chip, const hw::energy_ledger& ledger, const
     double parts = 0;
     for (double v : r.latency_by) parts += v;
     if (r.latency_s > parts) r.latency_by[5] += r.latency_s - parts;
+    double stage = 0;
+    for (const auto& l : r.layers) {
+        const network::layer& L = graph.layers[static_cast<std::size_t>(l.layer)];
+        if (L.has_weights()) stage = 0;
+        stage += l.latency;
+        r.pipeline_stage_s = std::max(r.pipeline_stage_s, stage);
+    }
+    r.fps_pipelined = r.pipeline_stage_s > 0 ? 1.0 / r.pipeline_stage_s : 0.0;
     r.leakage_energy_j = r.leakage_power_w * r.latency_s;
     r.macs = static_cast<double>(graph.total_macs());
     const double ops = 2.0 * r.macs;
@@ -122,6 +130,8 @@ nlohmann::ordered_json to_json(const report_data& r) {
     s["tops_per_w"] = r.tops_per_w;
     s["tops"] = r.tops;
     s["fps"] = r.fps;
+    s["fps_pipelined"] = r.fps_pipelined;
+    s["pipeline_stage_latency_s"] = r.pipeline_stage_s;
     s["tops_per_mm2"] = r.tops_per_mm2;
     s["memory_utilization"] = r.memory_utilization;
     s["macs"] = r.macs;
@@ -165,10 +175,10 @@ std::string table(const report_data& r) {
     std::snprintf(b, sizeof b,
                   "  area            %12.4f mm^2\n  latency         %12.4f ms\n  dynamic energy  %12.4f uJ\n"
                   "  leakage power   %12.4f mW\n  leakage energy  %12.4f uJ\n  energy eff.     %12.4f TOPS/W\n"
-                  "  throughput      %12.2f FPS  (%.4f TOPS)\n  compute density %12.4f TOPS/mm^2\n"
+                  "  throughput      %12.2f FPS  (%.4f TOPS), pipelined %.2f FPS\n  compute density %12.4f TOPS/mm^2\n"
                   "  memory util.    %12.2f %%\n  MACs            %12.4g\n",
                   r.area_m2 * 1e6, r.latency_s * 1e3, r.dynamic_energy_j * 1e6, r.leakage_power_w * 1e3,
-                  r.leakage_energy_j * 1e6, r.tops_per_w, r.fps, r.tops, r.tops_per_mm2, 100.0 * r.memory_utilization,
+                  r.leakage_energy_j * 1e6, r.tops_per_w, r.fps, r.tops, r.fps_pipelined, r.tops_per_mm2, 100.0 * r.memory_utilization,
                   r.macs);
     os << b << "\nbreakdown       area mm^2  area %    dyn uJ  energy %   latency ms\n";
     for (std::size_t k = 0; k < 6; ++k) {

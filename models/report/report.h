@@ -32,6 +32,10 @@ struct report_data {
     double area_m2 = 0, latency_s = 0, dynamic_energy_j = 0, leakage_power_w = 0, leakage_energy_j = 0;
     double tops_per_w = 0, tops = 0, fps = 0, tops_per_mm2 = 0, memory_utilization = 0;
     double macs = 0;
+    // Pipelined execution (DNN+NeuroSim V1.3 pipeline mode): every weight layer with the non-weight layers after it
+    // is a stage on its own tiles; images overlap, so the slowest stage sets the throughput. Derived from the
+    // simulated per-layer latencies; contention between overlapping stages is not simulated.
+    double pipeline_stage_s = 0, fps_pipelined = 0;
     std::array<double, 6> area_by{}, energy_by{}, latency_by{};
     std::vector<hw::layer_result> layers;  // weight and other layers, per inference
     std::vector<double> layer_utilization;  // -1 for layers without weights

@@ -68,6 +68,13 @@ std::unique_ptr<cim::trace::dataset> load_dataset(const cim::inference::loaded_c
     return std::make_unique<cim::trace::dataset>(cim::trace::load_spec(c.run.dataset, std::nullopt, 10, c.seed));
 }
 
+/// The calibration images' dataset when run.calibration_dataset names one (else the evaluated dataset is used).
+std::unique_ptr<cim::trace::dataset> load_calibration(const cim::inference::run_config& c) {
+    if (c.run.calibration_dataset == "same") return nullptr;
+    auto d = cim::trace::load_spec(c.run.calibration_dataset, std::nullopt, 10, c.seed);
+    return std::make_unique<cim::trace::dataset>(d.subset(static_cast<int>(c.run.calibration_images)));
+}
+
 /// A progress line on stderr when it is a terminal: done/total, rate and time left.
 class progress_bar {
 public:
@@ -110,7 +117,7 @@ int cmd_params(bool markdown) {
 }
 
 int cmd_accuracy(const std::string& config, const std::vector<cim::cfg::override_spec>& sets, const std::string& out,
-                 bool quiet, const std::vector<std::string>& argv) {
+                 const std::string& predictions, bool quiet, const std::vector<std::string>& argv) {
     const auto t0 = std::chrono::steady_clock::now();
     auto lc = cim::inference::load_run_config(config, sets);
     const auto& c = lc.cfg;
@@ -119,7 +126,8 @@ int cmd_accuracy(const std::string& config, const std::vector<cim::cfg::override
     auto data = load_dataset(lc);
     if (c.run.limit && static_cast<int>(c.run.limit) < data->n) *data = data->subset(static_cast<int>(c.run.limit));
     if (!quiet) std::fprintf(stderr, "cimtlm: %s: %d images; preparing %s\n", data->name.c_str(), data->n, lc.network_path.c_str());
-    auto prepared = cim::inference::prepare(lc, data.get());
+    const auto calib = load_calibration(c);
+    auto prepared = cim::inference::prepare(lc, data.get(), calib.get());
     const auto model = cim::inference::build_model(c, prepared);
     const auto& ds = *data;
     progress_bar bar(!quiet);
@@ -139,6 +147,14 @@ int cmd_accuracy(const std::string& config, const std::vector<cim::cfg::override
                     {"memory_utilization", prepared.plan.utilization()},
                     {"macs", static_cast<double>(prepared.graph.total_macs())}};
     cim::write_file_atomic(out + "/report.json", j.dump(2) + "\n");
+    if (!predictions.empty()) {
+        std::string csv = "index,label,prediction,prediction_ideal\n";
+        for (std::int64_t i = 0; i < r.images; ++i)
+            csv += std::to_string(i) + "," + std::to_string(ds.labels[static_cast<std::size_t>(i)]) + "," +
+                   std::to_string(r.predictions[static_cast<std::size_t>(i)]) + "," +
+                   std::to_string(r.predictions_ideal[static_cast<std::size_t>(i)]) + "\n";
+        cim::write_file_atomic(predictions, csv);
+    }
     std::printf("cimtlm accuracy: %s on %s, %lld images\n", prepared.graph.name.c_str(), ds.name.c_str(),
                 static_cast<long long>(r.images));
     std::printf("  hardware accuracy   %8.2f %%  (%lld correct)\n", 100.0 * r.accuracy(), static_cast<long long>(r.correct));
@@ -159,34 +175,24 @@ int cmd_map(const std::string& config, const std::vector<cim::cfg::override_spec
 }
 
 int cmd_run(const std::string& config, const std::vector<cim::cfg::override_spec>& sets, const std::string& out,
-            const std::string& vcd, bool quiet, const std::vector<std::string>& argv) {
+            const std::string& vcd, const std::vector<std::string>& vcd_scopes, const std::string& trace_json, bool quiet,
+            const std::vector<std::string>& argv) {
     const auto t0 = std::chrono::steady_clock::now();
     const auto lc = cim::inference::load_run_config(config, sets);
     const auto data = load_dataset(lc);
     if (!quiet) std::fprintf(stderr, "cimtlm: preparing %s (weights, calibration, floorplan)\n", lc.network_path.c_str());
-    auto prepared = cim::inference::prepare(lc, data.get());
+    const auto calib = data ? load_calibration(lc.cfg) : nullptr;
+    auto prepared = cim::inference::prepare(lc, data.get(), calib.get());
     if (!quiet)
         std::fprintf(stderr, "cimtlm: elaborating %zu tiles, %lld subarrays\n", prepared.plan.tiles.size(),
                      static_cast<long long>(prepared.plan.num_subarrays()));
     cim::inference::platform plat(lc, std::move(prepared));
 
-    sc_core::sc_trace_file* tf = nullptr;
-    if (!vcd.empty()) {
-        std::string base = vcd;
-        if (base.size() > 4 && base.substr(base.size() - 4) == ".vcd") base.resize(base.size() - 4);
-        const std::filesystem::path parent = std::filesystem::path(vcd).parent_path();
-        std::error_code ec;
-        if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-        tf = sc_core::sc_create_vcd_trace_file(base.c_str());
-        tf->set_time_unit(1, sc_core::SC_PS);
-        auto& chip = plat.chip();
-        sc_core::sc_trace(tf, chip.ctrl().current_layer, "chip.controller.current_layer");
-        sc_core::sc_trace(tf, chip.global_buffer().occupancy, "chip.global_buffer.occupancy");
-        for (auto& t : chip.tiles()) sc_core::sc_trace(tf, t->busy, std::string(t->name()) + ".busy");
-    }
+    if (!vcd.empty() || !trace_json.empty()) plat.log().enable(true);
     if (!quiet) std::fprintf(stderr, "cimtlm: simulating %u image(s)\n", lc.cfg.run.images);
     plat.simulate();
-    if (tf) sc_core::sc_close_vcd_trace_file(tf);
+    if (!vcd.empty()) cim::write_file_atomic(vcd, plat.log().vcd(vcd_scopes));
+    if (!trace_json.empty()) cim::write_file_atomic(trace_json, plat.log().chrome_json());
 
     auto r = plat.report();
     r.argv = argv;
@@ -194,8 +200,8 @@ int cmd_run(const std::string& config, const std::vector<cim::cfg::override_spec
     r.peak_memory_bytes = peak_memory_bytes();
     cim::report::write_outputs(r, out);
     std::cout << cim::report::table(r);
-    std::printf("\nwrote %s/report.json and %s/layers.csv%s%s\n", out.c_str(), out.c_str(), vcd.empty() ? "" : " and ",
-                vcd.c_str());
+    std::printf("\nwrote %s/report.json and %s/layers.csv%s%s%s%s\n", out.c_str(), out.c_str(), vcd.empty() ? "" : ", ",
+                vcd.c_str(), trace_json.empty() ? "" : ", ", trace_json.c_str());
     std::printf("wall time %.2f s, CPU time %.2f s, peak memory %.1f MiB\n", r.wall_time_s, cpu_seconds(),
                 r.peak_memory_bytes / 1048576.0);
     return 0;
@@ -210,7 +216,8 @@ int sc_main(int argc, char** argv) {
     app.require_subcommand(1);
     app.set_version_flag("--version", std::string("cimtlm ") + CIMTLM_VERSION);
 
-    std::string config, out = "out", vcd;
+    std::string config, out = "out", vcd, predictions, trace_json;
+    std::vector<std::string> vcd_scopes;
     common_flags flags;
     bool quiet = false, markdown = false;
 
@@ -225,7 +232,10 @@ int sc_main(int argc, char** argv) {
     run->add_option("config", config, "experiment YAML (configs/experiments/...)")->required();
     add_common(run);
     run->add_option("--out", out, "output folder")->capture_default_str();
-    run->add_option("--vcd", vcd, "write a VCD waveform (tile busy flags, buffer occupancy, current layer)");
+    run->add_option("--vcd", vcd, "write a VCD waveform: a busy flag per module, buffer occupancy, current layer");
+    run->add_option("--vcd-scope", vcd_scopes,
+                    "trace only modules whose path matches this glob (repeatable), e.g. 'chip.tile_*' or 'chip.htree'");
+    run->add_option("--trace-json", trace_json, "write a Perfetto / Chrome trace of every transaction, one track per module");
     run->add_flag("-q,--quiet", quiet, "no progress lines on stderr");
     auto* acc = app.add_subcommand("accuracy", "hardware-aware accuracy of a dataset through the batched engine");
     acc->add_option("config", config, "experiment YAML")->required();
@@ -234,6 +244,7 @@ int sc_main(int argc, char** argv) {
     acc->add_option("--threads", flags.threads, "worker threads over images (same as --set run.threads=N)");
     acc->add_option("--out", out, "output folder")->capture_default_str();
     acc->add_flag("-q,--quiet", quiet, "no progress on stderr");
+    acc->add_option("--predictions", predictions, "also write per-image predictions (index,label,prediction,prediction_ideal) as CSV");
     auto* map = app.add_subcommand("map", "print the floorplan of a config's network");
     map->add_option("config", config, "experiment YAML")->required();
     add_common(map);
@@ -249,8 +260,8 @@ int sc_main(int argc, char** argv) {
         if (*params) return cmd_params(markdown);
         const auto overrides = parse_sets(flags);
         if (*map) return cmd_map(config, overrides);
-        if (*acc) return cmd_accuracy(config, overrides, out, quiet, args);
-        if (*run) return cmd_run(config, overrides, out, vcd, quiet, args);
+        if (*acc) return cmd_accuracy(config, overrides, out, predictions, quiet, args);
+        if (*run) return cmd_run(config, overrides, out, vcd, vcd_scopes, trace_json, quiet, args);
     } catch (const cim::config_error& e) {
         std::fprintf(stderr, "cimtlm: error: %s\n", e.format().c_str());
         return 2;

@@ -9,16 +9,35 @@
 
 namespace cim::inference {
 
-prepared prepare(const loaded_config& lc, const trace::dataset* data) {
+prepared prepare(const loaded_config& lc, const trace::dataset* data, const trace::dataset* calibration) {
     const run_config& c = lc.cfg;
     prepared p;
     p.graph = network::load(lc.network_path);
     engine::check_crossbar_inputs(p.graph);
-    engine::synthesize_weights(p.graph, c.quant, c.seed);
+    // Weights: imported and quantised (ONNX with cimtlm.quant metadata: scales included), imported float (post-
+    // training quantisation here, scales calibrated below), or none (seeded synthetic weights).
+    bool has_float = false, has_int = false;
+    for (const auto& l : p.graph.layers) {
+        has_float = has_float || !l.fweights.empty();
+        has_int = has_int || !l.qweights.empty();
+    }
+    if (p.graph.quantized) {
+        if (p.graph.weight_bits != c.quant.weight_bits || p.graph.input_bits != c.quant.input_bits)
+            throw config_error(lc.file, 0, "quant", "the model " + lc.network_path + " was quantised to " +
+                                                        std::to_string(p.graph.weight_bits) + "-bit weights and " +
+                                                        std::to_string(p.graph.input_bits) +
+                                                        "-bit activations; set quant.weight_bits and quant.input_bits to match");
+    } else if (has_float) {
+        engine::quantize_weights(p.graph, c.quant);
+    } else if (!has_int) {
+        engine::synthesize_weights(p.graph, c.quant, c.seed);
+    }
     if (data) {
         trace::check_shape(*data, p.graph.input, data->name);
-        const int nc = std::min<int>(data->n, static_cast<int>(c.run.calibration_images));
-        for (int i = 0; i < nc; ++i) p.calibration.push_back(data->input(i, c.quant.input_bits));
+        const trace::dataset& cal = calibration ? *calibration : *data;
+        if (calibration) trace::check_shape(cal, p.graph.input, cal.name);
+        const int nc = std::min<int>(cal.n, static_cast<int>(c.run.calibration_images));
+        for (int i = 0; i < nc; ++i) p.calibration.push_back(cal.input(i, c.quant.input_bits));
         const int ni = std::min<int>(data->n, static_cast<int>(c.run.images));
         for (int i = 0; i < ni; ++i) p.images.push_back(data->input(i, c.quant.input_bits));
         if (p.calibration.empty() || p.images.empty()) throw config_error(data->name, 0, "--dataset", "the dataset is empty");
@@ -29,7 +48,7 @@ prepared prepare(const loaded_config& lc, const trace::dataset* data) {
         for (unsigned i = 0; i < c.run.images; ++i)
             p.images.push_back(engine::synthetic_image(p.graph.input, c.quant, c.seed, static_cast<int>(i)));
     }
-    engine::calibrate(p.graph, c.quant, p.calibration);
+    if (!p.graph.quantized) engine::calibrate(p.graph, c.quant, p.calibration);
     mapping::geometry geo;
     geo.rows = c.subarray.rows;
     geo.cols = c.subarray.cols;
@@ -61,7 +80,7 @@ platform::platform(const loaded_config& lc, prepared p, const std::string& name)
     const run_config& c = m_lc.cfg;
     m_model = build_model(c, m_data);
     m_ctx = std::make_unique<hw::context>(hw::context{c.technology, c.cell, c.subarray, c.quant, m_data.graph,
-                                                      m_data.plan, *m_model, c.chip.clock, m_ledger});
+                                                      m_data.plan, *m_model, c.chip.clock, m_rec});
     m_chip = std::make_unique<hw::chip>(name.c_str(), *m_ctx, c.chip, m_data.images);
 }
 
@@ -72,7 +91,7 @@ double platform::simulate() {
 }
 
 report::report_data platform::report() const {
-    report::report_data r = report::collect(*m_chip, m_ledger, m_data.plan, m_data.graph);
+    report::report_data r = report::collect(*m_chip, m_rec.ledger, m_data.plan, m_data.graph);
     r.config = cfg::to_json(m_lc.cfg);
     r.network_path = m_lc.network_path;
     r.sources = m_lc.sources;

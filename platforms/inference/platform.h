@@ -34,7 +34,9 @@ std::unique_ptr<engine::hardware_model> build_model(const run_config& c, const p
 /// Load the network, synthesise seeded weights, calibrate activation scales, pick the run's images, and build
 /// the floorplan. Without a dataset the calibration and run images are seeded synthetic images; with one, the
 /// first run.calibration_images images calibrate and the first run.images images are run.
-prepared prepare(const loaded_config& lc, const trace::dataset* data = nullptr);
+/// `calibration` (optional) replaces `data` as the source of the calibration images.
+prepared prepare(const loaded_config& lc, const trace::dataset* data = nullptr,
+                 const trace::dataset* calibration = nullptr);
 
 /// The elaborated SystemC platform: owns the context the modules reference and the chip.
 /// Elaborate once per process (SystemC cannot re-elaborate).
@@ -44,6 +46,8 @@ public:
     hw::chip& chip() { return *m_chip; }
     const prepared& data() const { return m_data; }
     const engine::hardware_model& model() const { return *m_model; }
+    /// The transaction log; enable before simulate() to record it (--trace-json, tests).
+    hw::trace_log& log() { return m_rec.log; }
     /// sc_start() until the controller finishes; returns the simulated time in seconds.
     double simulate();
     report::report_data report() const;
@@ -51,7 +55,7 @@ public:
 private:
     loaded_config m_lc;
     prepared m_data;
-    hw::energy_ledger m_ledger;
+    hw::recorder m_rec;
     std::unique_ptr<engine::hardware_model> m_model;
     std::unique_ptr<hw::context> m_ctx;
     std::unique_ptr<hw::chip> m_chip;

@@ -19,6 +19,7 @@ struct run_section {
     unsigned images = 1;              // images simulated through the platform
     unsigned calibration_images = 4;  // synthetic images used to calibrate activation scales
     std::string dataset = "synthetic";  // "synthetic" or a dataset spec (trace::load_spec)
+    std::string calibration_dataset = "same";  // images that calibrate scales and ADC references
     unsigned limit = 0;                 // images of the dataset evaluated by `accuracy` (0 = all)
     unsigned threads = 1;               // worker threads of the batched engine
 
@@ -29,6 +30,9 @@ struct run_section {
         v("dataset", dataset,
           "input images: synthetic (seeded), fashion-mnist[:train|:test], idx:IMAGES,LABELS, "
           "cifar10:FILE[,FILE...], npy:IMAGES,LABELS or synthetic:N");
+        v("calibration_dataset", calibration_dataset,
+          "images that calibrate activation scales and ADC references: same (the first images of run.dataset) or a "
+          "dataset spec, e.g. fashion-mnist:train");
         v("limit", limit, "images of the dataset that `cimtlm accuracy` evaluates; 0 = all");
         v("threads", threads, "worker threads of the batched engine (over images)");
     }

@@ -79,7 +79,7 @@ TEST(quant_config, validate_errors) {
     EXPECT_EQ(adc_with([](adc_config& c) { c.reference = "auto"; }), "reference");
     EXPECT_EQ(adc_with([](adc_config& c) { c.percentile = 0; }), "percentile");
     EXPECT_EQ(adc_with([](adc_config& c) { c.percentile = 100.5; }), "percentile");
-    EXPECT_EQ(adc_with([](adc_config& c) { c.calibration_images = 0; }), "calibration_images");
+    EXPECT_EQ(adc_with([](adc_config& c) { c.batch_images = 0; }), "batch_images");
 }
 
 // The visit protocol: every field is reported once under its key, encoding as a choice.
@@ -100,7 +100,7 @@ TEST(quant_config, visit_names) {
     adc_config a;
     recorder ra;
     a.visit(ra);
-    EXPECT_EQ(ra.keys, (std::vector<std::string>{"transfer/2", "reference/3", "percentile", "calibration_images"}));
+    EXPECT_EQ(ra.keys, (std::vector<std::string>{"transfer/2", "reference/3", "percentile", "batch_images"}));
 }
 
 }  // namespace

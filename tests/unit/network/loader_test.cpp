@@ -339,8 +339,8 @@ TEST(errors, csv_field_count_and_ranges) {
 }
 
 TEST(errors, unsupported_extension) {
-    const config_error e = expect_config_error([] { load("model.onnx"); });
-    EXPECT_EQ(e.file(), "model.onnx");
+    const config_error e = expect_config_error([] { load("model.pb"); });
+    EXPECT_EQ(e.file(), "model.pb");
     EXPECT_TRUE(contains(e.format(), "unsupported network format")) << e.format();
 }
 
