@@ -64,20 +64,21 @@ void hardware_model::set_adcs(adc_set a) {
     m_adcs = std::move(a);
 }
 
-void hardware_model::run_slot(int slot, const func::adc_transfer& adc, const std::int32_t* x, int n,
-                              std::int64_t row_stride, int duplication, std::int64_t image_id, int out_channels,
-                              std::int64_t* acc, func::mvm_activity* act, func::column_histogram* observe) const {
+void hardware_model::read_slot(int slot, const func::adc_transfer& adc, const std::int32_t* x, int n,
+                               std::int64_t row_stride, int duplication, std::int64_t image_id,
+                               std::vector<std::int64_t>& psums, func::mvm_activity* act,
+                               func::column_histogram* observe) const {
     const programmed_slot& s = m_slots[static_cast<std::size_t>(slot)];
     const int rows = s.where.row_end - s.where.row_begin;
     const int chans = s.where.ch_end - s.where.ch_begin;
     int m = 0;
     for (int v = s.where.copy; v < n; v += duplication) ++m;
+    psums.resize(static_cast<std::size_t>(m) * chans);
     if (m == 0) return;
-    // Per-thread scratch: the gathered rows of this copy's vectors, their stable ids, the block's outputs.
+    // Per-thread scratch: the gathered rows of this copy's vectors and their stable ids.
     thread_local std::vector<std::int32_t> xs;
-    thread_local std::vector<std::int64_t> ys, ids;
+    thread_local std::vector<std::int64_t> ids;
     xs.resize(static_cast<std::size_t>(m) * rows);
-    ys.resize(static_cast<std::size_t>(m) * chans);
     ids.resize(static_cast<std::size_t>(m));
     int i = 0;
     for (int v = s.where.copy; v < n; v += duplication, ++i) {
@@ -92,8 +93,17 @@ void hardware_model::run_slot(int slot, const func::adc_transfer& adc, const std
     ro.block = s.block_id;
     ro.vector_ids = ids.data();
     ro.observe = observe;
-    func::block_mvm(s.block, xs.data(), m, rows, m_opt.quant, adc, ys.data(), act, ro);
-    i = 0;
+    func::block_mvm(s.block, xs.data(), m, rows, m_opt.quant, adc, psums.data(), act, ro);
+}
+
+void hardware_model::run_slot(int slot, const func::adc_transfer& adc, const std::int32_t* x, int n,
+                              std::int64_t row_stride, int duplication, std::int64_t image_id, int out_channels,
+                              std::int64_t* acc, func::mvm_activity* act, func::column_histogram* observe) const {
+    thread_local std::vector<std::int64_t> ys;
+    read_slot(slot, adc, x, n, row_stride, duplication, image_id, ys, act, observe);
+    const programmed_slot& s = m_slots[static_cast<std::size_t>(slot)];
+    const int chans = s.where.ch_end - s.where.ch_begin;
+    int i = 0;
     for (int v = s.where.copy; v < n; v += duplication, ++i) {
         std::int64_t* dst = acc + static_cast<std::size_t>(v) * out_channels + s.where.ch_begin;
         const std::int64_t* src = ys.data() + static_cast<std::size_t>(i) * chans;

@@ -59,8 +59,14 @@ public:
     const adc_set& adcs() const { return m_adcs; }
     void set_adcs(adc_set a);
 
-    /// Runs one slot on the vectors of its copy (v % duplication == copy) of an n x R input matrix and adds its
-    /// partial sums into acc (n x out_channels). The one routine both engines call for a subarray read.
+    /// One slot's read of the vectors of its copy (v % duplication == copy) of an n x R input matrix: writes the
+    /// compact partial sums (vectors of the copy in order x the slot's channels) into `psums` (resized). The one
+    /// routine both engines call for a subarray read.
+    void read_slot(int slot, const func::adc_transfer& adc, const std::int32_t* x, int n, std::int64_t row_stride,
+                   int duplication, std::int64_t image_id, std::vector<std::int64_t>& psums, func::mvm_activity* act,
+                   func::column_histogram* observe = nullptr) const;
+
+    /// read_slot, then add the partial sums into acc (n x out_channels) at the slot's vectors and channels.
     void run_slot(int slot, const func::adc_transfer& adc, const std::int32_t* x, int n, std::int64_t row_stride,
                   int duplication, std::int64_t image_id, int out_channels, std::int64_t* acc,
                   func::mvm_activity* act, func::column_histogram* observe = nullptr) const;

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "models/hw/accumulator_impl.h"
 #include "models/hw/buffer.h"
 #include "models/hw/pe.h"
 #include "models/hw/tile.h"
@@ -19,6 +20,7 @@ struct chip_config {
     unsigned accumulator_lanes = 64;
     unsigned activation_lanes = 64;
     unsigned pooling_lanes = 64;
+    pe_config pe;
 
     template <class V>
     void visit(V& v) {
@@ -29,6 +31,7 @@ struct chip_config {
         v("accumulator_lanes", accumulator_lanes, "adds per clock of the chip accumulation unit");
         v("activation_lanes", activation_lanes, "elements per clock of the activation (ReLU / requantisation) unit");
         v("pooling_lanes", pooling_lanes, "elements per clock of the pooling unit");
+        v("pe", pe, "processing elements");
     }
     void validate() const;
 };

@@ -3,6 +3,7 @@
 #include "models/circuit/technology.h"
 #include "models/engine/hardware_model.h"
 #include "models/functional/quant_config.h"
+#include "models/hw/accumulator_impl.h"
 #include "models/hw/component.h"
 #include "models/mapping/plan.h"
 #include "models/network/graph.h"
@@ -20,6 +21,7 @@ struct context {
     const engine::hardware_model& model;  // programmed subarrays and ADCs, shared with the batched engine
     double clock_hz;
     recorder& rec;
+    const accumulator_factory* make_accumulator = nullptr;  // PE accumulation paths (nullptr: all TLM)
 };
 
 }  // namespace cim::hw

@@ -48,6 +48,8 @@ pe::pe(const sc_core::sc_module_name& name, const context& ctx, const mapping::p
       m_adder(ctx.tech, static_cast<unsigned>(std::max<std::size_t>(2, plan.subarrays.size())), psum_bits(ctx),
               ctx.subarray.cols) {
     in.register_b_transport(this, &pe::b_transport);
+    if (ctx.make_accumulator) m_acc = (*ctx.make_accumulator)(std::string(sc_core::sc_object::name()));
+    if (!m_acc) m_acc = std::make_unique<tlm_pe_accumulator>();
     for (std::size_t i = 0; i < plan.subarrays.size(); ++i) {
         const std::string n = "subarray_" + std::to_string(i);
         m_subarrays.push_back(std::make_unique<subarray>(n.c_str(), ctx, plan.subarrays[i], programmed.at(i)));
@@ -73,17 +75,23 @@ void pe::b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay) {
     // Subarrays read in parallel: each starts at the PE's time; the PE waits for the slowest.
     sc_core::sc_time slowest = delay;
     proto::latency_split split;
+    m_blocks.clear();
     for (std::size_t i = 0; i < m_subarrays.size(); ++i) {
         if (m_subarrays[i]->idle() || m_subarrays[i]->slot().layer != op->layer) continue;
         sc_core::sc_time d = delay;
         (*m_out[i])->b_transport(tx, d);
         if (tx.get_response_status() != tlm::TLM_OK_RESPONSE) return;
         m_last_words += m_subarrays[i]->last_words();
+        const auto& where = m_subarrays[i]->slot();
+        if (!m_subarrays[i]->psums().empty())
+            m_blocks.push_back({m_subarrays[i]->psums().data(), where.copy, where.ch_begin, where.ch_end - where.ch_begin});
         if (d > slowest) {
             slowest = d;
             split = op->critical;
         }
     }
+    // Behaviour: the accumulation path adds the subarrays' partial sums into the layer's accumulators.
+    m_rtl_cycles += m_acc->accumulate(op->outputs, op->n_vectors, op->duplication, op->out_channels, m_blocks);
     const auto c = m_adder.reduce(m_last_words);
     m_adds += m_last_words;
     m_energy += c.energy;

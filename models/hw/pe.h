@@ -48,10 +48,13 @@ private:
     std::vector<std::unique_ptr<subarray>> m_subarrays;
     std::vector<std::unique_ptr<proto::compute_initiator_socket<pe>>> m_out;
     circuit::adder_tree m_adder;
+    std::unique_ptr<pe_accumulator> m_acc;  // the accumulation path: TLM or RTL
+    std::vector<psum_block> m_blocks;
     int m_used = 0;
     std::uint64_t m_last_words = 0;
     stats::counter m_adds{m_stats, "adder_tree_words", "op", "partial sums reduced by the adder tree"};
     stats::sum m_energy{m_stats, "energy_adder_tree", "J", "adder tree energy"};
+    stats::counter m_rtl_cycles{m_stats, "accumulator_rtl_cycles", "cycle", "clock cycles of the RTL accumulation block"};
 };
 
 }  // namespace cim::hw

@@ -32,6 +32,7 @@ std::array<double, 6> subarray::own_area() const {
 void subarray::b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay) {
     auto* op = tx.get_extension<proto::mvm_extension>();
     m_last_words = 0;
+    m_psums.clear();
     if (op == nullptr || !m_slot.used() || op->layer != m_slot.layer) {
         tx.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
         return;
@@ -47,8 +48,8 @@ void subarray::b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay
     // Behaviour: the same routine the batched engine runs for this subarray (bit-identical by construction).
     func::mvm_activity act;
     const auto& model = m_ctx.model;
-    model.run_slot(m_programmed, model.adcs()[static_cast<std::size_t>(m_programmed)], op->inputs, op->n_vectors,
-                   op->row_stride, op->duplication, op->image, op->out_channels, op->outputs, &act);
+    model.read_slot(m_programmed, model.adcs()[static_cast<std::size_t>(m_programmed)], op->inputs, op->n_vectors,
+                    op->row_stride, op->duplication, op->image, m_psums, &act);
     const func::subarray_block& block = model.slots()[static_cast<std::size_t>(m_programmed)].block;
 
     circuit::read_activity a;  // price the measured activity

@@ -29,6 +29,9 @@ public:
     const mapping::subarray_slot& slot() const { return m_slot; }
     /// Output words (vector x channel partial sums) produced by the last transaction.
     std::uint64_t last_words() const { return m_last_words; }
+    /// The last transaction's compact partial sums (vectors of this copy x the slot's channels), for the PE's
+    /// accumulation path.
+    const std::vector<std::int64_t>& psums() const { return m_psums; }
 
 private:
     void b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay);
@@ -37,6 +40,7 @@ private:
     const mapping::subarray_slot m_slot;
     const circuit::subarray_model m_model;
     const int m_programmed;                       // index into ctx.model.slots(), -1 when idle
+    std::vector<std::int64_t> m_psums;
     std::uint64_t m_last_words = 0;
 
     stats::counter m_vectors{m_stats, "vectors", "op", "input vectors processed (bit-serial MVMs)"};

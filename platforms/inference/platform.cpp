@@ -6,6 +6,7 @@
 #include "models/engine/quantized_model.h"
 #include "models/functional/quant_config.h"
 #include "models/network/loader.h"
+#include "platforms/rtl/rtl_accumulator.h"
 
 namespace cim::inference {
 
@@ -79,8 +80,10 @@ std::unique_ptr<engine::hardware_model> build_model(const run_config& c, const p
 platform::platform(const loaded_config& lc, prepared p, const std::string& name) : m_lc(lc), m_data(std::move(p)) {
     const run_config& c = m_lc.cfg;
     m_model = build_model(c, m_data);
+    m_accumulators = rtl::make_factory(c.chip.pe.accumulator.impl, c.chip.pe.accumulator.scope);
     m_ctx = std::make_unique<hw::context>(hw::context{c.technology, c.cell, c.subarray, c.quant, m_data.graph,
-                                                      m_data.plan, *m_model, c.chip.clock, m_rec});
+                                                      m_data.plan, *m_model, c.chip.clock, m_rec,
+                                                      m_accumulators ? &m_accumulators : nullptr});
     m_chip = std::make_unique<hw::chip>(name.c_str(), *m_ctx, c.chip, m_data.images);
 }
 

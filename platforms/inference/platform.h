@@ -57,6 +57,7 @@ private:
     prepared m_data;
     hw::recorder m_rec;
     std::unique_ptr<engine::hardware_model> m_model;
+    hw::accumulator_factory m_accumulators;
     std::unique_ptr<hw::context> m_ctx;
     std::unique_ptr<hw::chip> m_chip;
 };
