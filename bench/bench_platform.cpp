@@ -1,14 +1,19 @@
-// bench_platform: the real-traced VGG-8 platform run of configs/experiments/default.yaml.
-// SystemC elaborates once per process (TOOLCHAIN.md §6 P4), so there is exactly one benchmark with one
-// iteration. Images: env CIM_BENCH_IMAGES (default 2), applied as the override run.images=N.
-// The iteration time is prepare + elaborate + simulate + report; the parts are counters.
+// bench_platform: the real-traced VGG-8 platform run of configs/experiments/default.yaml, in three modes:
+// plain, with the transaction log written as VCD and Perfetto JSON, and with the verilated RTL PE accumulator.
+// SystemC elaborates once per process (TOOLCHAIN.md §6 P4), so each mode runs in a forked child process, one
+// iteration each. Images: env CIM_BENCH_IMAGES (default 2), applied as the override run.images=N.
+// The iteration time is simulate (+ writing the waveform for the traced mode); the other parts are counters.
 #include <benchmark/benchmark.h>
 #include <sys/resource.h>
+
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "models/config/overrides.h"
 #include "platforms/inference/platform.h"
@@ -35,47 +40,108 @@ unsigned bench_images() {
 
 constexpr double goal_cpu_s_per_image = 0.5;
 
-struct summary {
-    bool ran = false;
-    unsigned images = 0;
-    double prepare_s = 0, elaborate_s = 0, simulate_s = 0, cpu_s_per_image = 0, fps = 0, tops_per_w = 0;
-} g_summary;
+// The run of one mode, measured in a forked child (SystemC elaborates once per process, and each mode needs
+// its own elaboration). The child writes this struct back through a pipe.
+struct measurement {
+    int ok = 0;
+    double prepare_s = 0, elaborate_s = 0, simulate_s = 0, sim_cpu_s = 0, output_s = 0, fps = 0, tops_per_w = 0;
+    double vcd_bytes = 0, trace_bytes = 0;
+};
+
+enum class mode { plain, traced, rtl };
+const char* mode_name(mode m) { return m == mode::plain ? "plain" : m == mode::traced ? "vcd+trace-json" : "rtl-accumulator"; }
+
+measurement run_once(mode m, unsigned n) {
+    measurement r;
+    const std::string config = std::string(CIM_SOURCE_DIR) + "/configs/experiments/default.yaml";
+    std::vector<cim::cfg::override_spec> sets{{"run.images", std::to_string(n), "bench"}};
+    if (m == mode::rtl) sets.push_back({"chip.pe.accumulator.impl", "rtl", "bench"});
+    auto t0 = std::chrono::steady_clock::now();
+    const auto lc = cim::inference::load_run_config(config, sets);
+    auto prepared = cim::inference::prepare(lc);
+    r.prepare_s = seconds_since(t0);
+    t0 = std::chrono::steady_clock::now();
+    cim::inference::platform plat(lc, std::move(prepared));
+    r.elaborate_s = seconds_since(t0);
+    if (m == mode::traced) plat.log().enable(true);
+    const double cpu0 = process_cpu_s();
+    t0 = std::chrono::steady_clock::now();
+    plat.simulate();
+    r.simulate_s = seconds_since(t0);
+    r.sim_cpu_s = process_cpu_s() - cpu0;
+    if (m == mode::traced) {  // writing the waveform and the trace is part of the cost of tracing
+        t0 = std::chrono::steady_clock::now();
+        const std::string vcd = plat.log().vcd({}), json = plat.log().chrome_json();
+        r.vcd_bytes = static_cast<double>(vcd.size());
+        r.trace_bytes = static_cast<double>(json.size());
+        benchmark::DoNotOptimize(vcd.data());
+        r.output_s = seconds_since(t0);
+    }
+    const auto rep = plat.report();
+    r.fps = rep.fps;
+    r.tops_per_w = rep.tops_per_w;
+    r.ok = 1;
+    return r;
+}
+
+measurement run_in_child(mode m, unsigned n) {
+    int fd[2];
+    if (pipe(fd) != 0) return {};
+    const pid_t pid = fork();
+    if (pid == 0) {
+        close(fd[0]);
+        measurement r;
+        try {
+            r = run_once(m, n);
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "bench_platform (%s): %s\n", mode_name(m), e.what());
+        }
+        const ssize_t w = write(fd[1], &r, sizeof r);
+        (void)w;
+        close(fd[1]);
+        _exit(0);
+    }
+    close(fd[1]);
+    measurement r;
+    const ssize_t got = read(fd[0], &r, sizeof r);
+    close(fd[0]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    if (got != static_cast<ssize_t>(sizeof r)) r.ok = 0;
+    return r;
+}
+
+measurement g_results[3];
+unsigned g_images = 0;
 
 void BM_PlatformVgg8(benchmark::State& state) {
+    const auto m = static_cast<mode>(state.range(0));
     const unsigned n = bench_images();
-    const std::string config = std::string(CIM_SOURCE_DIR) + "/configs/experiments/default.yaml";
     for (auto _ : state) {
-        auto t0 = std::chrono::steady_clock::now();
-        const auto lc = cim::inference::load_run_config(
-            config, {cim::cfg::override_spec{"run.images", std::to_string(n), "bench"}});
-        auto prepared = cim::inference::prepare(lc);
-        const double prepare_s = seconds_since(t0);
-
-        t0 = std::chrono::steady_clock::now();
-        cim::inference::platform plat(lc, std::move(prepared));
-        const double elaborate_s = seconds_since(t0);
-
-        const double cpu0 = process_cpu_s();
-        t0 = std::chrono::steady_clock::now();
-        plat.simulate();
-        const double simulate_s = seconds_since(t0);
-        const double sim_cpu_s = process_cpu_s() - cpu0;
-
-        const auto r = plat.report();
-        benchmark::DoNotOptimize(r.fps);
-
-        g_summary = {true, n, prepare_s, elaborate_s, simulate_s, sim_cpu_s / n, r.fps, r.tops_per_w};
+        const measurement r = run_in_child(m, n);
+        if (!r.ok) {
+            state.SkipWithError("the child run failed");
+            return;
+        }
+        state.SetIterationTime(r.simulate_s + r.output_s);
+        g_results[state.range(0)] = r;
+        g_images = n;
         state.counters["images"] = n;
-        state.counters["prepare_s"] = prepare_s;
-        state.counters["elaborate_s"] = elaborate_s;
-        state.counters["simulate_s"] = simulate_s;
-        state.counters["cpu_s_per_image"] = sim_cpu_s / n;
+        state.counters["prepare_s"] = r.prepare_s;
+        state.counters["elaborate_s"] = r.elaborate_s;
+        state.counters["simulate_s"] = r.simulate_s;
+        state.counters["cpu_s_per_image"] = r.sim_cpu_s / n;
         state.counters["goal_cpu_s_per_image"] = goal_cpu_s_per_image;
         state.counters["fps"] = r.fps;
-        state.counters["tops_per_w"] = r.tops_per_w;
+        if (m == mode::traced) {
+            state.counters["write_s"] = r.output_s;
+            state.counters["vcd_MB"] = r.vcd_bytes / 1e6;
+            state.counters["trace_MB"] = r.trace_bytes / 1e6;
+        }
+        state.SetLabel(mode_name(m));
     }
 }
-BENCHMARK(BM_PlatformVgg8)->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_PlatformVgg8)->Arg(0)->Arg(1)->Arg(2)->Iterations(1)->Unit(benchmark::kMillisecond)->UseManualTime();
 
 }  // namespace
 
@@ -84,10 +150,22 @@ int sc_main(int argc, char** argv) {
     if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
     benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();
-    if (g_summary.ran)
+    const measurement& p = g_results[0];
+    if (p.ok)
         std::printf("platform: %.3f CPU-s per image (goal %.1f), %u images, prepare %.2f s, elaborate %.2f s, "
                     "simulate %.2f s, %.1f fps, %.2f TOPS/W (simulated chip)\n",
-                    g_summary.cpu_s_per_image, goal_cpu_s_per_image, g_summary.images, g_summary.prepare_s,
-                    g_summary.elaborate_s, g_summary.simulate_s, g_summary.fps, g_summary.tops_per_w);
+                    p.sim_cpu_s / g_images, goal_cpu_s_per_image, g_images, p.prepare_s, p.elaborate_s, p.simulate_s,
+                    p.fps, p.tops_per_w);
+    const measurement& t = g_results[1];
+    if (p.ok && t.ok)
+        std::printf("tracing: simulate %.2f s with the transaction log vs %.2f s without (x%.2f); writing VCD %.1f MB + "
+                    "trace JSON %.1f MB takes %.2f s\n",
+                    t.simulate_s, p.simulate_s, t.simulate_s / p.simulate_s, t.vcd_bytes / 1e6, t.trace_bytes / 1e6,
+                    t.output_s);
+    const measurement& r = g_results[2];
+    if (p.ok && r.ok)
+        std::printf("rtl co-simulation: simulate %.2f s with the verilated PE accumulator vs %.2f s with the TLM one "
+                    "(x%.2f)\n",
+                    r.simulate_s, p.simulate_s, r.simulate_s / p.simulate_s);
     return 0;
 }
