@@ -21,6 +21,7 @@
 #include "models/engine/hardware_model.h"
 #include "models/network/loader.h"
 #include "models/trace/readers.h"
+#include "platforms/cimtlm/sweep.h"
 #include "platforms/inference/platform.h"
 
 namespace {
@@ -248,6 +249,12 @@ int sc_main(int argc, char** argv) {
     auto* map = app.add_subcommand("map", "print the floorplan of a config's network");
     map->add_option("config", config, "experiment YAML")->required();
     add_common(map);
+    auto* sweep = app.add_subcommand("sweep", "run a design-space sweep (a grid or list of --set overrides) in parallel");
+    std::string sweep_file;
+    unsigned jobs = 1;
+    sweep->add_option("sweep", sweep_file, "sweep YAML (configs/experiments/*.sweep.yaml)")->required();
+    sweep->add_option("--jobs,-j", jobs, "points run in parallel processes")->capture_default_str();
+    sweep->add_flag("-q,--quiet", quiet, "no progress line");
     auto* params = app.add_subcommand("params", "list every parameter with unit, default and description");
     params->add_flag("--markdown", markdown, "print a Markdown table (docs/config-reference.md)");
 
@@ -258,6 +265,18 @@ int sc_main(int argc, char** argv) {
     }
     try {
         if (*params) return cmd_params(markdown);
+        if (*sweep) {
+            const auto spec = cim::cli::load_sweep(sweep_file);
+            const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
+            const int failed = cim::cli::run_sweep(spec, jobs, self, quiet);
+            std::printf("sweep %s: %zu points; results in %s/results.csv%s\n", spec.name.c_str(), spec.points.size(),
+                        spec.out.c_str(), failed ? "" : "");
+            if (failed) {
+                std::fprintf(stderr, "cimtlm: %d sweep point(s) failed\n", failed);
+                return 5;
+            }
+            return 0;
+        }
         const auto overrides = parse_sets(flags);
         if (*map) return cmd_map(config, overrides);
         if (*acc) return cmd_accuracy(config, overrides, out, predictions, quiet, args);

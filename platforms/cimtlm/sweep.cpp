@@ -1,0 +1,269 @@
+#include "platforms/cimtlm/sweep.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "models/config/yaml_reader.h"
+#include "models/core/error.h"
+#include "models/core/file_io.h"
+#include "platforms/inference/run_config.h"
+
+namespace cim::cli {
+
+namespace {
+
+std::string scalar(const YAML::Node& n, const std::string& file, const std::string& key) {
+    if (!n.IsScalar()) throw config_error(file, cfg::line_of(n), key, "expected a single value");
+    return n.Scalar();
+}
+
+/// A point's folder name: its index and its overrides, readable in a file browser.
+std::string point_name(std::size_t i, const std::vector<cfg::override_spec>& sets) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "p%04zu", i);
+    std::string s = buf;
+    for (const auto& o : sets) {
+        std::string v = o.path.substr(o.path.rfind('.') == std::string::npos ? 0 : o.path.rfind('.') + 1) + "=" + o.value;
+        for (char& c : v)
+            if (!std::isalnum(static_cast<unsigned char>(c)) && c != '=' && c != '.' && c != '-' && c != '_') c = '_';
+        s += "_" + v;
+    }
+    return s.substr(0, 120);
+}
+
+nlohmann::ordered_json sets_json(const std::vector<cfg::override_spec>& sets) {
+    nlohmann::ordered_json j = nlohmann::ordered_json::object();
+    for (const auto& o : sets) j[o.path] = o.value;
+    return j;
+}
+
+bool finished(const sweep_point& p) {
+    namespace fs = std::filesystem;
+    if (!fs::exists(p.dir + "/report.json") || !fs::exists(p.dir + "/point.json")) return false;
+    try {
+        std::ifstream in(p.dir + "/point.json");
+        nlohmann::ordered_json j;
+        in >> j;
+        return j == sets_json(p.sets);
+    } catch (...) {
+        return false;
+    }
+}
+
+std::string fmt_duration(double s) {
+    char buf[32];
+    if (s < 60) std::snprintf(buf, sizeof buf, "%.0fs", s);
+    else if (s < 3600) std::snprintf(buf, sizeof buf, "%dm%02ds", int(s) / 60, int(s) % 60);
+    else std::snprintf(buf, sizeof buf, "%dh%02dm", int(s) / 3600, (int(s) % 3600) / 60);
+    return buf;
+}
+
+}  // namespace
+
+sweep_spec load_sweep(const std::string& file) {
+    const YAML::Node root = cfg::load_yaml_file(file);
+    if (!root.IsMap()) throw config_error(file, cfg::line_of(root), "", "a sweep file is a map (base, command, grid, list, set, out)");
+    sweep_spec s;
+    s.file = file;
+    s.name = std::filesystem::path(file).stem().string();
+    const std::vector<std::string> keys = {"source", "base", "command", "out", "set", "grid", "list"};
+    for (auto it = root.begin(); it != root.end(); ++it) {
+        const std::string k = it->first.Scalar();
+        bool ok = false;
+        for (const auto& v : keys) ok = ok || v == k;
+        if (!ok) {
+            std::string msg = "unknown key '" + k + "'";
+            const std::string near = cfg::nearest(k, keys);
+            if (!near.empty()) msg += " (did you mean '" + near + "'?)";
+            throw config_error(file, cfg::line_of(it->first), k, msg);
+        }
+    }
+    if (!root["base"]) throw config_error(file, 0, "base", "missing: the experiment every point starts from");
+    s.base = cfg::resolve_relative(file, scalar(root["base"], file, "base"));
+    if (root["command"]) {
+        s.command = scalar(root["command"], file, "command");
+        if (s.command != "run" && s.command != "accuracy")
+            throw config_error(file, cfg::line_of(root["command"]), "command", "'" + s.command + "' is not one of: run accuracy");
+    }
+    s.out = root["out"] ? cfg::resolve_relative(file, scalar(root["out"], file, "out")) : "out/sweeps/" + s.name;
+    if (const YAML::Node set = root["set"]) {
+        if (!set.IsMap()) throw config_error(file, cfg::line_of(set), "set", "expected a map of key.path: value");
+        for (auto it = set.begin(); it != set.end(); ++it)
+            s.shared.push_back({it->first.Scalar(), scalar(it->second, file, "set." + it->first.Scalar()), file});
+    }
+    // Grid: cartesian product in file order (the last key varies fastest).
+    std::vector<std::vector<cfg::override_spec>> combos{{}};
+    if (const YAML::Node grid = root["grid"]) {
+        if (!grid.IsMap()) throw config_error(file, cfg::line_of(grid), "grid", "expected a map of key.path: [values]");
+        for (auto it = grid.begin(); it != grid.end(); ++it) {
+            const std::string key = it->first.Scalar();
+            if (!it->second.IsSequence() || it->second.size() == 0)
+                throw config_error(file, cfg::line_of(it->second), "grid." + key, "expected a non-empty list of values");
+            s.params.push_back(key);
+            std::vector<std::vector<cfg::override_spec>> next;
+            for (const auto& c : combos)
+                for (const auto& v : it->second) {
+                    auto d = c;
+                    d.push_back({key, scalar(v, file, "grid." + key), file});
+                    next.push_back(std::move(d));
+                }
+            combos = std::move(next);
+        }
+    }
+    if (const YAML::Node list = root["list"]) {
+        if (!list.IsSequence() || list.size() == 0) throw config_error(file, cfg::line_of(list), "list", "expected a list of maps");
+        std::vector<std::vector<cfg::override_spec>> next;
+        for (const auto& c : combos)
+            for (std::size_t i = 0; i < list.size(); ++i) {
+                if (!list[i].IsMap()) throw config_error(file, cfg::line_of(list[i]), "list", "each entry is a map of key.path: value");
+                auto d = c;
+                for (auto it = list[i].begin(); it != list[i].end(); ++it) {
+                    const std::string key = it->first.Scalar();
+                    bool known = false;
+                    for (const auto& p : s.params) known = known || p == key;
+                    if (!known) s.params.push_back(key);
+                    d.push_back({key, scalar(it->second, file, "list." + key), file});
+                }
+                next.push_back(std::move(d));
+            }
+        combos = std::move(next);
+    }
+    if (s.params.empty()) throw config_error(file, 0, "grid", "a sweep needs a grid or a list");
+    for (std::size_t i = 0; i < combos.size(); ++i) {
+        sweep_point p;
+        p.sets = s.shared;
+        p.sets.insert(p.sets.end(), combos[i].begin(), combos[i].end());
+        // Validate now: a bad key or value fails before any point runs.
+        try {
+            inference::load_run_config(s.base, p.sets);
+        } catch (const config_error& e) {
+            throw config_error(file, e.line(), e.key(), "point " + std::to_string(i) + ": " + e.what());
+        }
+        p.dir = s.out + "/points/" + point_name(i, combos[i]);
+        s.points.push_back(std::move(p));
+    }
+    return s;
+}
+
+int run_sweep(const sweep_spec& s, unsigned jobs, const std::string& self_exe, bool quiet) {
+    namespace fs = std::filesystem;
+    fs::create_directories(s.out + "/points");
+    std::vector<std::size_t> todo;
+    for (std::size_t i = 0; i < s.points.size(); ++i)
+        if (!finished(s.points[i])) todo.push_back(i);
+    const std::size_t skipped = s.points.size() - todo.size();
+    if (!quiet)
+        std::fprintf(stderr, "sweep %s: %zu points, %zu already finished, %zu to run on %u job(s)\n", s.name.c_str(),
+                     s.points.size(), skipped, todo.size(), jobs);
+    std::map<pid_t, std::size_t> running;
+    std::size_t next = 0, done = 0;
+    int failed = 0;
+    const auto t0 = std::chrono::steady_clock::now();
+    const bool tty = isatty(STDERR_FILENO);
+    auto progress = [&] {
+        if (quiet) return;
+        const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        const std::size_t left = todo.size() - done - running.size();
+        // Completions per second already include the parallelism, so time left = points left / rate.
+        const double eta = done ? el / double(done) * double(left + running.size()) : 0.0;
+        std::fprintf(stderr, "%s[sweep] %zu/%zu done, %zu running, %zu left, %s elapsed, ETA %s%s", tty ? "\r" : "",
+                     done + skipped, s.points.size(), running.size(), left, fmt_duration(el).c_str(),
+                     done ? fmt_duration(eta).c_str() : "?", tty ? "   " : "\n");
+    };
+    while (next < todo.size() || !running.empty()) {
+        while (next < todo.size() && running.size() < std::max(1u, jobs)) {
+            const sweep_point& p = s.points[todo[next]];
+            fs::create_directories(p.dir);
+            write_file_atomic(p.dir + "/point.json", sets_json(p.sets).dump(2) + "\n");
+            std::vector<std::string> args = {self_exe, s.command, s.base, "--out", p.dir, "-q"};
+            for (const auto& o : p.sets) {
+                args.push_back("--set");
+                args.push_back(o.path + "=" + o.value);
+            }
+            const pid_t pid = fork();
+            if (pid == 0) {
+                const std::string log = p.dir + "/log.txt";
+                FILE* f = std::freopen(log.c_str(), "w", stdout);
+                if (f) dup2(fileno(stdout), STDERR_FILENO);
+                std::vector<char*> argv;
+                for (auto& a : args) argv.push_back(a.data());
+                argv.push_back(nullptr);
+                execv(self_exe.c_str(), argv.data());
+                _exit(127);
+            }
+            if (pid < 0) throw model_error("sweep", "cannot start a worker process");
+            running[pid] = todo[next++];
+            progress();
+        }
+        int status = 0;
+        const pid_t pid = waitpid(-1, &status, 0);
+        if (pid < 0) break;
+        const auto it = running.find(pid);
+        if (it == running.end()) continue;
+        const sweep_point& p = s.points[it->second];
+        if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0) || !fs::exists(p.dir + "/report.json")) {
+            ++failed;
+            if (!quiet) std::fprintf(stderr, "%s[sweep] point %zu failed, see %s/log.txt\n", tty ? "\n" : "", it->second, p.dir.c_str());
+        }
+        running.erase(it);
+        ++done;
+        progress();
+    }
+    if (!quiet && tty) std::fprintf(stderr, "\n");
+    write_results(s);
+    return failed;
+}
+
+void write_results(const sweep_spec& s) {
+    // Columns: point, swept parameters, then every numeric or string summary key of the first finished report.
+    std::vector<std::string> metrics;
+    std::ostringstream rows;
+    for (std::size_t i = 0; i < s.points.size(); ++i) {
+        const sweep_point& p = s.points[i];
+        if (!finished(p)) continue;
+        nlohmann::ordered_json rep;
+        try {
+            std::ifstream in(p.dir + "/report.json");
+            in >> rep;
+        } catch (...) {
+            continue;
+        }
+        const auto& summary = rep["summary"];
+        if (metrics.empty())
+            for (auto it = summary.begin(); it != summary.end(); ++it) metrics.push_back(it.key());
+        rows << i;
+        std::map<std::string, std::string> vals;
+        for (const auto& o : p.sets) vals[o.path] = o.value;
+        for (const auto& k : s.params) rows << "," << vals[k];
+        for (const auto& m : metrics) {
+            rows << ",";
+            if (!summary.contains(m)) continue;
+            const auto& v = summary[m];
+            if (v.is_number()) {
+                char buf[40];
+                std::snprintf(buf, sizeof buf, "%.9g", v.get<double>());
+                rows << buf;
+            } else if (v.is_string()) {
+                rows << v.get<std::string>();
+            }
+        }
+        rows << "\n";
+    }
+    std::string csv = "point";
+    for (const auto& k : s.params) csv += "," + k;
+    for (const auto& m : metrics) csv += "," + m;
+    csv += "\n" + rows.str();
+    write_file_atomic(s.out + "/results.csv", csv);
+}
+
+}  // namespace cim::cli
