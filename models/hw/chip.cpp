@@ -144,30 +144,52 @@ double controller::run_weight_layer(int li, proto::latency_split& split) {
     // Every tile's inputs leave at t; the H-tree link serialises them (busy_until), so contention sets when each
     // tile can start. Each tile computes as soon as its inputs arrived and sends its partial sums back (32-bit
     // words) over the same link.
-    sc_core::sc_time end = t;
-    std::uint64_t tile_words = 0;
-    proto::latency_split slowest;
-    double t_ic = 0;
+    // Three phases, so the link is booked in the order a real one is used: (1) every tile's inputs, back to back;
+    // (2) each tile computes from its own arrival, overlapping the later transfers; (3) the partial sums return
+    // in the order the tiles finish.
     auto& tiles = m_chip.tiles();
-    for (int k = lp->first_tile; k < lp->first_tile + lp->num_tiles; ++k) {
-        tile& tl = *tiles[static_cast<std::size_t>(k)];
-        sc_core::sc_time d = t;
-        const double in_s = move(to_htree, tlm::TLM_WRITE_COMMAND, act_bytes(std::size_t(n) * std::size_t(tl.input_rows()), ib), d);
+    const int first = lp->first_tile, count = lp->num_tiles;
+    std::vector<sc_core::sc_time> ready(static_cast<std::size_t>(count), t);
+    std::vector<double> in_s(static_cast<std::size_t>(count), 0.0);
+    for (int k = 0; k < count; ++k) {
+        const tile& tl = *tiles[static_cast<std::size_t>(first + k)];
+        in_s[static_cast<std::size_t>(k)] = move(to_htree, tlm::TLM_WRITE_COMMAND,
+                                                 act_bytes(std::size_t(n) * std::size_t(tl.input_rows()), ib),
+                                                 ready[static_cast<std::size_t>(k)]);
+    }
+    std::vector<proto::latency_split> splits(static_cast<std::size_t>(count));
+    std::vector<std::uint64_t> words(static_cast<std::size_t>(count), 0);
+    std::uint64_t tile_words = 0;
+    for (int k = 0; k < count; ++k) {
+        tile& tl = *tiles[static_cast<std::size_t>(first + k)];
         p.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-        (*to_tiles[static_cast<std::size_t>(k)])->b_transport(p, d);
+        (*to_tiles[static_cast<std::size_t>(first + k)])->b_transport(p, ready[static_cast<std::size_t>(k)]);
         if (p.get_response_status() != tlm::TLM_OK_RESPONSE) {
             p.clear_extension(&ext);
             throw model_error(std::string(tl.name()), "tile rejected the compute transaction");
         }
-        const double out_s = move(to_htree, tlm::TLM_READ_COMMAND, tl.last_words() * 4, d);
+        splits[static_cast<std::size_t>(k)] = ext.critical;
+        words[static_cast<std::size_t>(k)] = tl.last_words();
         tile_words += tl.last_words();
-        if (d > end) {
-            end = d;
-            slowest = ext.critical;
-            t_ic = in_s + out_s;  // the critical tile's transfers, waiting for the link included
-        }
     }
     p.clear_extension(&ext);
+    std::vector<int> order(static_cast<std::size_t>(count));
+    for (int k = 0; k < count; ++k) order[static_cast<std::size_t>(k)] = k;
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
+        return ready[static_cast<std::size_t>(a)] < ready[static_cast<std::size_t>(b)];
+    });
+    sc_core::sc_time end = t;
+    proto::latency_split slowest;
+    double t_ic = 0;
+    for (int k : order) {
+        sc_core::sc_time d = ready[static_cast<std::size_t>(k)];
+        const double out_s = move(to_htree, tlm::TLM_READ_COMMAND, words[static_cast<std::size_t>(k)] * 4, d);
+        if (d > end) {
+            end = d;
+            slowest = splits[static_cast<std::size_t>(k)];
+            t_ic = in_s[static_cast<std::size_t>(k)] + out_s;  // the critical tile's transfers, waits included
+        }
+    }
     t = end;
     split.interconnect += t_ic;
     split.array += slowest.array;
