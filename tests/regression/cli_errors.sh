@@ -17,7 +17,7 @@ expect() {  # expect NAME EXPECTED_EXIT REGEX -- command...
     echo "ok   $name: $(cat "$tmp/err")"
   fi
 }
-cfg="$src/configs/experiments/default.yaml"
+cfg="$src/configs/experiments/vgg8_cifar10.yaml"
 printf 'network: %s\nsubarray:\n  rows: 128\n  colz: 64\n' "$src/configs/networks/vgg8_cifar10.yaml" > "$tmp/unknown.yaml"
 expect unknown_key 2 "unknown.yaml:4: subarray.colz: unknown key 'colz' \(did you mean 'cols'\?\)" -- "$cimtlm" run "$tmp/unknown.yaml" --out "$tmp/o" -q
 printf 'technology:\n  vdd: 3 ns\n' > "$tmp/unit.yaml"

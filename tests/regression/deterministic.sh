@@ -4,7 +4,7 @@ set -euo pipefail
 cimtlm=$1; compare=$2; src=$3
 a=$(mktemp -d); b=$(mktemp -d)
 trap 'rm -rf "$a" "$b"' EXIT
-cfg="$src/configs/experiments/default.yaml"
+cfg="$src/configs/experiments/vgg8_cifar10.yaml"
 "$cimtlm" run "$cfg" --out "$a" --quiet --set run.images=2 > "$a/stdout.txt"
 "$cimtlm" run "$cfg" --out "$b" --quiet --set run.images=2 > "$b/stdout.txt"
 cmp "$a/layers.csv" "$b/layers.csv"

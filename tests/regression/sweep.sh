@@ -5,7 +5,7 @@ cimtlm=$1; src=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cat > "$tmp/s.sweep.yaml" <<YAML
-base: $src/configs/experiments/default.yaml
+base: $src/configs/experiments/vgg8_cifar10.yaml
 command: run
 out: $tmp/out
 set: {network: $src/tests/sc/platform/resnet_tiny.yaml, run.images: 1}

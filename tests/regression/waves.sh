@@ -5,7 +5,7 @@ set -euo pipefail
 cimtlm=$1; src=$2
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-cfg="$src/configs/experiments/default.yaml"
+cfg="$src/configs/experiments/vgg8_cifar10.yaml"
 "$cimtlm" run "$cfg" --out "$out" -q --vcd "$out/waves.vcd" --trace-json "$out/trace.json" \
   --vcd-scope 'chip.tile_1*' --vcd-scope 'chip.htree' --vcd-scope 'chip.global_buffer*' --vcd-scope 'chip.controller*' > /dev/null
 if command -v vcd2fst > /dev/null; then

@@ -84,13 +84,13 @@ void expect_platform_matches_reference(const std::string& config, std::vector<ci
 // VGG-8, 8-bit weights in 4-bit cells (offset encoding), 8-bit bit-serial inputs, 12-bit ADC: a 128-row column
 // sum is at most 128 * 15 = 1920 < 2^12, so the ADC is lossless and the result must be integer-exact.
 TEST(Platform, Vgg8LosslessMatchesPlainConvolution) {
-    expect_platform_matches_reference(CIM_SOURCE_DIR "/configs/experiments/default.yaml",
+    expect_platform_matches_reference(CIM_SOURCE_DIR "/configs/experiments/vgg8_cifar10.yaml",
                                       {{"subarray.adc_bits", "12"}, {"run.images", "1"}});
 }
 
 // Differential encoding (G+/G-), 2-bit cells, 2-bit DAC, sequential read-out, no duplication.
 TEST(Platform, Vgg8DifferentialTwoBitDacMatches) {
-    expect_platform_matches_reference(CIM_SOURCE_DIR "/configs/experiments/default.yaml",
+    expect_platform_matches_reference(CIM_SOURCE_DIR "/configs/experiments/vgg8_cifar10.yaml",
                                       {{"subarray.adc_bits", "12"},
                                        {"quant.encoding", "differential"},
                                        {"cell.bits", "2"},
@@ -101,7 +101,7 @@ TEST(Platform, Vgg8DifferentialTwoBitDacMatches) {
 
 // A residual network (adds, 1x1 stride-2 downsample, average pooling) through the platform.
 TEST(Platform, ResidualNetworkMatches) {
-    expect_platform_matches_reference(CIM_SOURCE_DIR "/configs/experiments/default.yaml",
+    expect_platform_matches_reference(CIM_SOURCE_DIR "/configs/experiments/vgg8_cifar10.yaml",
                                       {{"subarray.adc_bits", "12"},
                                        {"network", CIM_SOURCE_DIR "/tests/sc/platform/resnet_tiny.yaml"}});
 }
@@ -109,7 +109,7 @@ TEST(Platform, ResidualNetworkMatches) {
 // The configured 5-bit ADC quantises 128-row column sums: outputs must differ from the exact result, and the
 // run must report positive, finite costs.
 TEST(Platform, LossyAdcChangesResultsAndCostsArePositive) {
-    const auto lc = cim::inference::load_run_config(CIM_SOURCE_DIR "/configs/experiments/default.yaml", {});
+    const auto lc = cim::inference::load_run_config(CIM_SOURCE_DIR "/configs/experiments/vgg8_cifar10.yaml", {});
     auto prepared = cim::inference::prepare(lc);
     const auto ref = cim::engine::reference_forward(prepared.graph, lc.cfg.quant, prepared.images.back());
     cim::inference::platform plat(lc, std::move(prepared));
@@ -140,7 +140,7 @@ void expect_platform_equals_engine(std::vector<cim::cfg::override_spec> sets) {
         {"device.time", "3e7 s"},          {"adc.reference", "calibrated"}, {"adc.transfer", "nonlinear"},
         {"run.images", "2"}};
     sets.insert(sets.begin(), nonideal.begin(), nonideal.end());
-    const auto lc = cim::inference::load_run_config(CIM_SOURCE_DIR "/configs/experiments/default.yaml", sets);
+    const auto lc = cim::inference::load_run_config(CIM_SOURCE_DIR "/configs/experiments/vgg8_cifar10.yaml", sets);
     auto prepared = cim::inference::prepare(lc);
     cim::inference::platform plat(lc, std::move(prepared));
     plat.simulate();

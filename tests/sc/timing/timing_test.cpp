@@ -70,7 +70,7 @@ TEST(Contention, TwoTilesShareTheLink) {
 // full VGG-8 image as the C++ accumulation of the batched engine; its cycle count equals the words the TLM adder
 // tree reduces (one word per clock), PE by PE.
 TEST(RtlCosim, Vgg8RtlAccumulatorMatchesTlm) {
-    const auto lc = cim::inference::load_run_config(CIM_SOURCE_DIR "/configs/experiments/default.yaml",
+    const auto lc = cim::inference::load_run_config(CIM_SOURCE_DIR "/configs/experiments/vgg8_cifar10.yaml",
                                                     {{"chip.pe.accumulator.impl", "rtl"}});
     auto prepared = cim::inference::prepare(lc);
     cim::inference::platform plat(lc, std::move(prepared));
@@ -94,7 +94,7 @@ TEST(RtlCosim, Vgg8RtlAccumulatorMatchesTlm) {
 
 // Pipelined execution (layers on their own tiles, images overlapping) beats layer-by-layer throughput for VGG-8.
 TEST(Pipeline, PipelinedFpsIsHigher) {
-    const auto lc = cim::inference::load_run_config(CIM_SOURCE_DIR "/configs/experiments/default.yaml", {});
+    const auto lc = cim::inference::load_run_config(CIM_SOURCE_DIR "/configs/experiments/vgg8_cifar10.yaml", {});
     auto prepared = cim::inference::prepare(lc);
     cim::inference::platform plat(lc, std::move(prepared));
     plat.simulate();
