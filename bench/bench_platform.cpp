@@ -1,4 +1,4 @@
-// bench_platform: the real-traced VGG-8 platform run of configs/experiments/default.yaml, in three modes:
+// bench_platform: the real-traced VGG-8 platform run of configs/experiments/vgg8_cifar10.yaml, in three modes:
 // plain, with the transaction log written as VCD and Perfetto JSON, and with the verilated RTL PE accumulator.
 // SystemC elaborates once per process (TOOLCHAIN.md §6 P4), so each mode runs in a forked child process, one
 // iteration each. Images: env CIM_BENCH_IMAGES (default 2), applied as the override run.images=N.
@@ -53,7 +53,7 @@ const char* mode_name(mode m) { return m == mode::plain ? "plain" : m == mode::t
 
 measurement run_once(mode m, unsigned n) {
     measurement r;
-    const std::string config = std::string(CIM_SOURCE_DIR) + "/configs/experiments/default.yaml";
+    const std::string config = std::string(CIM_SOURCE_DIR) + "/configs/experiments/vgg8_cifar10.yaml";
     std::vector<cim::cfg::override_spec> sets{{"run.images", std::to_string(n), "bench"}};
     if (m == mode::rtl) sets.push_back({"chip.pe.accumulator.impl", "rtl", "bench"});
     auto t0 = std::chrono::steady_clock::now();

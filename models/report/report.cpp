@@ -135,6 +135,13 @@ nlohmann::ordered_json to_json(const report_data& r) {
     s["tops_per_mm2"] = r.tops_per_mm2;
     s["memory_utilization"] = r.memory_utilization;
     s["macs"] = r.macs;
+    if (r.has_accuracy) {
+        s["dataset"] = r.dataset;
+        s["accuracy_images"] = r.accuracy_images;
+        s["accuracy"] = r.accuracy;
+        s["accuracy_ideal"] = r.accuracy_ideal;
+        s["agreement"] = r.agreement;
+    }
     j["summary"] = s;
     j["breakdown"] = {{"area_m2", split(r.area_by)}, {"dynamic_energy_j", split(r.energy_by)}, {"latency_s", split(r.latency_by)}};
     J layers = J::array();
@@ -180,7 +187,16 @@ std::string table(const report_data& r) {
                   r.area_m2 * 1e6, r.latency_s * 1e3, r.dynamic_energy_j * 1e6, r.leakage_power_w * 1e3,
                   r.leakage_energy_j * 1e6, r.tops_per_w, r.fps, r.tops, r.fps_pipelined, r.tops_per_mm2, 100.0 * r.memory_utilization,
                   r.macs);
-    os << b << "\nbreakdown       area mm^2  area %    dyn uJ  energy %   latency ms\n";
+    os << b;
+    if (r.has_accuracy) {
+        std::snprintf(b, sizeof b,
+                      "  accuracy        %12.2f %%  (hardware-aware, %lld images of %s)\n"
+                      "  accuracy ideal  %12.2f %%  (integer-exact quantised network; agreement %.2f %%)\n",
+                      100.0 * r.accuracy, static_cast<long long>(r.accuracy_images), r.dataset.c_str(),
+                      100.0 * r.accuracy_ideal, 100.0 * r.agreement);
+        os << b;
+    }
+    os << "\nbreakdown       area mm^2  area %    dyn uJ  energy %   latency ms\n";
     for (std::size_t k = 0; k < 6; ++k) {
         std::snprintf(b, sizeof b, "  %-12s %10.4f %7.1f %9.4f %9.1f %12.5f\n", hw::k_category_names[k], r.area_by[k] * 1e6,
                       r.area_m2 > 0 ? 100 * r.area_by[k] / r.area_m2 : 0.0, r.energy_by[k] * 1e6,

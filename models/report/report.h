@@ -36,6 +36,11 @@ struct report_data {
     // is a stage on its own tiles; images overlap, so the slowest stage sets the throughput. Derived from the
     // simulated per-layer latencies; contention between overlapping stages is not simulated.
     double pipeline_stage_s = 0, fps_pipelined = 0;
+    // Hardware-aware accuracy (when the run had a labelled dataset): batched engine over `accuracy_images` images.
+    bool has_accuracy = false;
+    std::string dataset;
+    double accuracy = 0, accuracy_ideal = 0, agreement = 0;
+    std::int64_t accuracy_images = 0;
     std::array<double, 6> area_by{}, energy_by{}, latency_by{};
     std::vector<hw::layer_result> layers;  // weight and other layers, per inference
     std::vector<double> layer_utilization;  // -1 for layers without weights

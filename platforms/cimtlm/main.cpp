@@ -196,6 +196,21 @@ int cmd_run(const std::string& config, const std::vector<cim::cfg::override_spec
     if (!trace_json.empty()) cim::write_file_atomic(trace_json, plat.log().chrome_json());
 
     auto r = plat.report();
+    if (data) {  // a labelled dataset: the hardware-aware accuracy from the same programmed chip
+        const auto& c = lc.cfg;
+        const int n = c.run.limit ? std::min<int>(data->n, static_cast<int>(c.run.limit)) : data->n;
+        if (!quiet) std::fprintf(stderr, "cimtlm: accuracy over %d images of %s\n", n, data->name.c_str());
+        progress_bar bar(!quiet);
+        const auto acc = cim::engine::evaluate(
+            plat.model(), n, [&](std::int64_t i) { return data->input(static_cast<int>(i), c.quant.input_bits); },
+            data->labels, c.run.threads, [&](std::int64_t d, std::int64_t t) { bar(d, t); });
+        r.has_accuracy = true;
+        r.dataset = data->name;
+        r.accuracy_images = acc.images;
+        r.accuracy = acc.accuracy();
+        r.accuracy_ideal = acc.accuracy_ideal();
+        r.agreement = acc.images ? double(acc.agree) / double(acc.images) : 0.0;
+    }
     r.argv = argv;
     r.wall_time_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     r.peak_memory_bytes = peak_memory_bytes();
