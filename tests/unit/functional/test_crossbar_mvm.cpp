@@ -3,21 +3,13 @@
 #include <cmath>
 #include <vector>
 
+#include "tests/unit/functional/test_util.h"
 #include "models/core/error.h"
 #include "models/core/rng.h"
 #include "models/functional/crossbar_mvm.h"
 
 namespace cim::func {
 namespace {
-
-quant_config make(unsigned wb, unsigned ib, unsigned dac, const char* enc) {
-    quant_config q;
-    q.weight_bits = wb;
-    q.input_bits = ib;
-    q.dac_bits = dac;
-    q.encoding = enc;
-    return q;
-}
 
 // A random layer: qweights [chans][rows], inputs [n][rows].
 struct layer {
