@@ -7,6 +7,7 @@
 #include <tuple>
 #include <vector>
 
+#include "tests/unit/common/error_helpers.h"
 #include "models/core/error.h"
 #include "models/network/loader.h"
 
@@ -37,19 +38,6 @@ std::string write_temp(const std::string& name, const std::string& text) {
     return path;
 }
 
-/// Runs `f`, which must throw config_error, and returns the error for inspection.
-template <class F>
-config_error expect_config_error(F f) {
-    try {
-        f();
-    } catch (const config_error& e) {
-        return e;
-    }
-    ADD_FAILURE() << "expected cim::config_error";
-    return config_error("", 0, "", "");
-}
-
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
 // ---------------------------------------------------------------------------------------------------------
 // Shipped networks

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/unit/common/error_helpers.h"
 #include "models/core/error.h"
 #include "models/network/loader.h"
 #include "models/network/onnx_loader.h"
@@ -120,18 +121,6 @@ std::vector<float> pattern(std::size_t n, int salt) {
     return v;
 }
 
-template <class F>
-config_error expect_config_error(F f) {
-    try {
-        f();
-    } catch (const config_error& e) {
-        return e;
-    }
-    ADD_FAILURE() << "expected cim::config_error";
-    return config_error("", 0, "", "");
-}
-
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
 // The small CNN: conv(+bias) -> bn -> relu -> maxpool -> conv (unnamed, 1x1) -> relu -> gap -> flatten -> gemm.
 struct cnn {

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/unit/common/error_helpers.h"
 #include "models/core/error.h"
 
 namespace cim::trace::testing {
@@ -95,18 +96,5 @@ std::string le_bytes(const std::vector<T>& v) {
     return s;
 }
 
-/// Runs `f`, which must throw config_error, and returns the error for inspection.
-template <class F>
-config_error expect_config_error(F f) {
-    try {
-        f();
-    } catch (const config_error& e) {
-        return e;
-    }
-    ADD_FAILURE() << "expected cim::config_error";
-    return config_error("", 0, "", "");
-}
-
-inline bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
 }  // namespace cim::trace::testing
