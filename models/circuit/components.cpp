@@ -61,7 +61,6 @@ subarray_model::read_cost subarray_model::read(const read_activity& a) const {
     if (a.vectors == 0 || a.input_slices == 0) return r;
     const double reads = double(a.vectors) * a.input_slices;  // bit-serial cycles of the whole batch
     const double cycles = reads * cycles_per_slice(a.active_rows);
-    const unsigned adcs = (a.active_cols + m_geo.cols_per_adc - 1) / m_geo.cols_per_adc;
     const unsigned mux_steps = std::min(m_geo.cols_per_adc, std::max(1u, a.active_cols));
     // Cell energy: V^2 * G * t over every cell on an active input; G = g_min + level * dg.
     const double dg = (m_cell.g_max() - m_cell.g_min()) / double(m_cell.levels() - 1);
@@ -79,7 +78,6 @@ subarray_model::read_cost subarray_model::read(const read_activity& a) const {
     const double settle = std::max(m_cell.read_pulse, 2.3 * m_c_bitline / m_cell.g_max());
     r.latency_array = cycles * settle;
     r.latency_adc = cycles * mux_steps * m_t_conversion;
-    (void)adcs;
     r.total.energy = r.energy_array + r.energy_adc + r.energy_accumulation;
     r.total.latency = r.latency_array + r.latency_adc;
     return r;

@@ -102,11 +102,16 @@ void hardware_model::run_slot(int slot, const func::adc_transfer& adc, const std
     thread_local std::vector<std::int64_t> ys;
     read_slot(slot, adc, x, n, row_stride, duplication, image_id, ys, act, observe);
     const programmed_slot& s = m_slots[static_cast<std::size_t>(slot)];
-    const int chans = s.where.ch_end - s.where.ch_begin;
+    add_partial_sums(ys.data(), s.where.copy, duplication, n, out_channels, s.where.ch_begin,
+                     s.where.ch_end - s.where.ch_begin, acc);
+}
+
+void add_partial_sums(const std::int64_t* psums, int copy, int duplication, int n, int out_channels, int ch_begin,
+                      int chans, std::int64_t* acc) {
     int i = 0;
-    for (int v = s.where.copy; v < n; v += duplication, ++i) {
-        std::int64_t* dst = acc + static_cast<std::size_t>(v) * out_channels + s.where.ch_begin;
-        const std::int64_t* src = ys.data() + static_cast<std::size_t>(i) * chans;
+    for (int v = copy; v < n; v += duplication, ++i) {
+        std::int64_t* dst = acc + static_cast<std::size_t>(v) * out_channels + ch_begin;
+        const std::int64_t* src = psums + static_cast<std::size_t>(i) * chans;
         for (int c = 0; c < chans; ++c) dst[c] += src[c];
     }
 }

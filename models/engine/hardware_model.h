@@ -92,6 +92,12 @@ private:
     std::vector<std::vector<std::vector<int>>> m_index;  // [tile][pe][subarray] -> slot index or -1
 };
 
+/// Adds one subarray's compact partial sums (the vectors v = copy, copy + duplication, ... of n, times `chans`
+/// channels from ch_begin) into the layer accumulators acc (n x out_channels). The accumulation step of the batched
+/// engine and of the PE's TLM accumulation path.
+void add_partial_sums(const std::int64_t* psums, int copy, int duplication, int n, int out_channels, int ch_begin,
+                      int chans, std::int64_t* acc);
+
 /// Hardware-aware accuracy over a dataset.
 struct accuracy_result {
     std::int64_t images = 0;

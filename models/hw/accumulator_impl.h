@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "models/engine/hardware_model.h"
+
 namespace cim::hw {
 
 /// One subarray's compact partial sums in a PE: the vectors of its copy (v = copy, copy + dup, ...) times its
@@ -33,14 +35,8 @@ class tlm_pe_accumulator : public pe_accumulator {
 public:
     std::uint64_t accumulate(std::int64_t* acc, int n_vectors, int duplication, int out_channels,
                              const std::vector<psum_block>& blocks) override {
-        for (const auto& b : blocks) {
-            int i = 0;
-            for (int v = b.copy; v < n_vectors; v += duplication, ++i) {
-                std::int64_t* dst = acc + static_cast<std::size_t>(v) * out_channels + b.ch_begin;
-                const std::int64_t* src = b.psums + static_cast<std::size_t>(i) * b.chans;
-                for (int c = 0; c < b.chans; ++c) dst[c] += src[c];
-            }
-        }
+        for (const auto& b : blocks)
+            engine::add_partial_sums(b.psums, b.copy, duplication, n_vectors, out_channels, b.ch_begin, b.chans, acc);
         return 0;
     }
     const char* kind() const override { return "tlm"; }

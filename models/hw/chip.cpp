@@ -239,7 +239,6 @@ void controller::run() {
         m_outputs[0] = image;
         for (std::size_t li = 1; li < g.layers.size(); ++li) {
             const int layer = static_cast<int>(li);
-            m_ctx.rec.ledger.begin_layer(layer);
             const sc_core::sc_time t0 = sc_core::sc_time_stamp();
             const double e0 = m_ctx.rec.ledger.total();
             proto::latency_split split;
@@ -265,7 +264,6 @@ void controller::run() {
         }
     }
     log.record_value(my_track, "current_layer", sc_core::sc_time_stamp(), -1);
-    m_ctx.rec.ledger.begin_layer(-1);
     m_finished = true;
 }
 

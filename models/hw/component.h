@@ -14,20 +14,17 @@ namespace cim::hw {
 enum class category { array, adc, accumulation, buffer, interconnect, other };
 inline constexpr std::array<const char*, 6> k_category_names{"array", "adc", "accumulation", "buffer", "interconnect", "other"};
 
-/// Dynamic energy charged during the run, by category and by layer. Owned by the chip; every component
-/// charges the energies its circuit models price, so per-layer and per-category totals need no second walk.
+/// Dynamic energy charged during the run, by category. Owned by the chip; every component charges the energies its
+/// circuit models price, so category totals need no second walk (the controller takes per-layer energy as the
+/// difference of total() across a layer).
 class energy_ledger {
 public:
-    void begin_layer(int layer) { m_layer = layer; }
     void charge(category c, double joules);
     double total() const;
     double by_category(category c) const { return m_by_category[static_cast<std::size_t>(c)]; }
-    double by_layer(int layer) const;
 
 private:
-    int m_layer = -1;
     std::array<double, 6> m_by_category{};
-    std::vector<double> m_by_layer;
 };
 
 /// What the modules of one chip record during a run: the energy they charge and the transaction log.

@@ -284,8 +284,8 @@ int sc_main(int argc, char** argv) {
             const auto spec = cim::cli::load_sweep(sweep_file);
             const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
             const int failed = cim::cli::run_sweep(spec, jobs, self, quiet);
-            std::printf("sweep %s: %zu points; results in %s/results.csv%s\n", spec.name.c_str(), spec.points.size(),
-                        spec.out.c_str(), failed ? "" : "");
+            std::printf("sweep %s: %zu points; results in %s/results.csv\n", spec.name.c_str(), spec.points.size(),
+                        spec.out.c_str());
             if (failed) {
                 std::fprintf(stderr, "cimtlm: %d sweep point(s) failed\n", failed);
                 return 5;

@@ -23,12 +23,10 @@ loaded_config load_run_config(const std::string& file, const std::vector<cfg::ov
     loaded_config lc;
     lc.file = file;
     if (!file.empty()) cfg::load_file(file, lc.cfg, &lc.sources);
-    const std::string before = lc.cfg.network;
     cfg::apply_overrides(lc.cfg, overrides);
     bool network_overridden = false;
     for (const auto& o : overrides) network_overridden = network_overridden || o.path == "network";
     lc.network_path = (network_overridden || file.empty()) ? lc.cfg.network : cfg::resolve_relative(file, lc.cfg.network);
-    (void)before;
     return lc;
 }
 
