@@ -2,6 +2,7 @@
 #include <cstdint>
 #include <string>
 
+#include "models/circuit/calibration.h"
 #include "models/circuit/technology.h"
 
 namespace cim::circuit {
@@ -32,6 +33,7 @@ struct subarray_config {
     unsigned cols_per_adc = 8;  // columns multiplexed onto one ADC
     std::string readout = "parallel";
     unsigned partial_rows = 32;  // rows read at once in `partial` read-out
+    double ir_drop_tolerance = 0.25;  // series switch resistance allowed, as a fraction of the cell path it drives
 
     template <class V>
     void visit(V& v) {
@@ -42,6 +44,9 @@ struct subarray_config {
         v.choice("readout", readout, {"parallel", "sequential", "partial"},
                  "read-out: all rows at once, one row at a time, or partial_rows at a time");
         v("partial_rows", partial_rows, "rows activated together in partial read-out");
+        v("ir_drop_tolerance", ir_drop_tolerance,
+          "largest resistance of an access transistor or switch in a current path, as a fraction of the resistance "
+          "of the cells it carries (sets the transistor widths)");
     }
     void validate() const;
 };
@@ -56,41 +61,60 @@ struct read_activity {
     double column_level_sum = 0.0;    // sum over reads of cell levels on active inputs (level units)
 };
 
-/// A synaptic subarray with its periphery: WL drivers/decoder, column mux, ADCs and shift-add.
-/// Cell current follows the programmed levels and the inputs (conductance between g_min and g_max), so
-/// real traces change energy. Latency per bit-serial cycle: read pulse plus the ADC conversions of the
-/// multiplexed columns; sequential and partial read-out repeat the cycle per row group.
-/// Does not model: IR drop, access-device sizing against small Ron, sense-amplifier offset.
+/// A synaptic subarray with its periphery: row switches and drivers, cell array, column mux, ADCs (or sense
+/// amplifiers) and shift-add. docs/models.md derives every term; in short:
+///  - transistors in a current path are sized so their resistance is at most `ir_drop_tolerance` of the cells they
+///    carry: the 1T1R access transistor against r_on, the column mux against rows_parallel cells in parallel, the
+///    row switch against a row of cells. Small r_on gives wide transistors: more area, more gate capacitance to
+///    switch, slower activation (Peng et al., IEDM 2019, sec. III);
+///  - cell current from the programmed levels and the inputs, held for the whole activation;
+///  - an activation drives the rows, settles the bit lines, then steps the column mux through cols_per_adc
+///    columns with one conversion each.
+/// Does not model: IR drop along the wires, sense-amplifier offset, write energy.
 class subarray_model {
 public:
-    subarray_model(const technology& t, const cell& c, const subarray_config& g, unsigned ref_cols, unsigned adc_bits_eff);
+    subarray_model(const technology& t, const calibration& k, const cell& c, const subarray_config& g,
+                   unsigned ref_cols, unsigned adc_bits_eff);
 
-    double area() const { return m_area_array + m_area_periphery + m_area_adc; }
+    double area() const { return m_area_array + m_area_periphery + m_area_adc + m_area_shift_add; }
     double area_array() const { return m_area_array; }
     double area_adc() const { return m_area_adc; }
-    double area_periphery() const { return m_area_periphery; }
+    double area_periphery() const { return m_area_periphery; }  // switches, muxes, decoders, drivers
+    double area_shift_add() const { return m_area_shift_add; }
     double leakage_power() const { return m_leakage; }
 
-    /// Cost of a batch of reads. Split into array (cells, WL, BL), ADC and shift-add energy.
+    /// Derived sizes, exposed for tests and `docs/models.md`.
+    double access_width_f() const { return m_w_access; }  // access transistor width (F)
+    double mux_width_f() const { return m_w_mux; }        // column-mux transistor width (F)
+    double row_switch_width_f() const { return m_w_row; }  // row-switch transistor width (F)
+    double bitline_cap() const { return m_c_bitline; }     // F
+    double activation_time(unsigned active_cols) const;  // s, one activation (unscaled by the activity)
+
+    /// Cost of a batch of reads, split by cost class.
     struct read_cost {
         action_cost total;
-        double energy_array = 0, energy_adc = 0, energy_accumulation = 0;
-        double latency_array = 0, latency_adc = 0;
+        double energy_array = 0, energy_switch = 0, energy_adc = 0, energy_accumulation = 0;
+        double latency_array = 0, latency_adc = 0;  // latency_array includes the mux switching
         std::uint64_t conversions = 0;
     };
     read_cost read(const read_activity& a) const;
 
     /// Cycles (array activations) per input slice for a given number of active rows.
     unsigned cycles_per_slice(unsigned active_rows) const;
+    /// Columns sharing one ADC through the mux: cols_per_adc, or 1 in sequential read-out (a sense amp per column).
+    unsigned mux_ways() const;
 
 private:
     technology m_tech;
+    calibration m_k;
     cell m_cell;
     subarray_config m_geo;
     unsigned m_ref_cols;
     unsigned m_adc_bits;
-    double m_area_array = 0, m_area_periphery = 0, m_area_adc = 0, m_leakage = 0;
-    double m_c_bitline = 0, m_c_wordline = 0;
+    double m_area_array = 0, m_area_periphery = 0, m_area_adc = 0, m_area_shift_add = 0, m_leakage = 0;
+    double m_w_access = 1, m_w_mux = 1, m_w_row = 1, m_r_access = 0;
+    double m_c_bitline = 0, m_c_row = 0, m_c_mux_gates = 0;
+    double m_t_row = 0, m_t_row_load = 0, m_t_settle = 0, m_t_mux_step = 0, m_t_mux_load = 0;
     double m_e_conversion = 0, m_t_conversion = 0, m_e_shift_add = 0;
 };
 
@@ -99,7 +123,7 @@ private:
 /// log2(N) pipelined levels; a level takes a b-bit ripple (2 FO4 per bit).
 class adder_tree {
 public:
-    adder_tree(const technology& t, unsigned inputs, unsigned bits, unsigned lanes);
+    adder_tree(const technology& t, const calibration& k, unsigned inputs, unsigned bits, unsigned lanes);
     double area() const { return m_area; }
     double leakage_power() const { return m_leakage; }
     /// Cost of reducing `words` output words (each an N-input sum): lanes work in parallel, levels pipeline.
@@ -114,7 +138,7 @@ private:
 /// 6T cells of ~146 F^2 plus 30 % periphery; access energy from bit-line swing on a sqrt(capacity) array.
 class sram_buffer {
 public:
-    sram_buffer(const technology& t, double capacity_bytes, unsigned bus_bits, double clock_hz);
+    sram_buffer(const technology& t, const calibration& k, double capacity_bytes, unsigned bus_bits, double clock_hz);
     double area() const { return m_area; }
     double leakage_power() const { return m_leakage; }
     action_cost read(std::uint64_t bytes) const { return access(bytes); }
@@ -132,7 +156,7 @@ private:
 /// the repeated-wire delay of the path (0.7 * sqrt(R C ...) per unit length, Bakoglu).
 class htree {
 public:
-    htree(const technology& t, unsigned leaves, double leaf_side, unsigned bus_bits, double clock_hz);
+    htree(const technology& t, const calibration& k, unsigned leaves, double leaf_side, unsigned bus_bits, double clock_hz);
     double area() const { return m_area; }
     double leakage_power() const { return m_leakage; }
     double path_length() const { return m_path; }
@@ -147,7 +171,9 @@ private:
 /// `lanes` elements per clock, each op ~`gates_per_op` inverter equivalents switching.
 class digital_unit {
 public:
-    digital_unit(const technology& t, unsigned lanes, double gates_per_op, double clock_hz);
+    /// `accumulation`: the unit is priced in the accumulation cost class, otherwise in the digital class.
+    digital_unit(const technology& t, const calibration& k, bool accumulation, unsigned lanes, double gates_per_op,
+                 double clock_hz);
     double area() const { return m_area; }
     double leakage_power() const { return m_leakage; }
     action_cost process(std::uint64_t elements) const;

@@ -1,4 +1,5 @@
 #include "models/circuit/technology.h"
+#include "models/circuit/calibration.h"
 
 #include "models/core/error.h"
 
@@ -40,6 +41,19 @@ void cell::validate() const {
     if (read_pulse <= 0) throw config_error("", 0, "read_pulse", "must be positive");
     if (area_f2 <= 0) throw config_error("", 0, "area_f2", "must be positive");
     if (access_width_f <= 0) throw config_error("", 0, "access_width_f", "must be positive");
+}
+
+}  // namespace cim::circuit
+
+namespace cim::circuit {
+
+void calibration::validate() const {
+    struct checker {
+        void operator()(const char* key, double v, const char*) const {
+            if (!(v >= 0.0) || v > 1e6) throw config_error("", 0, key, "must be a multiplier in [0, 1e6]");
+        }
+    } check;
+    const_cast<calibration*>(this)->visit(check);
 }
 
 }  // namespace cim::circuit

@@ -9,9 +9,9 @@ void buffer_config::validate() const {
     if (bus_bits < 1 || bus_bits > 65536) throw config_error("", 0, "bus_bits", "must be in 1..65536");
 }
 
-buffer::buffer(const sc_core::sc_module_name& name, recorder& rec, const circuit::technology& t,
+buffer::buffer(const sc_core::sc_module_name& name, recorder& rec, const circuit::technology& t, const circuit::calibration& k,
                const buffer_config& cfg, double clock_hz)
-    : component(name, "buffer", rec), m_model(t, cfg.size, cfg.bus_bits, clock_hz) {
+    : component(name, "buffer", rec), m_model(t, k, cfg.size, cfg.bus_bits, clock_hz) {
     in.register_b_transport(this, &buffer::b_transport);
 }
 
@@ -36,9 +36,10 @@ void buffer::b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay) 
     tx.set_response_status(tlm::TLM_OK_RESPONSE);
 }
 
-htree::htree(const sc_core::sc_module_name& name, recorder& rec, const circuit::technology& t, unsigned leaves,
+htree::htree(const sc_core::sc_module_name& name, recorder& rec, const circuit::technology& t, const circuit::calibration& k,
+          unsigned leaves,
              double leaf_side, unsigned bus_bits, double clock_hz)
-    : component(name, "htree", rec), m_model(t, leaves, leaf_side, bus_bits, clock_hz) {
+    : component(name, "htree", rec), m_model(t, k, leaves, leaf_side, bus_bits, clock_hz) {
     in.register_b_transport(this, &htree::b_transport);
 }
 

@@ -29,7 +29,7 @@ class buffer : public component {
 public:
     tlm_utils::simple_target_socket<buffer> in{"in"};
 
-    buffer(const sc_core::sc_module_name& name, recorder& rec, const circuit::technology& t,
+    buffer(const sc_core::sc_module_name& name, recorder& rec, const circuit::technology& t, const circuit::calibration& k,
            const buffer_config& cfg, double clock_hz);
 
     std::array<double, 6> own_area() const override;
@@ -51,7 +51,8 @@ private:
 class htree : public component {
 public:
     tlm_utils::simple_target_socket<htree> in{"in"};
-    htree(const sc_core::sc_module_name& name, recorder& rec, const circuit::technology& t, unsigned leaves,
+    htree(const sc_core::sc_module_name& name, recorder& rec, const circuit::technology& t, const circuit::calibration& k,
+          unsigned leaves,
           double leaf_side, unsigned bus_bits, double clock_hz);
     std::array<double, 6> own_area() const override;
     double own_leakage_power() const override { return m_model.leakage_power(); }

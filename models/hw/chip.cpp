@@ -11,7 +11,8 @@
 namespace cim::hw {
 
 void chip_config::validate() const {
-    if (clock <= 0 || clock > 20e9) throw config_error("", 0, "clock", "must be in (0, 20 GHz]");
+    if (clock < 0 || clock > 20e9) throw config_error("", 0, "clock", "must be in [0, 20 GHz] (0: derived from the node)");
+    if (!(clock_fo4 >= 5 && clock_fo4 <= 1000)) throw config_error("", 0, "clock_fo4", "must be in [5, 1000]");
     if (htree_bus_bits < 1) throw config_error("", 0, "htree_bus_bits", "must be at least 1");
     if (accumulator_lanes < 1) throw config_error("", 0, "accumulator_lanes", "must be at least 1");
     if (activation_lanes < 1) throw config_error("", 0, "activation_lanes", "must be at least 1");
@@ -31,10 +32,10 @@ chip::chip(const sc_core::sc_module_name& name, const context& ctx, const chip_c
     for (std::size_t i = 0; i < ctx.plan.tiles.size(); ++i)
         m_tiles.push_back(
             std::make_unique<tile>(("tile_" + std::to_string(i)).c_str(), ctx, ctx.plan.tiles[i], i, cfg.tile_buffer));
-    m_global_buffer = std::make_unique<buffer>("global_buffer", ctx.rec, ctx.tech, cfg.global_buffer, cfg.clock);
+    m_global_buffer = std::make_unique<buffer>("global_buffer", ctx.rec, ctx.tech, ctx.calib, cfg.global_buffer, ctx.clock_hz);
     const double tile_side = m_tiles.empty() ? 0.0 : std::sqrt(subtree_area(*m_tiles.front()));
-    m_htree = std::make_unique<htree>("htree", ctx.rec, ctx.tech, static_cast<unsigned>(m_tiles.size()), tile_side,
-                                      cfg.htree_bus_bits, cfg.clock);
+    m_htree = std::make_unique<htree>("htree", ctx.rec, ctx.tech, ctx.calib, static_cast<unsigned>(m_tiles.size()), tile_side,
+                                      cfg.htree_bus_bits, ctx.clock_hz);
     // Gate counts per element: a 24-bit adder (~14 x 24), a ReLU + requantising multiplier (~300), a
     // comparator tree for max pooling (~60). First-order; replaced by the calibrated library.
     m_accumulator = std::make_unique<digital>("accumulator", "accumulator", ctx, category::accumulation,
@@ -138,6 +139,11 @@ double controller::run_weight_layer(int li, proto::latency_split& split) {
     ext.duplication = lp->duplication;
     ext.outputs = m_acc.data();
     ext.out_channels = L.out_channels;
+    if (m_ctx.trace.kind == trace_costing::mode::pseudo) {  // the layer's activity parameter, from its trace
+        std::uint64_t ones = 0;
+        for (const std::int32_t v : in) ones += static_cast<std::uint64_t>(__builtin_popcount(static_cast<unsigned>(v)));
+        ext.input_density = in.empty() ? 0.0 : double(ones) / (double(in.size()) * ib);
+    }
     tlm::tlm_generic_payload p;
     p.set_extension(&ext);
 

@@ -13,7 +13,8 @@ namespace cim::hw {
 
 /// Chip-level options (the `chip:` config section).
 struct chip_config {
-    double clock = 1e9;  // Hz
+    double clock = 0.0;  // Hz; 0: derived from the node, 1 / (clock_fo4 * FO4)
+    double clock_fo4 = 45.0;  // clock period in FO4 delays when clock is 0
     buffer_config global_buffer{1024.0 * 1024.0, 512};
     buffer_config tile_buffer{64.0 * 1024.0, 256};
     unsigned htree_bus_bits = 512;
@@ -24,7 +25,9 @@ struct chip_config {
 
     template <class V>
     void visit(V& v) {
-        v("clock", clock, unit::hertz, "clock of the digital periphery, buffers and interconnect");
+        v("clock", clock, unit::hertz,
+          "clock of the digital periphery, buffers and interconnect; 0 derives it from the node: 1 / (clock_fo4 FO4)");
+        v("clock_fo4", clock_fo4, "clock period in FO4 inverter delays of the node, used when clock is 0");
         v("global_buffer", global_buffer, "the chip's global activation buffer");
         v("tile_buffer", tile_buffer, "each tile's input buffer");
         v("htree_bus_bits", htree_bus_bits, "width of the H-tree bus between global buffer and tiles");
@@ -34,6 +37,8 @@ struct chip_config {
         v("pe", pe, "processing elements");
     }
     void validate() const;
+    /// The clock in Hz: `clock`, or 1 / (clock_fo4 * FO4 delay of the node) when `clock` is 0.
+    double clock_hz(const circuit::technology& t) const { return clock > 0 ? clock : 1.0 / (clock_fo4 * t.fo4_delay()); }
 };
 
 /// Per layer results of one run.

@@ -7,7 +7,7 @@ namespace cim::hw {
 
 digital::digital(const sc_core::sc_module_name& name, const char* type, const context& ctx, category cat,
                  unsigned lanes, double gates_per_op)
-    : component(name, type, ctx.rec), m_category(cat), m_model(ctx.tech, lanes, gates_per_op, ctx.clock_hz) {
+    : component(name, type, ctx.rec), m_category(cat), m_model(ctx.tech, ctx.calib, cat == category::accumulation, lanes, gates_per_op, ctx.clock_hz) {
     in.register_b_transport(this, &digital::b_transport);
 }
 
@@ -45,7 +45,7 @@ unsigned psum_bits(const context& ctx) { return ctx.subarray.adc_bits + ctx.quan
 pe::pe(const sc_core::sc_module_name& name, const context& ctx, const mapping::pe_plan& plan,
        const std::vector<int>& programmed)
     : component(name, "pe", ctx.rec),
-      m_adder(ctx.tech, static_cast<unsigned>(std::max<std::size_t>(2, plan.subarrays.size())), psum_bits(ctx),
+      m_adder(ctx.tech, ctx.calib, static_cast<unsigned>(std::max<std::size_t>(2, plan.subarrays.size())), psum_bits(ctx),
               ctx.subarray.cols) {
     in.register_b_transport(this, &pe::b_transport);
     if (ctx.make_accumulator) m_acc = (*ctx.make_accumulator)(std::string(sc_core::sc_object::name()));

@@ -1,5 +1,7 @@
 #include "models/hw/subarray.h"
 
+#include <cmath>
+
 #include "models/core/error.h"
 #include "models/functional/crossbar_mvm.h"
 
@@ -15,7 +17,7 @@ subarray::subarray(const sc_core::sc_module_name& name, const context& ctx, cons
     : component(name, "subarray", ctx.rec),
       m_ctx(ctx),
       m_slot(slot),
-      m_model(ctx.tech, ctx.cell, ctx.subarray, ref_columns(ctx), ctx.subarray.adc_bits),
+      m_model(ctx.tech, ctx.calib, ctx.cell, ctx.subarray, ref_columns(ctx), ctx.subarray.adc_bits),
       m_programmed(programmed) {
     in.register_b_transport(this, &subarray::b_transport);
     if (m_slot.used() && m_programmed < 0) throw model_error(std::string(sc_core::sc_object::name()), "a mapped subarray was not programmed");
@@ -25,6 +27,7 @@ std::array<double, 6> subarray::own_area() const {
     std::array<double, 6> a{};
     a[static_cast<std::size_t>(category::array)] = m_model.area_array();
     a[static_cast<std::size_t>(category::adc)] = m_model.area_adc();
+    a[static_cast<std::size_t>(category::accumulation)] = m_model.area_shift_add();
     a[static_cast<std::size_t>(category::other)] = m_model.area_periphery();
     return a;
 }
@@ -59,6 +62,14 @@ void subarray::b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay
     a.active_cols = static_cast<unsigned>(block.columns());
     a.input_ones = act.input_ones;
     a.column_level_sum = act.column_sum_total;
+    if (m_ctx.trace.kind != trace_costing::mode::real) {  // price assumed activity parameters instead
+        const bool pseudo = m_ctx.trace.kind == trace_costing::mode::pseudo;
+        const double density = pseudo ? op->input_density : m_ctx.trace.average_activity;
+        const double level = pseudo ? m_ctx.trace.layer_mean_level->at(static_cast<std::size_t>(op->layer))
+                                    : m_ctx.trace.average_activity * double(m_ctx.cell.levels() - 1);
+        a.input_ones = static_cast<std::uint64_t>(std::llround(density * double(n) * a.input_slices * rows));
+        a.column_level_sum = double(a.input_ones) * a.active_cols * level;
+    }
     const auto cost = m_model.read(a);
 
     m_vectors += static_cast<std::uint64_t>(n);  // count
@@ -66,10 +77,12 @@ void subarray::b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay
     m_input_ones += act.input_ones;
     m_energy_array += cost.energy_array;
     m_energy_adc += cost.energy_adc;
+    m_energy_switch += cost.energy_switch;
     m_energy_shift_add += cost.energy_accumulation;
     m_busy += cost.total.latency;
     charge(category::array, cost.energy_array);
     charge(category::adc, cost.energy_adc);
+    charge(category::other, cost.energy_switch);
     charge(category::accumulation, cost.energy_accumulation);
     op->critical = {};
     op->critical.array = cost.latency_array;

@@ -48,6 +48,7 @@ private:
     stats::counter m_input_ones{m_stats, "input_ones", "op", "(row, input bit) pairs with a 1 applied"};
     stats::sum m_energy_array{m_stats, "energy_array", "J", "cell, bit-line and word-line energy"};
     stats::sum m_energy_adc{m_stats, "energy_adc", "J", "ADC energy"};
+    stats::sum m_energy_switch{m_stats, "energy_switch", "J", "column-mux switching energy"};
     stats::sum m_energy_shift_add{m_stats, "energy_shift_add", "J", "shift-add energy"};
     stats::sum m_busy{m_stats, "busy_time", "s", "time spent reading"};
 };

@@ -32,8 +32,8 @@ tile::tile(const sc_core::sc_module_name& name, const context& ctx, const mappin
     : component(name, "tile", ctx.rec),
       m_ctx(ctx),
       m_plan(plan),
-      m_buffer("buffer", ctx.rec, ctx.tech, buffer_cfg, ctx.clock_hz),
-      m_adder(ctx.tech, static_cast<unsigned>(std::max<std::size_t>(2, plan.pes.size())), psum_bits(ctx),
+      m_buffer("buffer", ctx.rec, ctx.tech, ctx.calib, buffer_cfg, ctx.clock_hz),
+      m_adder(ctx.tech, ctx.calib, static_cast<unsigned>(std::max<std::size_t>(2, plan.pes.size())), psum_bits(ctx),
               ctx.subarray.cols) {
     in.register_b_transport(this, &tile::b_transport);
     m_to_buffer.bind(m_buffer.in);

@@ -38,6 +38,7 @@ struct mvm_extension : tlm::tlm_extension<mvm_extension> {
     int duplication = 1;
     std::int64_t* outputs = nullptr;       // n_vectors x out_channels, accumulated with +=
     int out_channels = 0;
+    double input_density = 0;              // fraction of 1 bits in the layer's input activations (pseudo trace)
     latency_split critical;                // filled by the target: the slowest path's split
 
     tlm_extension_base* clone() const override { return new mvm_extension(*this); }

@@ -270,6 +270,8 @@ int sc_main(int argc, char** argv) {
     sweep->add_option("sweep", sweep_file, "sweep YAML (configs/experiments/*.sweep.yaml)")->required();
     sweep->add_option("--jobs,-j", jobs, "points run in parallel processes")->capture_default_str();
     sweep->add_flag("-q,--quiet", quiet, "no progress line");
+    std::string sweep_out;
+    sweep->add_option("--out", sweep_out, "results folder (default: the sweep file's out, else out/sweeps/<name>)");
     auto* params = app.add_subcommand("params", "list every parameter with unit, default and description");
     params->add_flag("--markdown", markdown, "print a Markdown table (docs/config-reference.md)");
 
@@ -281,7 +283,7 @@ int sc_main(int argc, char** argv) {
     try {
         if (*params) return cmd_params(markdown);
         if (*sweep) {
-            const auto spec = cim::cli::load_sweep(sweep_file);
+            const auto spec = cim::cli::load_sweep(sweep_file, sweep_out);
             const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
             const int failed = cim::cli::run_sweep(spec, jobs, self, quiet);
             std::printf("sweep %s: %zu points; results in %s/results.csv\n", spec.name.c_str(), spec.points.size(),

@@ -27,13 +27,26 @@ std::string scalar(const YAML::Node& n, const std::string& file, const std::stri
     return n.Scalar();
 }
 
+/// A value naming a file (.yaml, .yml, .csv, .onnx, .npy) is a path relative to the sweep file, like `base`; the
+/// workers get it resolved, since they run from the caller's directory.
+std::string sweep_value(const std::string& file, const std::string& raw) {
+    for (const char* ext : {".yaml", ".yml", ".csv", ".onnx", ".npy"}) {
+        const std::string e = ext;
+        if (raw.size() > e.size() && raw.compare(raw.size() - e.size(), e.size(), e) == 0 && raw.find(':') == std::string::npos)
+            return cfg::resolve_relative(file, raw);
+    }
+    return raw;
+}
+
 /// A point's folder name: its index and its overrides, readable in a file browser.
 std::string point_name(std::size_t i, const std::vector<cfg::override_spec>& sets) {
     char buf[16];
     std::snprintf(buf, sizeof buf, "p%04zu", i);
     std::string s = buf;
     for (const auto& o : sets) {
-        std::string v = o.path.substr(o.path.rfind('.') == std::string::npos ? 0 : o.path.rfind('.') + 1) + "=" + o.value;
+        // A file value (a resolved path) is shown by its stem: technology=7nm, cell=sram.
+        const std::string value = o.value.find('/') == std::string::npos ? o.value : std::filesystem::path(o.value).stem().string();
+        std::string v = o.path.substr(o.path.rfind('.') == std::string::npos ? 0 : o.path.rfind('.') + 1) + "=" + value;
         for (char& c : v)
             if (!std::isalnum(static_cast<unsigned char>(c)) && c != '=' && c != '.' && c != '-' && c != '_') c = '_';
         s += "_" + v;
@@ -70,7 +83,7 @@ std::string fmt_duration(double s) {
 
 }  // namespace
 
-sweep_spec load_sweep(const std::string& file) {
+sweep_spec load_sweep(const std::string& file, const std::string& out) {
     const YAML::Node root = cfg::load_yaml_file(file);
     if (!root.IsMap()) throw config_error(file, cfg::line_of(root), "", "a sweep file is a map (base, command, grid, list, set, out)");
     sweep_spec s;
@@ -96,10 +109,11 @@ sweep_spec load_sweep(const std::string& file) {
             throw config_error(file, cfg::line_of(root["command"]), "command", "'" + s.command + "' is not one of: run accuracy");
     }
     s.out = root["out"] ? cfg::resolve_relative(file, scalar(root["out"], file, "out")) : "out/sweeps/" + s.name;
+    if (!out.empty()) s.out = out;
     if (const YAML::Node set = root["set"]) {
         if (!set.IsMap()) throw config_error(file, cfg::line_of(set), "set", "expected a map of key.path: value");
         for (auto it = set.begin(); it != set.end(); ++it)
-            s.shared.push_back({it->first.Scalar(), scalar(it->second, file, "set." + it->first.Scalar()), file});
+            s.shared.push_back({it->first.Scalar(), sweep_value(file, scalar(it->second, file, "set." + it->first.Scalar())), file});
     }
     // Grid: cartesian product in file order (the last key varies fastest).
     std::vector<std::vector<cfg::override_spec>> combos{{}};
@@ -114,7 +128,7 @@ sweep_spec load_sweep(const std::string& file) {
             for (const auto& c : combos)
                 for (const auto& v : it->second) {
                     auto d = c;
-                    d.push_back({key, scalar(v, file, "grid." + key), file});
+                    d.push_back({key, sweep_value(file, scalar(v, file, "grid." + key)), file});
                     next.push_back(std::move(d));
                 }
             combos = std::move(next);
@@ -132,7 +146,7 @@ sweep_spec load_sweep(const std::string& file) {
                     bool known = false;
                     for (const auto& p : s.params) known = known || p == key;
                     if (!known) s.params.push_back(key);
-                    d.push_back({key, scalar(it->second, file, "list." + key), file});
+                    d.push_back({key, sweep_value(file, scalar(it->second, file, "list." + key)), file});
                 }
                 next.push_back(std::move(d));
             }

@@ -33,7 +33,8 @@ struct sweep_spec {
 
 /// Parse and validate (every point's overrides are applied to the base config before anything runs, so a
 /// typo fails at once, naming the sweep file, line and key).
-sweep_spec load_sweep(const std::string& file);
+/// `out`, when not empty, replaces the file's `out` (the --out option).
+sweep_spec load_sweep(const std::string& file, const std::string& out = "");
 
 /// Run the points not finished yet on `jobs` worker processes (this program, re-executed), skipping points whose
 /// report.json exists for the same overrides; then write results.csv. Returns the number of failed points.

@@ -59,6 +59,7 @@ private:
     std::unique_ptr<engine::hardware_model> m_model;
     hw::accumulator_factory m_accumulators;
     std::unique_ptr<hw::context> m_ctx;
+    std::vector<double> m_layer_mean_level;  // pseudo trace: mean programmed level per layer
     std::unique_ptr<hw::chip> m_chip;
 };
 

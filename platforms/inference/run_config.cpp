@@ -6,6 +6,7 @@
 namespace cim::inference {
 
 void run_section::validate() const {
+    if (!(average_activity >= 0.0 && average_activity <= 1.0)) throw config_error("", 0, "average_activity", "must be in [0, 1]");
     if (images < 1 || images > 100000) throw config_error("", 0, "images", "must be in 1..100000");
     if (calibration_images < 1 || calibration_images > 10000)
         throw config_error("", 0, "calibration_images", "must be in 1..10000");

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "models/circuit/components.h"
+#include "models/circuit/calibration.h"
 #include "models/circuit/technology.h"
 #include "models/config/overrides.h"
 #include "models/functional/adc_transfer.h"
@@ -22,6 +23,8 @@ struct run_section {
     std::string calibration_dataset = "same";  // images that calibrate scales and ADC references
     unsigned limit = 0;                 // images of the dataset evaluated by `accuracy` (0 = all)
     unsigned threads = 1;               // worker threads of the batched engine
+    std::string trace = "real";         // how the subarray read costs see the data: real | pseudo | average
+    double average_activity = 0.5;      // `average` trace: input-bit density and mean cell level (fraction of max)
 
     template <class V>
     void visit(V& v) {
@@ -35,6 +38,12 @@ struct run_section {
           "dataset spec, e.g. fashion-mnist:train");
         v("limit", limit, "images of the dataset that `cimtlm accuracy` evaluates; 0 = all");
         v("threads", threads, "worker threads of the batched engine (over images)");
+        v.choice("trace", trace, {"real", "pseudo", "average"},
+                 "how subarray read costs see the data (Fig. 7 of the paper): real = the measured inputs and cell "
+                 "levels of every read; pseudo = per layer, the input-bit density of the layer's activations and "
+                 "the mean programmed cell level; average = average_activity for both");
+        v("average_activity", average_activity,
+          "for trace: average, the assumed input-bit density and mean cell level (as a fraction of the top level)");
     }
     void validate() const;
 };
@@ -44,6 +53,7 @@ struct run_config {
     std::string network = "../networks/vgg8_cifar10.yaml";
     std::uint64_t seed = 1;
     circuit::technology technology;
+    circuit::calibration circuit_calibration;
     circuit::cell cell;
     func::quant_config quant;
     circuit::subarray_config subarray;
@@ -58,6 +68,8 @@ struct run_config {
         v("network", network, "network file (.yaml or NeuroSim .csv), relative to the config file");
         v("seed", seed, "seed of every random stream (synthetic weights and images)");
         v("technology", technology, "CMOS technology node (a file under configs/tech/ or inline)");
+        v("circuit_calibration", circuit_calibration,
+          "global multipliers of the circuit models, fitted to Table 1 of the DNN+NeuroSim paper (docs/validation.md)");
         v("cell", cell, "synaptic memory cell (a file under configs/cells/ or inline)");
         v("quant", quant, "number formats of weights and activations");
         v("subarray", subarray, "synaptic subarray geometry, ADC and read-out");

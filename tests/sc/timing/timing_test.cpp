@@ -41,10 +41,11 @@ struct sender : sc_core::sc_module {
 sc_core::sc_time link_finish(int transfers, std::uint64_t bytes, double& occupancy) {
     static cim::hw::recorder rec;
     const cim::circuit::technology tech;
-    cim::hw::htree link("htree", rec, tech, 4, 1e-3, 128, 1e9);
+    const cim::circuit::calibration calib;
+    cim::hw::htree link("htree", rec, tech, calib, 4, 1e-3, 128, 1e9);
     sender s("sender", transfers, bytes);
     s.out.bind(link.in);
-    occupancy = cim::circuit::htree(tech, 4, 1e-3, 128, 1e9).transfer(bytes).latency;
+    occupancy = cim::circuit::htree(tech, cim::circuit::calibration{}, 4, 1e-3, 128, 1e9).transfer(bytes).latency;
     sc_core::sc_start();
     return s.done;
 }

@@ -1,0 +1,68 @@
+#pragma once
+
+namespace cim::circuit {
+
+/// Global multipliers on the first-principles estimates of the circuit models, one per (metric, cost class).
+/// They play the role of DNN+NeuroSim V1.3's macro calibration factors (alpha..zeta, fitted to a 40 nm RRAM
+/// macro): the physics sets how each cost scales with the node, the device, the array and the data; a factor
+/// only sets the magnitude of one class of cost, the same for every configuration. There are no per-device or
+/// per-node factors.
+///
+/// The built-in values are fitted by `scripts/fit_calibration.py` to the 45 figures of Table 1 of Peng et al.,
+/// IEDM 2019 (area, latency, dynamic energy and leakage of nine designs); docs/validation.md gives the fit, the
+/// residuals and a leave-one-column-out check. Set every factor to 1 for the uncalibrated physics.
+///
+/// Cost classes:
+///  - array: cells, bit lines, word lines and the row drivers of a synaptic subarray (latency: the decoders, the
+///    word-line wire and bit-line settling);
+///  - switch: the column multiplexers and row switches sized for the cell current, with their decoders (latency:
+///    charging the gates of the access transistors, row switches and mux transmission gates);
+///  - adc: the ADCs or sense amplifiers;
+///  - accumulation: shift-add, adder trees, accumulation units;
+///  - buffer: the SRAM buffers;
+///  - interconnect: the H-tree;
+///  - digital: activation, pooling and the other digital units;
+///  - leakage_logic / leakage_memory / leakage_buffer: leakage of the CMOS logic, of SRAM synaptic cells and of
+///    the SRAM buffers.
+/// The sensing time of a column (the read pulse its sense amplifier integrates, plus the conversion) is in the adc
+/// latency class.
+struct calibration {
+    double area_array = 0.7883, area_switch = 6.742, area_adc = 1.084, area_accumulation = 1.545, area_buffer = 2.592,
+           area_interconnect = 1.185, area_digital = 1;
+    double energy_array = 0.1417, energy_switch = 1.112, energy_adc = 0.2051, energy_accumulation = 0.04512, energy_buffer = 1.128,
+           energy_interconnect = 0.2557, energy_digital = 1.01;
+    double latency_array = 4.395, latency_switch = 87.61, latency_adc = 0.2822, latency_accumulation = 0.5718, latency_buffer = 0.3531,
+           latency_interconnect = 0.2537, latency_digital = 0.7995;
+    double leakage_logic = 0.07671, leakage_memory = 0.4626, leakage_buffer = 0.1539;
+
+    template <class V>
+    void visit(V& v) {
+        v("area_array", area_array, "multiplier on the cell-array area of a subarray");
+        v("area_switch", area_switch, "multiplier on the area of the column muxes, row switches and decoders");
+        v("area_adc", area_adc, "multiplier on the ADC / sense-amplifier area");
+        v("area_accumulation", area_accumulation, "multiplier on the shift-add, adder-tree and accumulator area");
+        v("area_buffer", area_buffer, "multiplier on the SRAM buffer area");
+        v("area_interconnect", area_interconnect, "multiplier on the H-tree area");
+        v("area_digital", area_digital, "multiplier on the activation and pooling unit area");
+        v("energy_array", energy_array, "multiplier on the cell, bit-line and word-line read energy");
+        v("energy_switch", energy_switch, "multiplier on the column-mux and row-switch switching energy");
+        v("energy_adc", energy_adc, "multiplier on the energy per ADC conversion");
+        v("energy_accumulation", energy_accumulation, "multiplier on the shift-add, adder-tree and accumulator energy");
+        v("energy_buffer", energy_buffer, "multiplier on the SRAM buffer access energy");
+        v("energy_interconnect", energy_interconnect, "multiplier on the H-tree transfer energy");
+        v("energy_digital", energy_digital, "multiplier on the activation and pooling energy");
+        v("latency_array", latency_array, "multiplier on the row-drive and bit-line settling time");
+        v("latency_switch", latency_switch, "multiplier on the column-mux switching time");
+        v("latency_adc", latency_adc, "multiplier on the ADC conversion time");
+        v("latency_accumulation", latency_accumulation, "multiplier on the adder-tree and accumulator time");
+        v("latency_buffer", latency_buffer, "multiplier on the SRAM buffer access time");
+        v("latency_interconnect", latency_interconnect, "multiplier on the H-tree transfer time");
+        v("latency_digital", latency_digital, "multiplier on the activation and pooling time");
+        v("leakage_logic", leakage_logic, "multiplier on the leakage of CMOS logic");
+        v("leakage_memory", leakage_memory, "multiplier on the leakage of SRAM synaptic cells");
+        v("leakage_buffer", leakage_buffer, "multiplier on the leakage of the SRAM buffers");
+    }
+    void validate() const;
+};
+
+}  // namespace cim::circuit

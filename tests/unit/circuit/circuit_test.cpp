@@ -1,0 +1,193 @@
+// Unit tests of the circuit models (models/circuit): trends the physics must show, reference values with their
+// sources, and the linearity of the calibration factors that scripts/fit_calibration.py relies on.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "models/circuit/calibration.h"
+#include "models/circuit/components.h"
+#include "models/circuit/technology.h"
+#include "models/core/error.h"
+
+namespace cim::circuit {
+namespace {
+
+// 32 nm LSTP as in configs/tech/32nm.yaml (PTM 32 nm LP as tabulated in NeuroSim V1.4 Technology.cpp).
+technology node32() {
+    technology t;
+    t.feature_size = 32e-9;
+    t.vdd = 0.9;
+    t.vth = 0.442;
+    t.gate_cap_per_width = 1.69e-9;
+    t.drain_cap_per_width = 0.28e-9;
+    t.on_current_per_width = 600.2;
+    t.off_current_per_width = 1.001e-4;
+    t.wire_cap_per_length = 0.2e-9;
+    t.wire_res_per_length = 5.7e6;
+    return t;
+}
+
+// 7 nm FinFET LSTP as in configs/tech/7nm.yaml (IRDS 2017 values in NeuroSim V1.4 Technology.cpp).
+technology node7() {
+    technology t = node32();
+    t.feature_size = 7e-9;
+    t.vdd = 0.7;
+    t.vth = 0.3;
+    t.gate_cap_per_width = 0.939e-9;
+    t.drain_cap_per_width = 0.208e-9;
+    t.on_current_per_width = 562.048;
+    t.off_current_per_width = 1.47e-4;
+    t.wire_res_per_length = 29.5e6;
+    return t;
+}
+
+cell rram(double r_on, unsigned bits = 4) {
+    cell c;
+    c.type = "rram";
+    c.r_on = r_on;
+    c.on_off_ratio = 10;
+    c.bits = bits;
+    c.area_f2 = 48;
+    c.access_width_f = 2;
+    return c;
+}
+
+subarray_config geometry(unsigned adc_bits = 5, const char* readout = "parallel") {
+    subarray_config g;
+    g.adc_bits = adc_bits;
+    g.readout = readout;
+    return g;
+}
+
+// A batch of reads: 100 vectors, 8 input bits, half the inputs on, every cell at its middle level.
+// Every factor at 1: the uncalibrated physics.
+calibration ones() {
+    calibration k;
+    struct set_one {
+        void operator()(const char*, double& v, const char*) const { v = 1.0; }
+    } f;
+    k.visit(f);
+    return k;
+}
+
+read_activity activity(unsigned cols = 130) {
+    read_activity a;
+    a.vectors = 100;
+    a.input_slices = 8;
+    a.active_rows = 128;
+    a.active_cols = cols;
+    a.input_ones = 100ull * 8 * 64;
+    a.column_level_sum = double(a.input_ones) * cols * 7.5;
+    return a;
+}
+
+TEST(Circuit, MoreAdcBitsCostMoreAreaEnergyAndTime) {
+    const technology t = node32();
+    const calibration k;
+    double area = 0, energy = 0, latency = 0;
+    for (unsigned b = 3; b <= 8; ++b) {
+        const subarray_model m(t, k, rram(100e3), geometry(b), 2, b);
+        const auto r = m.read(activity());
+        EXPECT_GT(m.area_adc(), area) << b << " bits";
+        EXPECT_GT(r.energy_adc, energy) << b << " bits";
+        EXPECT_GT(r.latency_adc, latency) << b << " bits";
+        area = m.area_adc(), energy = r.energy_adc, latency = r.latency_adc;
+    }
+}
+
+TEST(Circuit, LargerRonGivesLessColumnCurrentNarrowerSwitchesFasterReads) {
+    const technology t = node32();
+    const calibration k;
+    double prev_energy = 1e9, prev_mux = 1e9, prev_area = 1e9, prev_time = 1e9;
+    for (double r_on : {6e3, 40e3, 100e3, 500e3, 5e6}) {
+        const subarray_model m(t, k, rram(r_on), geometry(), 2, 5);
+        const auto r = m.read(activity());
+        EXPECT_LT(r.energy_array, prev_energy) << r_on;  // V^2 G t: less current per cell
+        EXPECT_LE(m.mux_width_f(), prev_mux) << r_on;
+        EXPECT_LE(m.area_periphery(), prev_area) << r_on;
+        EXPECT_LE(m.activation_time(130), prev_time) << r_on;
+        prev_energy = r.energy_array, prev_mux = m.mux_width_f(), prev_area = m.area_periphery();
+        prev_time = m.activation_time(130);
+    }
+    // A 6 kOhm cell needs a mux an order of magnitude wider than a 100 kOhm one (Peng et al., IEDM 2019, sec. III).
+    // The time to drive the rows and step the mux (sensing excluded: latency_adc = 0) grows with those widths.
+    calibration drive_only = ones();
+    drive_only.latency_adc = 0;
+    const subarray_model small(t, drive_only, rram(6e3), geometry(), 2, 5), large(t, drive_only, rram(100e3), geometry(), 2, 5);
+    EXPECT_GT(small.mux_width_f(), 10.0 * large.mux_width_f());
+    EXPECT_GT(small.activation_time(130), 5.0 * large.activation_time(130));
+}
+
+TEST(Circuit, AccessTransistorSizingMatchesNeuroSimRule) {
+    // NeuroSim (SubArray.cpp): access resistance = IR_DROP_TOLERANCE (0.25) * Ron, width = R_on(1F NMOS) *
+    // LINEAR_REGION_RATIO (0.2) / access resistance. At 32 nm LSTP R_on(1F) = Vdd / (Ion * F) = 46.86 kOhm, so a
+    // 6 kOhm cell gets 46.86k * 0.2 / 1.5k = 6.25 F; a 100 kOhm cell stays at its drawn 2 F.
+    const technology t = node32();
+    const calibration k;
+    EXPECT_NEAR(subarray_model(t, k, rram(6e3), geometry(), 2, 5).access_width_f(), 6.248, 0.01);
+    EXPECT_DOUBLE_EQ(subarray_model(t, k, rram(100e3), geometry(), 2, 5).access_width_f(), 2.0);
+    cell fefet = rram(6e3);
+    fefet.type = "fefet";  // a three-terminal cell reads through its own channel: no access device to size
+    EXPECT_DOUBLE_EQ(subarray_model(t, k, fefet, geometry(), 2, 5).access_width_f(), 2.0);
+}
+
+TEST(Circuit, NodeScaling) {
+    const calibration k;
+    const technology a = node32(), b = node7();
+    const subarray_model m32(a, k, rram(100e3), geometry(), 2, 5), m7(b, k, rram(100e3), geometry(), 2, 5);
+    // Areas drawn in F^2 scale with F^2.
+    EXPECT_NEAR(m7.area_array() / m32.area_array(), (7.0 / 32.0) * (7.0 / 32.0), 1e-9);
+    EXPECT_LT(m7.area(), 0.1 * m32.area());
+    // FO4: 7 nm FinFET is faster than 32 nm planar; switching energy falls with C and Vdd^2.
+    EXPECT_LT(b.fo4_delay(), a.fo4_delay());
+    EXPECT_LT(b.inverter_switch_energy(), 0.25 * a.inverter_switch_energy());
+    const sram_buffer buf32(a, k, 65536, 256, 1e9), buf7(b, k, 65536, 256, 1e9);
+    EXPECT_LT(buf7.area(), 0.06 * buf32.area());
+    EXPECT_LT(buf7.read(1024).energy, buf32.read(1024).energy);
+}
+
+TEST(Circuit, SequentialReadOutSensesEveryRowWithoutMux) {
+    const technology t = node32();
+    const calibration k;
+    cell sram;
+    sram.type = "sram";
+    sram.r_on = 60e3;
+    sram.on_off_ratio = 1e5;
+    sram.bits = 1;
+    sram.area_f2 = 364;
+    sram.read_pulse = 1e-9;
+    const subarray_model seq(t, k, sram, geometry(1, "sequential"), 0, 1), par(t, k, sram, geometry(4), 0, 4);
+    EXPECT_EQ(seq.cycles_per_slice(128), 128u);
+    EXPECT_EQ(par.cycles_per_slice(128), 1u);
+    EXPECT_EQ(seq.mux_ways(), 1u);
+    const auto rs = seq.read(activity(128)), rp = par.read(activity(128));
+    EXPECT_EQ(rs.energy_switch, 0.0);
+    EXPECT_EQ(rs.conversions, 128u * rp.conversions);  // a 1-bit sense per (row, column)
+    EXPECT_GT(rs.total.latency, rp.total.latency);     // 128 row reads against 8 mux steps
+}
+
+TEST(Circuit, CalibrationFactorsScaleOneCostClassLinearly) {
+    // scripts/fit_calibration.py assumes each factor scales its class and nothing else.
+    const technology t = node32();
+    const calibration one = ones();
+    calibration two = one;
+    two.energy_adc = 2;
+    two.area_switch = 2;
+    const subarray_model a(t, one, rram(100e3), geometry(), 2, 5), b(t, two, rram(100e3), geometry(), 2, 5);
+    const auto ra = a.read(activity()), rb = b.read(activity());
+    EXPECT_DOUBLE_EQ(rb.energy_adc, 2 * ra.energy_adc);
+    EXPECT_DOUBLE_EQ(rb.energy_array, ra.energy_array);
+    EXPECT_DOUBLE_EQ(rb.energy_switch, ra.energy_switch);
+    EXPECT_DOUBLE_EQ(b.area_periphery(), 2 * a.area_periphery());
+    EXPECT_DOUBLE_EQ(b.area_adc(), a.area_adc());
+    EXPECT_DOUBLE_EQ(rb.total.latency, ra.total.latency);
+}
+
+TEST(Circuit, CalibrationRejectsNegativeFactors) {
+    calibration k;
+    k.latency_adc = -1;
+    EXPECT_THROW(k.validate(), config_error);
+}
+
+}  // namespace
+}  // namespace cim::circuit
