@@ -77,12 +77,9 @@ double add_real(std::int32_t a, double sa, std::int32_t b, double sb) { return a
 // ---------------------------------------------------------------------------------------------------------
 // Post-accumulation step
 
-std::int32_t weight_output_rule::apply(std::int64_t acc) const {
-    if (logits) {
-        return static_cast<std::int32_t>(std::clamp<std::int64_t>(acc, std::numeric_limits<std::int32_t>::min(),
-                                                                  std::numeric_limits<std::int32_t>::max()));
-    }
-    return func::requantize(acc, multiplier, lo, hi);
+std::int32_t weight_output_rule::apply(std::int64_t acc, int channel) const {
+    const auto c = static_cast<std::size_t>(channel);
+    return func::requantize(bias.empty() ? acc : acc + bias[c], multiplier[c], lo, hi);
 }
 
 bool is_logits_layer(const graph& g, int layer_index) {
@@ -101,32 +98,66 @@ double layer_in_scale(const graph& g, int layer_index) {
     return p.out_scale;
 }
 
+namespace {
+
+// Checks that layer l holds one weight scale or one per output channel, all positive.
+void check_weight_scales(const layer& l) {
+    const std::size_t n = l.weight_scale.size();
+    if (n != 1 && n != static_cast<std::size_t>(l.out_channels))
+        throw model_error(key(l), n == 0 ? std::string("weight_scale is not set")
+                                         : "has " + std::to_string(n) + " weight scales for " +
+                                               std::to_string(l.out_channels) + " output channels (expected 1 or " +
+                                               std::to_string(l.out_channels) + ")");
+    for (double s : l.weight_scale)
+        if (!(s > 0.0)) throw model_error(key(l), "weight_scale is not positive");
+}
+
+// Per-channel bias in accumulator units, llround(bias_c / (s_c * in_scale)); empty without bias.
+std::vector<std::int64_t> bias_units(const layer& l, double in_scale) {
+    if (!l.bias.empty() && static_cast<int>(l.bias.size()) != l.out_channels)
+        throw model_error(key(l), "has " + std::to_string(l.bias.size()) + " biases for " +
+                                      std::to_string(l.out_channels) + " output channels");
+    std::vector<std::int64_t> b;
+    for (std::size_t c = 0; c < l.bias.size(); ++c)
+        b.push_back(std::llround(l.bias[c] / (l.channel_weight_scale(static_cast<int>(c)) * in_scale)));
+    return b;
+}
+
+// Scale of the logits layer's output: the finest channel's accumulator unit, so no channel loses precision.
+double logits_scale(const layer& l, double in_scale) {
+    return *std::min_element(l.weight_scale.begin(), l.weight_scale.end()) * in_scale;
+}
+
+}  // namespace
+
 weight_output_rule weight_output(const graph& g, int layer_index, const func::quant_config& q) {
     const layer& l = at(g, layer_index);
     if (!l.has_weights()) throw model_error(key(l), std::string(network::op_name(l.kind)) + " has no weights");
+    check_weight_scales(l);
     weight_output_rule r;
     const std::int32_t a = act_max(q);
-    r.lo = -a;
-    r.hi = a;
-    if (!(l.weight_scale > 0.0)) throw model_error(key(l), "weight_scale is not set");
-    if (!l.bias.empty()) {
-        if (static_cast<int>(l.bias.size()) != l.out_channels)
-            throw model_error(key(l), "has " + std::to_string(l.bias.size()) + " biases for " +
-                                          std::to_string(l.out_channels) + " output channels");
-        const double unit = l.weight_scale * layer_in_scale(g, layer_index);
-        for (double b : l.bias) r.bias.push_back(std::llround(b / unit));
-    }
-    if (is_logits_layer(g, layer_index)) {
-        r.logits = true;
+    const int oc = l.out_channels;
+    if (!l.bias.empty()) r.bias = bias_units(l, layer_in_scale(g, layer_index));
+    r.logits = is_logits_layer(g, layer_index);
+    if (r.logits) {
+        r.lo = std::numeric_limits<std::int32_t>::min();
+        r.hi = std::numeric_limits<std::int32_t>::max();
+        // Relative to the finest channel; x / x == 1 exactly, so a per-tensor scale gives acc + bias unchanged.
+        const double finest = logits_scale(l, 1.0);
+        for (int c = 0; c < oc; ++c) r.multiplier.push_back(l.channel_weight_scale(c) / finest);
         return r;
     }
     if (!(l.out_scale > 0.0)) throw model_error(key(l), "out_scale is not set (run calibrate or import the scales)");
-    r.multiplier = l.weight_scale * layer_in_scale(g, layer_index) / l.out_scale;
+    r.lo = -a;
+    r.hi = a;
+    const double in_scale = layer_in_scale(g, layer_index);
+    for (int c = 0; c < oc; ++c) r.multiplier.push_back(l.channel_weight_scale(c) * in_scale / l.out_scale);
     return r;
 }
 
-std::int32_t finish_weight_output(const graph& g, int layer_index, std::int64_t acc, const func::quant_config& q) {
-    return weight_output(g, layer_index, q).apply(acc);
+std::int32_t finish_weight_output(const graph& g, int layer_index, std::int64_t acc, const func::quant_config& q,
+                                  int channel) {
+    return weight_output(g, layer_index, q).apply(acc, channel);
 }
 
 std::vector<std::int32_t> finish_layer(const weight_output_rule& rule, const std::vector<std::int64_t>& acc, int n,
@@ -311,33 +342,38 @@ void synthesize_weights(graph& g, const func::quant_config& q, std::uint64_t see
             const double v = std::round(rng.normal() * sigma);
             w = static_cast<std::int32_t>(std::clamp(v, -double(m), double(m)));
         }
-        l.weight_scale = std::sqrt(2.0 / static_cast<double>(fan_in)) * 3.0 / m;
+        l.weight_scale = {std::sqrt(2.0 / static_cast<double>(fan_in)) * 3.0 / m};
     }
 }
 
 void quantize_weights(graph& g, const func::quant_config& q) {
     const int m = func::weight_max(q);
+    const bool per_channel = q.per_channel_weights();
     for (int i : g.weight_layers()) {
         layer& l = g.layers[static_cast<std::size_t>(i)];
         if (l.fweights.empty() || !l.qweights.empty()) continue;  // nothing to quantise, or already integer
-        const std::int64_t n = l.weight_rows() * l.out_channels;
-        if (n != static_cast<std::int64_t>(l.fweights.size()))
+        const std::int64_t rows = l.weight_rows();
+        const int oc = l.out_channels;
+        if (rows * oc != static_cast<std::int64_t>(l.fweights.size()))
             throw model_error(key(l), "has " + std::to_string(l.fweights.size()) + " float weights for a " +
-                                          std::to_string(l.out_channels) + " x " + std::to_string(l.weight_rows()) +
-                                          " weight matrix");
-        double max_abs = 0.0;
-        for (float w : l.fweights) {
+                                          std::to_string(oc) + " x " + std::to_string(rows) + " weight matrix");
+        // Row-major [out_channels][rows]: channel c's weights are one contiguous row.
+        std::vector<double> max_abs(per_channel ? static_cast<std::size_t>(oc) : 1, 0.0);
+        for (std::size_t k = 0; k < l.fweights.size(); ++k) {
+            const float w = l.fweights[k];
             if (!std::isfinite(w)) throw model_error(key(l), "has a non-finite float weight");
-            max_abs = std::max(max_abs, std::fabs(static_cast<double>(w)));
+            double& mx = max_abs[per_channel ? k / static_cast<std::size_t>(rows) : 0];
+            mx = std::max(mx, std::fabs(static_cast<double>(w)));
         }
-        // An all-zero layer still needs a positive scale: weight_output() rejects scales <= 0.
-        const double scale = max_abs > 0.0 ? max_abs / m : 1.0;
+        // An all-zero channel still needs a positive scale: weight_output() rejects scales <= 0.
+        l.weight_scale.clear();
+        for (double mx : max_abs) l.weight_scale.push_back(mx > 0.0 ? mx / m : 1.0);
         l.qweights.resize(l.fweights.size());
         for (std::size_t k = 0; k < l.fweights.size(); ++k) {
+            const double scale = l.channel_weight_scale(static_cast<int>(k / static_cast<std::size_t>(rows)));
             const long long v = std::llround(static_cast<double>(l.fweights[k]) / scale);
             l.qweights[k] = static_cast<std::int32_t>(std::clamp<long long>(v, -m, m));
         }
-        l.weight_scale = scale;
     }
 }
 
@@ -389,27 +425,28 @@ void calibrate(graph& g, const func::quant_config& q, const std::vector<std::vec
             case op::linear: {
                 const double in_scale = layer_in_scale(g, i);
                 const bool logits = is_logits_layer(g, i);
-                if (logits) l.out_scale = l.weight_scale * in_scale;
+                if (logits) l.out_scale = logits_scale(l, in_scale);
+                check_weight_scales(l);
+                const std::vector<std::int64_t> bias = bias_units(l, in_scale);  // the rule's own conversion
                 std::vector<std::vector<std::int64_t>> accs;
                 accs.reserve(outs.size());
-                std::int64_t peak = 0;
-                // Bias in accumulator units (the rule's own conversion, so calibration sees what runs).
-                std::vector<std::int64_t> bias;
-                if (!l.bias.empty()) {
-                    const double unit = l.weight_scale * in_scale;
-                    for (double b : l.bias) bias.push_back(std::llround(b / unit));
-                }
                 const std::size_t oc = static_cast<std::size_t>(l.out_channels);
+                std::vector<std::int64_t> peak(oc, 0);  // per channel, in that channel's accumulator units
                 for (auto& o : outs) {
                     accs.push_back(reference_accumulate(g, i, producer_output(g, l, 0, o)));
                     const auto& a_k = accs.back();
                     for (std::size_t e = 0; e < a_k.size(); ++e) {
                         const std::int64_t v = a_k[e] + (bias.empty() ? 0 : bias[e % oc]);
-                        peak = std::max(peak, v < 0 ? -v : v);
+                        peak[e % oc] = std::max(peak[e % oc], v < 0 ? -v : v);
                     }
                 }
-                if (!logits)
-                    l.out_scale = std::max(static_cast<double>(peak) * l.weight_scale * in_scale / a, scale_floor);
+                if (!logits) {
+                    double real_peak = 0.0;
+                    for (std::size_t c = 0; c < oc; ++c)
+                        real_peak = std::max(real_peak, static_cast<double>(peak[c]) *
+                                                            l.channel_weight_scale(static_cast<int>(c)) * in_scale / a);
+                    l.out_scale = std::max(real_peak, scale_floor);
+                }
                 const weight_output_rule rule = weight_output(g, i, q);
                 for (std::size_t k = 0; k < outs.size(); ++k)
                     outs[k][static_cast<std::size_t>(i)] = finish_all(l, accs[k], rule);

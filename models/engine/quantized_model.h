@@ -10,31 +10,34 @@ namespace cim::engine {
 // The integer semantics of a quantised network, shared by both engines (ARCHITECTURE.md §1, §5).
 //
 // Every activation tensor is int32, CHW row-major, with one real scale per tensor: real = int * scale,
-// stored in the producing layer's network::layer::out_scale. With A = 2^input_bits - 1:
+// stored in the producing layer's network::layer::out_scale. Weights have one scale per tensor or one per
+// output channel (layer::weight_scale; s_c below is output channel c's). With A = 2^input_bits - 1:
 //  - input:     the image, integers in [0, A], scale 1/A;
-//  - conv2d / linear: acc = sum(qweight * x) in int64; y = requantize(acc, weight_scale*in_scale/out_scale,
-//               -A, A), a signed value with input_bits magnitude bits. The logits layer (the last weight
-//               layer, followed by nothing but flatten) is not requantised: y = clamp(acc) to the int32
-//               range and out_scale = weight_scale*in_scale;
+//  - conv2d / linear: acc = sum(qweight * x) in int64 (the crossbar's column sums: scales play no part);
+//               y_c = requantize(acc_c + bias_c, s_c*in_scale/out_scale, -A, A), a signed value with
+//               input_bits magnitude bits. The logits layer (the last weight layer, followed by nothing but
+//               flatten) keeps accumulator precision: out_scale = min_c(s_c)*in_scale and y_c =
+//               requantize(acc_c + bias_c, s_c/min_c(s_c), int32 range), which with a per-tensor scale is
+//               acc + bias clamped to int32 (multiplier exactly 1);
 //  - relu:      clamp(x, 0, A), same scale;
 //  - max_pool, avg_pool (func::avg_pool rounding), flatten: same scale;
 //  - add:       y = func::add(a, sa/so, b, sb/so, -A, A) with its own calibrated scale so.
 // A crossbar only takes unsigned inputs in [0, A]; check_crossbar_inputs() proves that by construction.
-// Not modelled: biases, batch norm (folded away or absent), zero points, per-channel scales, other ops.
+// Not modelled: batch norm (folded away or absent), zero points, per-channel activation scales, other ops.
 
 /// The post-accumulation step of one weight layer: what turns an int64 column-sum total (acc, summed
 /// over every subarray, PE and tile) into the layer's int32 output. The platform, which forms acc through
 /// crossbar blocks, and the reference both call apply(), so their outputs are bit-identical.
 struct weight_output_rule {
-    bool logits = false;      ///< true: clamp to int32, no requantisation
-    double multiplier = 1.0;  ///< weight_scale * in_scale / out_scale (unused for logits)
+    bool logits = false;  ///< true: the output keeps accumulator precision (int32 range, see the header comment)
+    /// Per output channel: s_c * in_scale / out_scale, or s_c / min(s) for the logits layer. One value per
+    /// channel even for a per-tensor scale, so apply() has a single path.
+    std::vector<double> multiplier;
     std::int32_t lo = 0, hi = 0;
-    /// Per-channel bias in accumulator units, llround(bias / (weight_scale * in_scale)); empty without bias.
+    /// Per-channel bias in accumulator units, llround(bias_c / (s_c * in_scale)); empty without bias.
     std::vector<std::int64_t> bias;
-    std::int32_t apply(std::int64_t acc) const;
-    std::int32_t apply(std::int64_t acc, int channel) const {
-        return apply(bias.empty() ? acc : acc + bias[static_cast<std::size_t>(channel)]);
-    }
+    /// requantize(acc + bias[channel], multiplier[channel], lo, hi).
+    std::int32_t apply(std::int64_t acc, int channel) const;
 };
 
 /// A weight layer's accumulations (pixel-major: n x oc) through its rule into the CHW output tensor. The one
@@ -43,12 +46,13 @@ std::vector<std::int32_t> finish_layer(const weight_output_rule& rule, const std
                                        int oc);
 
 /// The rule of weight layer `layer_index`. Throws cim::model_error ("layers.<name>") when the layer has no
-/// weights or a needed scale is not positive (run calibrate() or import the scales first).
+/// weights, its weight_scale does not hold 1 or out_channels values, or a needed scale is not positive (run
+/// calibrate() or import the scales first).
 weight_output_rule weight_output(const network::graph& g, int layer_index, const func::quant_config& q);
 
-/// weight_output(g, layer_index, q).apply(acc), for one value.
+/// weight_output(g, layer_index, q).apply(acc, channel), for one value.
 std::int32_t finish_weight_output(const network::graph& g, int layer_index, std::int64_t acc,
-                                  const func::quant_config& q);
+                                  const func::quant_config& q, int channel = 0);
 
 /// Real scale of the (first) input of a layer: the out_scale of its producer.
 /// Throws cim::model_error when the layer is the input node or the producer's scale is not positive.
@@ -74,20 +78,23 @@ void check_crossbar_inputs(const network::graph& g);
 
 /// Synthetic weights, for runs without a trained model. For weight layer i, every qweight is drawn in
 /// row-major order from rng_stream(seed, {0x77, i}) as round(N(0, sigma)) clamped to [-M, M], with
-/// M = weight_max(q) and sigma = M/3, so every level is used and ~0.3 % of draws clip. weight_scale =
-/// sqrt(2/fan_in) * 3/M makes the real weights' standard deviation sqrt(2/fan_in) (He initialisation, so
+/// M = weight_max(q) and sigma = M/3, so every level is used and ~0.3 % of draws clip. One per-tensor
+/// weight_scale = sqrt(2/fan_in) * 3/M makes the real weights' standard deviation sqrt(2/fan_in) (He initialisation, so
 /// activations neither vanish nor explode through relu layers). fan_in = weight_rows(). Leaves out_scale
 /// alone (see calibrate). Does not model a trained network's accuracy: the logits are meaningless.
 void synthesize_weights(network::graph& g, const func::quant_config& q, std::uint64_t seed);
 
 /// Post-training quantisation of an imported float model: every weight layer that has fweights and no
-/// qweights gets symmetric per-tensor integer weights. With M = weight_max(q) = 2^(wb-1)-1:
-/// weight_scale = max|w| / M (1 when every weight is 0, so the scale stays positive) and
-/// qweights[i] = clamp(llround(fweights[i] / weight_scale), -M, M); the largest weight maps to +-M exactly.
+/// qweights gets symmetric integer weights, with M = weight_max(q) = 2^(wb-1)-1 and, by q.weight_granularity:
+///  - per_channel (default): output channel c gets its own scale s_c = max_k|w_ck| / M, so each channel's
+///    largest weight maps to +-M exactly whatever the other channels hold. Folding BatchNorm multiplies each
+///    channel by its own factor, so per-tensor scales leave small channels few levels;
+///  - per_tensor: one scale s = max|w| / M for the whole layer (one outlier costs every channel resolution).
+/// qweights = clamp(llround(w / s_c), -M, M). An all-zero channel (or layer) gets scale 1, so every scale
+/// stays positive. The crossbar holds only qweights either way; scales act after accumulation (weight_output).
 /// fweights and bias are kept. Layers that already hold qweights (synthetic or imported with scales) are left
-/// alone. Leaves out_scale alone (run calibrate next). Per-tensor: one outlier costs the other weights
-/// resolution; no per-channel scales, no clipping search. Throws cim::model_error ("layers.<name>") when the
-/// number of fweights is not out_channels * weight_rows() or a weight is not finite.
+/// alone. Leaves out_scale alone (run calibrate next). No clipping search. Throws cim::model_error
+/// ("layers.<name>") when the number of fweights is not out_channels * weight_rows() or a weight is not finite.
 void quantize_weights(network::graph& g, const func::quant_config& q);
 
 /// A synthetic image of shape s: s.size() pixels, each uniform in [0, A], drawn in CHW order from
@@ -96,9 +103,9 @@ std::vector<std::int32_t> synthetic_image(const network::shape& s, const func::q
                                           std::uint64_t seed, int index);
 
 /// Sets every layer's out_scale, in layer order, by running the reference on `images` (at least one):
-///  - input: 1/A; relu, pooling, flatten: the producer's scale; logits: weight_scale * in_scale;
+///  - input: 1/A; relu, pooling, flatten: the producer's scale; logits: min_c(s_c) * in_scale;
 ///  - other conv2d/linear and add: max over all images and elements of |real value before requantisation|,
-///    divided by A, floored at 1e-12. Real values are acc * weight_scale * in_scale (weight layers) or
+///    divided by A, floored at 1e-12. Real values are (acc_c + bias_c) * s_c * in_scale (weight layers) or
 ///    a*sa + b*sb (add). Later layers see outputs requantised with the scales already fixed.
 /// Deterministic (no threads in the reduction order). Max calibration never clips the calibration set;
 /// it is not percentile or KL calibration. Throws cim::model_error as reference_forward does.

@@ -15,6 +15,9 @@ void quant_config::validate() const {
                            "must be in 1..input_bits (" + std::to_string(input_bits) + "), got " + std::to_string(dac_bits));
     if (encoding != "offset" && encoding != "differential")
         throw config_error("", 0, "encoding", "must be 'offset' or 'differential', got '" + encoding + "'");
+    if (weight_granularity != "per_channel" && weight_granularity != "per_tensor")
+        throw config_error("", 0, "weight_granularity",
+                           "must be 'per_channel' or 'per_tensor', got '" + weight_granularity + "'");
 }
 
 int weight_max(const quant_config& q) { return (1 << (q.weight_bits - 1)) - 1; }

@@ -7,12 +7,14 @@ namespace cim::func {
 /// bit-serially through a dac_bits-wide DAC, and the signed-weight encoding on the array.
 /// Weights are integers in [-(2^(wb-1)-1), 2^(wb-1)-1] (WAGE-style range [-1, 1] with scale
 /// 1/(2^(wb-1)-1)); inputs are integers in [0, 2^input_bits - 1].
-/// Does not model: scales or zero points (the caller requantises), per-channel bit widths.
+/// Does not model: scales or zero points (the caller requantises; weight_granularity only tells post-training
+/// quantisation how many weight scales to make), per-channel bit widths.
 struct quant_config {
     unsigned weight_bits = 8;
     unsigned input_bits = 8;
     unsigned dac_bits = 1;
     std::string encoding = "offset";
+    std::string weight_granularity = "per_channel";
 
     template <class V>
     void visit(V& v) {
@@ -22,11 +24,16 @@ struct quant_config {
         v.choice("encoding", encoding, {"offset", "differential"},
                  "signed weights: offset (+2^(wb-1), reference columns subtracted digitally) "
                  "or differential (G+/G- column pairs)");
+        v.choice("weight_granularity", weight_granularity, {"per_channel", "per_tensor"},
+                 "weight scales of post-training quantisation (float ONNX models only): one per output channel "
+                 "or one per layer; models with cimtlm.quant metadata and synthetic weights keep their per-tensor "
+                 "scales");
     }
     /// Throws cim::config_error naming the offending key.
     void validate() const;
 
     bool differential() const { return encoding == "differential"; }
+    bool per_channel_weights() const { return weight_granularity == "per_channel"; }
 };
 
 /// Largest weight magnitude, 2^(wb-1) - 1.

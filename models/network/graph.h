@@ -1,4 +1,5 @@
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -22,7 +23,9 @@ struct shape {
 /// Quantised tensors (filled by a weight source: synthetic generator, ONNX import):
 ///  - qweights: signed integer weights, row-major [out_channels][k_h*k_w*in_channels] with the unrolled
 ///    row index r = (kh*k_w + kw)*in_channels + c (NeuroSim's unrolling: channel fastest);
-///  - weight_scale: real weight = qweight * weight_scale;
+///  - weight_scale: real weight = qweight * weight_scale[c] for output channel c. One value (per-tensor scale:
+///    synthetic weights, imported cimtlm.quant metadata) or out_channels values (per-output-channel scales:
+///    post-training quantisation). The crossbar only ever sums qweights; the scales act after accumulation;
 ///  - out_scale: real activation = integer activation * out_scale, for this layer's output.
 struct layer {
     std::string name;
@@ -41,11 +44,15 @@ struct layer {
     std::vector<std::int32_t> qweights;
     std::vector<float> fweights;  // float weights of an imported float model, same layout (quantised by the engine)
     std::vector<double> bias;     // real per-output-channel bias (empty: none); added in accumulator precision
-    double weight_scale = 0.0;
+    std::vector<double> weight_scale;  // 1 or out_channels values; empty until a weight source fills it
     double out_scale = 0.0;
     int line = 0;  // line in the source file, for errors
 
     bool has_weights() const { return kind == op::conv2d || kind == op::linear; }
+    /// Scale of output channel c's weights: weight_scale[0] for a per-tensor scale, else weight_scale[c].
+    double channel_weight_scale(int c) const {
+        return weight_scale[weight_scale.size() == 1 ? 0 : static_cast<std::size_t>(c)];
+    }
     /// Unrolled weight-matrix rows: k*k*C_in (conv) or in_features (linear).
     std::int64_t weight_rows() const;
     /// Output vectors computed per image: H_out*W_out (conv) or 1 (linear).

@@ -819,24 +819,25 @@ private:
                     const std::string key = "cimtlm.quant.layers." + name;
                     if (!layers.contains(name)) fail_at(key, "missing: the weight '" + name + "' needs its scales");
                     const json& e = layers.at(name);
-                    l.weight_scale = positive(e, "weight_scale", key);
+                    const double ws = positive(e, "weight_scale", key);  // metadata scales are per tensor
+                    l.weight_scale = {ws};
                     const bool logits = std::all_of(m_g.layers.begin() + static_cast<std::ptrdiff_t>(i) + 1,
                                                     m_g.layers.end(), [](const layer& k) { return k.kind == op::flatten; });
                     const double out = positive(e, "out_scale", key, /*nullable=*/logits);
                     // The logits layer is not requantised: its scale is the accumulator's (engine convention).
-                    l.out_scale = logits ? l.weight_scale * in_scale : out;
+                    l.out_scale = logits ? ws * in_scale : out;
                     used_layers.insert(name);
                     l.qweights.resize(l.fweights.size());
                     for (std::size_t k = 0; k < l.fweights.size(); ++k) {
-                        const double r = static_cast<double>(l.fweights[k]) / l.weight_scale;
+                        const double r = static_cast<double>(l.fweights[k]) / ws;
                         if (!(std::fabs(r) <= m + 0.5))
                             fail_at(key, "weight " + std::to_string(k) + " = " + std::to_string(l.fweights[k]) +
                                              " is beyond " + std::to_string(wb) + "-bit range at weight_scale " +
-                                             std::to_string(l.weight_scale));
+                                             std::to_string(ws));
                         const long long q = std::llround(r);
                         if (std::fabs(r - static_cast<double>(q)) > 1e-3)
                             fail_at(key, "weight " + std::to_string(k) + " = " + std::to_string(l.fweights[k]) +
-                                             " is not an integer multiple of weight_scale " + std::to_string(l.weight_scale));
+                                             " is not an integer multiple of weight_scale " + std::to_string(ws));
                         if (std::llabs(q) > static_cast<long long>(m))
                             fail_at(key, "weight " + std::to_string(k) + " quantises to " + std::to_string(q) +
                                              ", beyond +-" + std::to_string(static_cast<long long>(m)));

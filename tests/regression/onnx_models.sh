@@ -5,11 +5,11 @@
 #     set: cimtlm's predictions must agree with the quantised PyTorch model's (traces/models/*.predictions.csv) on
 #     >= 99.9 % of the 10000 images (skipped without Debian's dataset-fashion-mnist).
 #  2. traces/models/resnet_float.onnx (float ResNet-style model with BatchNorm, residual adds, global average
-#     pooling; no metadata): quantised on import (per-tensor 8-bit weights, activation scales calibrated on 8 images).
-#     Measured: 98.1 % top-1 agreement with PyTorch's float predictions on its 1000 images. The issue's target is
-#     99 %; a numpy emulation of the same 8-bit scheme gives the same 98.1 % (and a float numpy evaluation of the
-#     imported graph matches PyTorch 100 %), so the gap is the scheme's quantisation error, not the import:
-#     this test pins >= 98 % and docs/onnx.md explains the gap.
+#     pooling; no metadata; made by traces/pytorch/make_float_resnet.py, 8 epochs): quantised on import (8-bit
+#     weights with one scale per output channel, the quant.weight_granularity default; activation scales max-calibrated
+#     on 8 images). Top-1 must agree with PyTorch's float predictions on >= 99 % of its 1000 images (the issue's
+#     target). Measured: 997 of 1000 (per-tensor weight scales give 987, below the target; 993-997 with 8-64
+#     calibration images); on all 10000 test images 9920 (99.2 %) against 9853 per tensor (docs/onnx.md section 4).
 #  3. A truncated ONNX file gives one clear error line and exit code 2.
 set -euo pipefail
 cimtlm=$1; src=$2
@@ -40,7 +40,7 @@ m="$src/traces/models"
   --out "$tmp/f" -q --predictions "$tmp/f.csv" > /dev/null
 read -r same total < <(agree "$tmp/f.csv" "$m/resnet_float.predictions.csv")
 echo "float ResNet (8-bit post-training quantisation): top-1 agrees with PyTorch float on $same of $total"
-[ $((same * 100)) -ge $((total * 98)) ]
+[ "$total" -eq 1000 ] && [ $((same * 100)) -ge $((total * 99)) ]
 head -c 100000 "$m/fmnist_vgg8s.onnx" > "$tmp/cut.onnx"
 if "$cimtlm" run "$cfg" --set network="$tmp/cut.onnx" --out "$tmp/o" -q 2> "$tmp/err"; then echo "truncated ONNX accepted"; exit 1; fi
 [ "$(wc -l < "$tmp/err")" -eq 1 ] && grep -q "cut.onnx" "$tmp/err"

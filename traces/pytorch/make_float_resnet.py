@@ -3,7 +3,8 @@
 
 stem: Conv3x3(1->16)+BN+ReLU; block1: basic block 16->16 (identity shortcut, residual Add);
 block2: basic block 16->32, stride 2, shortcut = Conv1x1 stride 2 + BN; GlobalAveragePool; Linear(32->10, bias).
-Trained briefly (default: 1 epoch on the first 10000 training images), exported with plain torch.onnx.export
+Trained briefly (default: 8 epochs over the 60000 training images, Adam 3e-3, batch 64, seed 0; ~15 min on one core;
+89.9 % on the first 1000 test images), exported with plain torch.onnx.export
 (opset 13, input "input" = pixel/255 float32 (N,1,28,28), dynamic batch; no metadata). The model is exported in
 eval mode with TrainingMode.PRESERVE so BatchNormalization nodes stay in the graph (EVAL mode would fold them).
 
@@ -94,8 +95,8 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out-dir", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "models"))
     ap.add_argument("--n", type=int, default=1000, help="number of test images to write")
-    ap.add_argument("--train-images", type=int, default=10000)
-    ap.add_argument("--epochs", type=int, default=1)
+    ap.add_argument("--train-images", type=int, default=60000)
+    ap.add_argument("--epochs", type=int, default=8)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--name", default="resnet_float")

@@ -157,7 +157,7 @@ TEST(HardwareModel, FashionMnistLinearClassifier) {
     for (int c = 0; c < 10; ++c)
         for (int d = 0; d < D; ++d)
             fc.qweights[static_cast<std::size_t>(c * D + d)] = static_cast<std::int32_t>(std::lround(W(d, c) / amax * M));
-    fc.weight_scale = amax / M;
+    fc.weight_scale = {amax / M};
     std::vector<std::vector<std::int32_t>> calib;
     for (int i = 0; i < 8; ++i) calib.push_back(train.input(i, o.quant.input_bits));
     cim::engine::calibrate(g, o.quant, calib);

@@ -50,9 +50,9 @@ struct tiny {
         // Row r = (ky*2 + kx)*2 + c: (0,0,c0) (0,0,c1) (0,1,c0) (0,1,c1) (1,0,c0) (1,0,c1) (1,1,c0) (1,1,c1)
         conv.qweights = {1, -1, 2, 0, 0, 3, -1, 1,  //
                          -2, 1, 0, 1, 1, 0, 0, -3};
-        conv.weight_scale = 1.0;
+        conv.weight_scale = {1.0};
         g.layers[4].qweights = {1, -2, 3, 7};
-        g.layers[4].weight_scale = 0.5;
+        g.layers[4].weight_scale = {0.5};
     }
     // Hand-set scales: input 1, conv multiplier 1*1/2 = 0.5; relu and flatten keep 2.
     void set_scales() {
@@ -129,7 +129,8 @@ TEST(quantized_model, synthetic_weights_and_scales_are_deterministic) {
         EXPECT_EQ(la.qweights, b.layers[static_cast<std::size_t>(i)].qweights) << la.name;
         EXPECT_NE(la.qweights, c.layers[static_cast<std::size_t>(i)].qweights) << la.name;
         EXPECT_EQ(la.weight_scale, b.layers[static_cast<std::size_t>(i)].weight_scale);
-        EXPECT_DOUBLE_EQ(la.weight_scale, std::sqrt(2.0 / la.weight_rows()) * 3.0 / 127);
+        ASSERT_EQ(la.weight_scale.size(), 1u);  // synthetic weights have one per-tensor scale
+        EXPECT_DOUBLE_EQ(la.weight_scale[0], std::sqrt(2.0 / la.weight_rows()) * 3.0 / 127);
     }
     // Every level is used; the spread is sigma = 127/3.
     const auto& w = a.layers[static_cast<std::size_t>(a.find("conv4"))].qweights;

@@ -67,6 +67,7 @@ TEST(quant_config, validate_errors) {
     EXPECT_EQ(with([](quant_config& q) { q.dac_bits = 0; }), "dac_bits");
     EXPECT_EQ(with([](quant_config& q) { q.input_bits = 4; q.dac_bits = 5; }), "dac_bits");
     EXPECT_EQ(with([](quant_config& q) { q.encoding = "twos"; }), "encoding");
+    EXPECT_EQ(with([](quant_config& q) { q.weight_granularity = "per_row"; }), "weight_granularity");
 
     adc_config a;
     EXPECT_NO_THROW(a.validate());
@@ -82,7 +83,7 @@ TEST(quant_config, validate_errors) {
     EXPECT_EQ(adc_with([](adc_config& c) { c.batch_images = 0; }), "batch_images");
 }
 
-// The visit protocol: every field is reported once under its key, encoding as a choice.
+// The visit protocol: every field is reported once under its key, encoding and weight_granularity as choices.
 struct recorder {
     std::vector<std::string> keys;
     template <class T>
@@ -96,7 +97,8 @@ TEST(quant_config, visit_names) {
     quant_config q;
     recorder r;
     q.visit(r);
-    EXPECT_EQ(r.keys, (std::vector<std::string>{"weight_bits", "input_bits", "dac_bits", "encoding/2"}));
+    EXPECT_EQ(r.keys, (std::vector<std::string>{"weight_bits", "input_bits", "dac_bits", "encoding/2",
+                                                "weight_granularity/2"}));
     adc_config a;
     recorder ra;
     a.visit(ra);

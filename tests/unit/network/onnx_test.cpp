@@ -392,9 +392,9 @@ TEST(onnx, quant_metadata_sets_qweights_and_scales) {
     // conv2 (2,2,1,1): IR [o][c] = ONNX [o][c].
     for (std::size_t i = 0; i < qm.q2.size(); ++i) EXPECT_EQ(c2.qweights[i], qm.q2[i]) << i;
     for (std::size_t i = 0; i < qm.q3.size(); ++i) EXPECT_EQ(fc.qweights[i], qm.q3[i]) << i;
-    EXPECT_EQ(c1.weight_scale, 0.01);
-    EXPECT_EQ(c2.weight_scale, 0.02);
-    EXPECT_EQ(fc.weight_scale, 0.005);
+    EXPECT_EQ(c1.weight_scale, std::vector<double>{0.01});  // metadata scales are per tensor
+    EXPECT_EQ(c2.weight_scale, std::vector<double>{0.02});
+    EXPECT_EQ(fc.weight_scale, std::vector<double>{0.005});
 
     EXPECT_EQ(g.layers[0].out_scale, 0.00392156862745098);
     EXPECT_EQ(c1.out_scale, 0.05);
