@@ -7,11 +7,12 @@ Usage: plot_results.py FIGURE RESULTS_CSV OUT_PNG
   the points/ folder next to results.csv.
 Matplotlib with the Agg backend (no display needed). The PNG is written atomically.
 """
-import csv
-import json
 import math
 import os
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sweep_results import load, report  # noqa: E402
 
 import matplotlib
 
@@ -21,26 +22,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 CATEGORIES = ["array", "adc", "accumulation", "buffer", "interconnect", "other"]
 
 
-def load(path):
-    try:
-        with open(path, newline="") as f:
-            rows = list(csv.DictReader(f))
-    except OSError as e:
-        sys.exit(f"plot_results.py: {path}: {e.strerror}")
-    if not rows:
-        sys.exit(f"plot_results.py: {path}: no points")
-    return rows
-
-
 def need(rows, path, *cols):
     for c in cols:
         if c not in rows[0]:
             sys.exit(f"plot_results.py: {path}: column '{c}' missing (is this the right sweep?)")
-
-
-def report(csv_path, row):
-    with open(os.path.join(os.path.dirname(csv_path), "points", row["point"], "report.json")) as f:
-        return json.load(f)
 
 
 def fig3(rows, path):
@@ -119,7 +104,7 @@ def fig6(rows, path):
     need(rows, path, "cell.bits", "subarray.adc_bits")
     fig, axes = plt.subplots(1, 2, figsize=(12, 4))
     rows = sorted(rows, key=lambda r: (int(r["cell.bits"]), int(r["subarray.adc_bits"])))
-    labels = [f"{r['cell.bits']}b cell\n{r['subarray.adc_bits']}b ADC" for r in rows]
+    labels = [f"cell {r['cell.bits']}b, ADC {r['subarray.adc_bits']}b" for r in rows]
     reps = [report(path, r)["breakdown"] for r in rows]
     for ax, key, scale, unit in ((axes[0], "area_m2", 1e6, "area (mm²)"), (axes[1], "dynamic_energy_j", 1e6, "dynamic energy (µJ)")):
         bottom = [0.0] * len(rows)
@@ -127,7 +112,7 @@ def fig6(rows, path):
             v = [scale * rep[key][c] for rep in reps]
             ax.bar(range(len(rows)), v, bottom=bottom, label=c)
             bottom = [b + x for b, x in zip(bottom, v)]
-        ax.set_xticks(range(len(rows)), labels, fontsize=6)
+        ax.set_xticks(range(len(rows)), labels, fontsize=7, rotation=90)
         ax.set_ylabel(unit)
         ax.grid(True, axis="y", alpha=0.3)
     axes[0].legend(fontsize=7)

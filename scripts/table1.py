@@ -9,11 +9,13 @@ Benchmarking Framework for Compute-in-Memory Accelerators with Versatile Device 
 (VGG-8, CIFAR-10, 8-bit weights and activations, 128x128 subarrays).
 """
 import argparse
-import csv
 import json
 import math
 import os
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import sweep_results  # noqa: E402
 
 # Column order of configs/experiments/table1.yaml. Units: mm^2, ms, uJ, mW, TOPS/W, FPS.
 COLUMNS = [
@@ -38,12 +40,8 @@ METRICS = [  # key, label, csv column, scale from SI to the table's unit
 
 
 def load(path):
-    try:
-        with open(path, newline="") as f:
-            rows = list(csv.DictReader(f))
-    except OSError as e:
-        sys.exit(f"table1.py: {path}: {e.strerror}")
-    rows.sort(key=lambda r: r["point"])
+    rows = sweep_results.load(path)
+    rows.sort(key=lambda r: int(r["point"]))
     if len(rows) != len(COLUMNS):
         sys.exit(f"table1.py: {path}: expected {len(COLUMNS)} points (one per Table 1 column), found {len(rows)}")
     out = []
