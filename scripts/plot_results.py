@@ -29,7 +29,14 @@ def need(rows, path, *cols):
 
 
 def fig3(rows, path):
-    need(rows, path, "device.drift", "device.drift_rate", "device.time", "accuracy")
+    need(rows, path, "device.drift", "accuracy")
+    if "device.time" not in rows[0]:  # one time and rate (the reduced sweep): accuracy per scenario
+        fig, ax = plt.subplots(figsize=(5, 3.4))
+        ax.bar([r["device.drift"] for r in rows], [100 * float(r["accuracy"]) for r in rows])
+        ax.set_ylabel("accuracy (%)")
+        ax.grid(True, axis="y", alpha=0.3)
+        return fig
+    need(rows, path, "device.drift_rate", "device.time")
     rates = sorted({float(r["device.drift_rate"]) for r in rows}, reverse=True)
     fig, axes = plt.subplots(1, len(rates), figsize=(4.2 * len(rates), 3.6), sharey=True, squeeze=False)
     for ax, rate in zip(axes[0], rates):
@@ -48,12 +55,14 @@ def fig3(rows, path):
 
 
 def fig4(rows, path):
-    need(rows, path, "subarray.rows", "cell.bits", "subarray.adc_bits", "adc.transfer", "accuracy", "accuracy_ideal")
+    need(rows, path, "subarray.rows", "cell.bits", "subarray.adc_bits", "accuracy", "accuracy_ideal")
+    for r in rows:  # a sweep that does not vary the transfer (the reduced one): label it by its config
+        r.setdefault("adc.transfer", "configured")
     sizes = sorted({int(r["subarray.rows"]) for r in rows})
     fig, axes = plt.subplots(1, len(sizes), figsize=(4.2 * len(sizes), 3.6), sharey=True, squeeze=False)
     for ax, n in zip(axes[0], sizes):
         for bits in sorted({int(r["cell.bits"]) for r in rows}):
-            for tr, style in (("linear", "--"), ("nonlinear", "-")):
+            for tr, style in (("linear", "--"), ("nonlinear", "-"), ("configured", "-")):
                 pts = sorted((int(r["subarray.adc_bits"]), 100 * float(r["accuracy"])) for r in rows
                              if int(r["subarray.rows"]) == n and int(r["cell.bits"]) == bits and r["adc.transfer"] == tr)
                 if pts:
@@ -101,9 +110,11 @@ def fig5(rows, path):
 
 
 def fig6(rows, path):
-    need(rows, path, "cell.bits", "subarray.adc_bits")
+    need(rows, path, "subarray.adc_bits")
+    for r in rows:  # a sweep that does not vary the cell bits (the reduced one)
+        r.setdefault("cell.bits", "?")
     fig, axes = plt.subplots(1, 2, figsize=(12, 4))
-    rows = sorted(rows, key=lambda r: (int(r["cell.bits"]), int(r["subarray.adc_bits"])))
+    rows = sorted(rows, key=lambda r: (r["cell.bits"], int(r["subarray.adc_bits"])))
     labels = [f"cell {r['cell.bits']}b, ADC {r['subarray.adc_bits']}b" for r in rows]
     reps = [report(path, r)["breakdown"] for r in rows]
     for ax, key, scale, unit in ((axes[0], "area_m2", 1e6, "area (mm²)"), (axes[1], "dynamic_energy_j", 1e6, "dynamic energy (µJ)")):
