@@ -14,9 +14,9 @@ namespace cim::circuit {
 ///
 /// Cost classes:
 ///  - array: cells, bit lines, word lines and the row drivers of a synaptic subarray (latency: the decoders, the
-///    word-line wire and bit-line settling);
+///    word-line wire and access gates, bit-line settling);
 ///  - switch: the column multiplexers and row switches sized for the cell current, with their decoders (latency:
-///    charging the gates of the access transistors, row switches and mux transmission gates);
+///    charging the gates of the row switches and mux transmission gates);
 ///  - adc: the ADCs or sense amplifiers;
 ///  - accumulation: shift-add, adder trees, accumulation units;
 ///  - buffer: the SRAM buffers;
@@ -51,8 +51,8 @@ struct calibration {
         v("energy_buffer", energy_buffer, "multiplier on the SRAM buffer access energy");
         v("energy_interconnect", energy_interconnect, "multiplier on the H-tree transfer energy");
         v("energy_digital", energy_digital, "multiplier on the activation and pooling energy");
-        v("latency_array", latency_array, "multiplier on the row-drive and bit-line settling time");
-        v("latency_switch", latency_switch, "multiplier on the column-mux switching time");
+        v("latency_array", latency_array, "multiplier on the decoder, word-line and access-gate drive, bit-line settling and mux-decode time");
+        v("latency_switch", latency_switch, "multiplier on the time to charge the gates of the row switches and column-mux transmission gates");
         v("latency_adc", latency_adc, "multiplier on the ADC conversion time");
         v("latency_accumulation", latency_accumulation, "multiplier on the adder-tree and accumulator time");
         v("latency_buffer", latency_buffer, "multiplier on the SRAM buffer access time");

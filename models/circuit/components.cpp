@@ -47,8 +47,8 @@ subarray_model::subarray_model(const technology& t, const calibration& k, const 
     // SRAM through its read port, both of the drawn width.
     m_w_access = c.access_width_f;
     if (two_terminal(c)) m_w_access = std::max(c.access_width_f, r_unit / (tol * c.r_on));
-    m_r_access = two_terminal(c) ? r_unit / m_w_access : 0.0;
-    const double r_path = c.r_on + m_r_access;  // on-state resistance of one cell's current path
+    const double r_access = two_terminal(c) ? r_unit / m_w_access : 0.0;
+    const double r_path = c.r_on + r_access;  // on-state resistance of one cell's current path
     // Cell footprint: 4F high; a wide access transistor widens the cell beyond its drawn area.
     double cell_f2 = c.area_f2;
     if (two_terminal(c)) cell_f2 = std::max(c.area_f2, 4.0 * (m_w_access + 2.0));
@@ -113,10 +113,18 @@ unsigned subarray_model::cycles_per_slice(unsigned active_rows) const {
 
 unsigned subarray_model::mux_ways() const { return m_geo.readout == "sequential" ? 1u : m_geo.cols_per_adc; }
 
+subarray_model::activation subarray_model::activation_of(unsigned active_cols) const {
+    activation t;
+    t.steps = std::min(mux_ways(), std::max(1u, active_cols));
+    t.drive = m_k.latency_array * (m_t_row + m_t_settle) + m_k.latency_switch * m_t_row_load;
+    // Per mux step: switch the mux (not without one), then sense: integrate the read pulse and convert.
+    t.mux = t.steps > 1 ? m_k.latency_array * m_t_mux_step + m_k.latency_switch * m_t_mux_load : 0.0;
+    return t;
+}
+
 double subarray_model::activation_time(unsigned active_cols) const {
-    const double steps = std::min(mux_ways(), std::max(1u, active_cols));
-    const double mux = steps > 1 ? m_k.latency_array * m_t_mux_step + m_k.latency_switch * m_t_mux_load : 0.0;
-    return m_k.latency_array * (m_t_row + m_t_settle) + m_k.latency_switch * m_t_row_load + steps * (mux + m_t_conversion);
+    const activation t = activation_of(active_cols);
+    return t.drive + t.steps * (t.mux + m_t_conversion);
 }
 
 subarray_model::read_cost subarray_model::read(const read_activity& a) const {
@@ -124,10 +132,8 @@ subarray_model::read_cost subarray_model::read(const read_activity& a) const {
     if (a.vectors == 0 || a.input_slices == 0) return r;
     const double reads = double(a.vectors) * a.input_slices;  // bit-serial cycles of the whole batch
     const double cycles = reads * cycles_per_slice(a.active_rows);
-    const double steps = std::min(mux_ways(), std::max(1u, a.active_cols));
-    const double t_array = m_k.latency_array * (m_t_row + m_t_settle) + m_k.latency_switch * m_t_row_load;
-    // Per mux step: switch the mux (not without one), then sense: integrate the read pulse and convert.
-    const double t_mux = steps > 1 ? m_k.latency_array * m_t_mux_step + m_k.latency_switch * m_t_mux_load : 0.0;
+    const activation t = activation_of(a.active_cols);
+    const double steps = t.steps;
     // Cell energy: V^2 * G over every cell on an active input, for one read pulse: the mux applies V_read to the
     // selected column only, for the read pulse its sense amplifier integrates.
     const double dg = (m_cell.g_max() - m_cell.g_min()) / double(m_cell.levels() - 1);
@@ -146,7 +152,7 @@ subarray_model::read_cost subarray_model::read(const read_activity& a) const {
     r.conversions = static_cast<std::uint64_t>(cycles) * a.active_cols;
     r.energy_adc = double(r.conversions) * m_e_conversion;
     r.energy_accumulation = double(r.conversions) * m_e_shift_add;
-    r.latency_array = cycles * (t_array + steps * t_mux);
+    r.latency_array = cycles * (t.drive + steps * t.mux);
     r.latency_adc = cycles * steps * m_t_conversion;
     r.total.energy = r.energy_array + r.energy_switch + r.energy_adc + r.energy_accumulation;
     r.total.latency = r.latency_array + r.latency_adc;

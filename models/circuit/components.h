@@ -86,8 +86,6 @@ public:
     /// Derived sizes, exposed for tests and `docs/models.md`.
     double access_width_f() const { return m_w_access; }  // access transistor width (F)
     double mux_width_f() const { return m_w_mux; }        // column-mux transistor width (F)
-    double row_switch_width_f() const { return m_w_row; }  // row-switch transistor width (F)
-    double bitline_cap() const { return m_c_bitline; }     // F
     double activation_time(unsigned active_cols) const;  // s, one activation (unscaled by the activity)
 
     /// Cost of a batch of reads, split by cost class.
@@ -105,6 +103,11 @@ public:
     unsigned mux_ways() const;
 
 private:
+    /// One activation's timing: row drive and settling, then `steps` mux steps of `mux` plus a conversion.
+    struct activation {
+        double steps = 1, drive = 0, mux = 0;
+    };
+    activation activation_of(unsigned active_cols) const;
     technology m_tech;
     calibration m_k;
     cell m_cell;
@@ -112,7 +115,7 @@ private:
     unsigned m_ref_cols;
     unsigned m_adc_bits;
     double m_area_array = 0, m_area_periphery = 0, m_area_adc = 0, m_area_shift_add = 0, m_leakage = 0;
-    double m_w_access = 1, m_w_mux = 1, m_w_row = 1, m_r_access = 0;
+    double m_w_access = 1, m_w_mux = 1, m_w_row = 1;
     double m_c_bitline = 0, m_c_row = 0, m_c_mux_gates = 0;
     double m_t_row = 0, m_t_row_load = 0, m_t_settle = 0, m_t_mux_step = 0, m_t_mux_load = 0;
     double m_e_conversion = 0, m_t_conversion = 0, m_e_shift_add = 0;

@@ -1,4 +1,5 @@
 #include "models/circuit/technology.h"
+
 #include "models/circuit/calibration.h"
 
 #include "models/core/error.h"
@@ -43,17 +44,14 @@ void cell::validate() const {
     if (access_width_f <= 0) throw config_error("", 0, "access_width_f", "must be positive");
 }
 
-}  // namespace cim::circuit
-
-namespace cim::circuit {
-
 void calibration::validate() const {
     struct checker {
         void operator()(const char* key, double v, const char*) const {
             if (!(v >= 0.0) || v > 1e6) throw config_error("", 0, key, "must be a multiplier in [0, 1e6]");
         }
     } check;
-    const_cast<calibration*>(this)->visit(check);
+    calibration copy = *this;  // visit() hands out references, so it is not const
+    copy.visit(check);
 }
 
 }  // namespace cim::circuit

@@ -133,6 +133,20 @@ const std::int32_t* unroll(const network::layer& L, const std::vector<std::int32
 
 }  // namespace
 
+std::vector<double> hardware_model::mean_levels() const {
+    std::vector<double> mean(m_by_layer.size(), 0.0);
+    for (std::size_t li = 0; li < m_by_layer.size(); ++li) {
+        double sum = 0.0, cells = 0.0;
+        for (const int k : m_by_layer[li]) {
+            const func::subarray_block& b = m_slots[static_cast<std::size_t>(k)].block;
+            for (const float v : b.levels) sum += std::ldexp(static_cast<double>(v), -static_cast<int>(b.frac_bits));
+            cells += static_cast<double>(b.levels.size());
+        }
+        if (cells > 0) mean[li] = sum / cells;
+    }
+    return mean;
+}
+
 std::vector<std::vector<std::int32_t>> hardware_model::forward(const std::vector<std::int32_t>& image,
                                                                std::int64_t image_id, const adc_set* adcs) const {
     const adc_set& A = adcs ? *adcs : m_adcs;

@@ -81,6 +81,10 @@ public:
     /// nonlinear). With reference == full_scale: each slot's fixed full scale.
     adc_set calibrate_adcs(const std::vector<std::vector<std::int32_t>>& images, std::int64_t first_image_id) const;
 
+    /// Mean programmed cell level of each graph layer (index = layer; 0 without slots), in level units, with the
+    /// off current of non-ideal blocks included as the measured column sums count it (the pseudo trace).
+    std::vector<double> mean_levels() const;
+
 private:
     void program();
     const network::graph& m_graph;

@@ -37,7 +37,7 @@ chip::chip(const sc_core::sc_module_name& name, const context& ctx, const chip_c
     m_htree = std::make_unique<htree>("htree", ctx.rec, ctx.tech, ctx.calib, static_cast<unsigned>(m_tiles.size()), tile_side,
                                       cfg.htree_bus_bits, ctx.clock_hz);
     // Gate counts per element: a 24-bit adder (~14 x 24), a ReLU + requantising multiplier (~300), a
-    // comparator tree for max pooling (~60). First-order; replaced by the calibrated library.
+    // comparator tree for max pooling (~60), priced with the calibration's accumulation and digital classes.
     m_accumulator = std::make_unique<digital>("accumulator", "accumulator", ctx, category::accumulation,
                                               cfg.accumulator_lanes, 14.0 * 24.0);
     m_activation = std::make_unique<digital>("activation", "activation", ctx, category::other, cfg.activation_lanes, 300.0);

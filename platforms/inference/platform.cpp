@@ -87,16 +87,7 @@ platform::platform(const loaded_config& lc, prepared p, const std::string& name)
     if (c.run.trace != "real") {
         m_ctx->trace.kind = c.run.trace == "pseudo" ? hw::trace_costing::mode::pseudo : hw::trace_costing::mode::average;
         m_ctx->trace.average_activity = c.run.average_activity;
-        // Pseudo trace: the mean programmed level of each weight layer (level units, off current included when
-        // the block is non-ideal, as the measured column sums count it).
-        std::vector<double> sum(m_data.graph.layers.size(), 0.0), cells(m_data.graph.layers.size(), 0.0);
-        for (const auto& s : m_model->slots()) {
-            const auto li = static_cast<std::size_t>(s.where.layer);
-            for (const float v : s.block.levels) sum[li] += std::ldexp(static_cast<double>(v), -static_cast<int>(s.block.frac_bits));
-            cells[li] += static_cast<double>(s.block.levels.size());
-        }
-        m_layer_mean_level.assign(sum.size(), 0.0);
-        for (std::size_t i = 0; i < sum.size(); ++i) m_layer_mean_level[i] = cells[i] > 0 ? sum[i] / cells[i] : 0.0;
+        m_layer_mean_level = m_model->mean_levels();  // the pseudo trace's per-layer weight activity
         m_ctx->trace.layer_mean_level = &m_layer_mean_level;
     }
     m_chip = std::make_unique<hw::chip>(name.c_str(), *m_ctx, c.chip, m_data.images);

@@ -116,6 +116,10 @@ class _QuantMixin:
             b = ste(b, round_half_away(b / sb) * sb)
         return wq, b
 
+    def _params(self, s_in: float):
+        """Weight and bias for the forward pass: fake-quantised in quant mode, float otherwise."""
+        return self._fq_params(s_in) if self.quant else (self.weight, self.bias)
+
     def _act(self, y: torch.Tensor) -> torch.Tensor:
         if not self.act_quant:
             return y
@@ -137,11 +141,7 @@ class QuantConv2d(nn.Conv2d, _QuantMixin):
         self._init_quant(act_quant)
 
     def qforward(self, x, s_in: float):
-        if self.quant:
-            w, b = self._fq_params(s_in)
-        else:
-            w, b = self.weight, self.bias
-        return self._act(F.conv2d(x, w, b, stride=1, padding=1))
+        return self._act(F.conv2d(x, *self._params(s_in), stride=1, padding=1))
 
 
 class QuantLinear(nn.Linear, _QuantMixin):
@@ -150,11 +150,7 @@ class QuantLinear(nn.Linear, _QuantMixin):
         self._init_quant(act_quant)
 
     def qforward(self, x, s_in: float):
-        if self.quant:
-            w, b = self._fq_params(s_in)
-        else:
-            w, b = self.weight, self.bias
-        return self._act(F.linear(x, w, b))
+        return self._act(F.linear(x, *self._params(s_in)))
 
 
 QUANT_LAYERS = (QuantConv2d, QuantLinear)

@@ -15,13 +15,19 @@
 namespace cim::engine {
 namespace {
 
-network::graph small_graph() {
+/// A graph holding only its input layer, of the given shape.
+network::graph input_graph(network::shape input) {
     network::graph g;
     g.source = "test";
-    g.input = {1, 1, 2};
+    g.input = input;
     network::layer in;
     in.name = "input";
     g.layers.push_back(in);
+    return g;
+}
+
+network::graph small_graph() {
+    network::graph g = input_graph({1, 1, 2});
     network::layer f;
     f.name = "flat";
     f.kind = network::op::flatten;
@@ -81,12 +87,7 @@ TEST(quantize_weights, per_channel_is_the_default_and_maps_each_channel_max_to_m
 // reconstructs within half a step; per tensor, the same channels collapse onto a few levels.
 TEST(quantize_weights, an_outlier_channel_keeps_the_other_channels_resolution) {
     constexpr int oc = 4, rows = 64;
-    network::graph g;
-    g.source = "test";
-    g.input = {rows, 1, 1};
-    network::layer in;
-    in.name = "input";
-    g.layers.push_back(in);
+    network::graph g = input_graph({rows, 1, 1});
     network::layer fc;
     fc.name = "fc";
     fc.kind = network::op::linear;
