@@ -29,11 +29,11 @@ namespace cim::circuit {
 struct calibration {
     double area_array = 0.7883, area_switch = 6.742, area_adc = 1.084, area_accumulation = 1.545, area_buffer = 2.592,
            area_interconnect = 1.185, area_digital = 1;
-    double energy_array = 0.1417, energy_switch = 1.112, energy_adc = 0.2051, energy_accumulation = 0.04512, energy_buffer = 1.128,
-           energy_interconnect = 0.2557, energy_digital = 1.01;
-    double latency_array = 4.395, latency_switch = 87.61, latency_adc = 0.2822, latency_accumulation = 0.5718, latency_buffer = 0.3531,
-           latency_interconnect = 0.2537, latency_digital = 0.7995;
-    double leakage_logic = 0.07671, leakage_memory = 0.4626, leakage_buffer = 0.1539;
+    double energy_array = 0.1419, energy_switch = 1.11, energy_adc = 0.2117, energy_accumulation = 0.04648, energy_buffer = 1.123,
+           energy_interconnect = 0.2547, energy_digital = 1.01;
+    double latency_array = 1.41, latency_switch = 89.41, latency_adc = 1.119, latency_accumulation = 0.5803, latency_buffer = 0.3794,
+           latency_interconnect = 0.2752, latency_digital = 0.8197;
+    double leakage_logic = 0.05075, leakage_memory = 0.2295, leakage_buffer = 0.1069;
 
     template <class V>
     void visit(V& v) {

@@ -21,6 +21,7 @@ void subarray_config::validate() const {
     if (readout == "partial" && (partial_rows < 1 || partial_rows > rows))
         throw config_error("", 0, "partial_rows", "must be in 1..rows for partial read-out");
     if (!(ir_drop_tolerance > 0.0 && ir_drop_tolerance <= 1.0)) throw config_error("", 0, "ir_drop_tolerance", "must be in (0, 1]");
+    if (!(sense_time > 0.0 && sense_time <= 1e-6)) throw config_error("", 0, "sense_time", "must be in (0, 1 us]");
 }
 
 namespace {
@@ -42,12 +43,15 @@ subarray_model::subarray_model(const technology& t, const calibration& k, const 
     const double cols = double(g.cols + ref_cols);
     const double rows = double(g.rows);
     const double tol = g.ir_drop_tolerance;
-    const double r_unit = t.on_resistance(F) * k_linear_region;  // linear-region resistance of a 1F NMOS
+    // Linear-region resistance of a transistor with effective width w: k_linear * Vdd / (I_on * w).
+    const double r_per_width = k_linear_region * t.vdd() / t.fet().on_current_per_width;  // Ohm * m
+    // Drawn width (in F) of the narrowest transistor that conducts at most tol * r through its channel; on FinFET
+    // nodes it rounds up to whole fins.
+    auto sized_f = [&](double r, double floor_f) { return std::max(floor_f, t.drawn_width(r_per_width / (tol * r)) / F); };
     // Access transistor (1T1R): r_access <= tol * r_on. Three-terminal cells read through their own channel and
     // SRAM through its read port, both of the drawn width.
-    m_w_access = c.access_width_f;
-    if (two_terminal(c)) m_w_access = std::max(c.access_width_f, r_unit / (tol * c.r_on));
-    const double r_access = two_terminal(c) ? r_unit / m_w_access : 0.0;
+    m_w_access = two_terminal(c) ? sized_f(c.r_on, c.access_width_f) : c.access_width_f;
+    const double r_access = two_terminal(c) ? r_per_width / t.effective_width(m_w_access * F) : 0.0;
     const double r_path = c.r_on + r_access;  // on-state resistance of one cell's current path
     // Cell footprint: 4F high; a wide access transistor widens the cell beyond its drawn area.
     double cell_f2 = c.area_f2;
@@ -58,28 +62,28 @@ subarray_model::subarray_model(const technology& t, const calibration& k, const 
     const double rows_par = g.readout == "parallel" ? rows : g.readout == "partial" ? double(g.partial_rows) : 1.0;
     // SRAM senses a voltage (its read ports discharge a precharged bit line), so no DC cell current flows through
     // its switches: they stay minimum size.
-    m_w_mux = c.is_sram() ? k_min_width_f : std::max(k_min_width_f, r_unit / (tol * r_path / rows_par));
-    m_w_row = (three_terminal(c) || c.is_sram()) ? k_min_width_f : std::max(k_min_width_f, r_unit / (tol * r_path / cols));
+    m_w_mux = c.is_sram() ? k_min_width_f : sized_f(r_path / rows_par, k_min_width_f);
+    m_w_row = (three_terminal(c) || c.is_sram()) ? k_min_width_f : sized_f(r_path / cols, k_min_width_f);
     // Capacitances: bit line (wire + access drains + mux drain), row (wire + access gates + row-switch gates),
     // mux select line (the transmission gates it switches: cols/cols_per_adc of them, NMOS + PMOS).
-    const double cg = t.gate_cap_per_width, cd = t.drain_cap_per_width, cw = t.wire_cap_per_length;
-    m_c_bitline = rows * (pitch * cw + m_w_access * F * cd) + 2.0 * m_w_mux * F * cd;
-    m_c_row = cols * (pitch * cw + m_w_access * F * cg) + 2.0 * m_w_row * F * cg;
-    const double c_select_gates = (cols / mux_ways()) * 2.0 * m_w_mux * F * cg;
-    m_c_mux_gates = cols * 2.0 * m_w_mux * F * cg;
+    const double cw = t.wire_cap_per_length;
+    m_c_bitline = rows * (pitch * cw + t.drain_cap(m_w_access * F)) + 2.0 * t.drain_cap(m_w_mux * F);
+    m_c_row = cols * (pitch * cw + t.gate_cap(m_w_access * F)) + 2.0 * t.gate_cap(m_w_row * F);
+    const double c_select_gates = (cols / mux_ways()) * 2.0 * t.gate_cap(m_w_mux * F);
+    m_c_mux_gates = cols * 2.0 * t.gate_cap(m_w_mux * F);
     // Timing: the decoder and its wire buffers take ~4 FO4 (they are sized for the wire, so they scale with the
     // node); the final driver is a fixed 8F stage, so the gates it turns on add 0.69 R C: the access gates of a
     // word line (class array), the row switch and the mux transmission gates of a select line (class switch).
-    // The word line adds its distributed wire delay 0.38 r c L^2.
+    // The word line (local metal) adds its distributed wire delay 0.38 r c L^2.
     const double r_drv = t.on_resistance(k_driver_width_f * F);
-    const double wire_rc = 0.38 * t.wire_res_per_length * cw * std::pow(cols * pitch, 2.0);
-    m_t_row = 4.0 * t.fo4_delay() + wire_rc + 0.69 * r_drv * cols * m_w_access * F * cg;  // class latency_array
-    m_t_row_load = 0.69 * r_drv * 2.0 * m_w_row * F * cg;  // the row switch: class latency_switch
+    const double wire_rc = 0.38 * t.local_wire_res_per_length * cw * std::pow(cols * pitch, 2.0);
+    m_t_row = 4.0 * t.fo4_delay() + wire_rc + 0.69 * r_drv * cols * t.gate_cap(m_w_access * F);  // class latency_array
+    m_t_row_load = 0.69 * r_drv * 2.0 * t.gate_cap(m_w_row * F);  // the row switch: class latency_switch
     m_t_mux_step = 4.0 * t.fo4_delay();         // class latency_array
     m_t_mux_load = 0.69 * r_drv * c_select_gates;  // class latency_switch
     // The ADC senses the column current with the bit line clamped at V_read (current mode), so the cells'
     // resistance does not set an RC; the bit line settles through the mux switch.
-    m_t_settle = 2.3 * (r_unit / m_w_mux) * m_c_bitline;
+    m_t_settle = 2.3 * (r_per_width / t.effective_width(m_w_mux * F)) * m_c_bitline;
     // Areas. Array: cells. Periphery: transmission gates (2 transistors of width w at a 4F pitch), plus a
     // decoder and driver of ~8 inverter equivalents per row and per mux select line.
     // Sequential read-out senses one row at a time: a 1-bit latch sense amplifier per column, no mux stepping.
@@ -89,11 +93,14 @@ subarray_model::subarray_model(const technology& t, const calibration& k, const 
     const double decoder_gates = 8.0 * (rows + mux_ways());
     m_area_periphery = k.area_switch * (cols * tg(m_w_mux) + rows * tg(m_w_row) + decoder_gates * u.area);
     // ADC: flash / multilevel sense amplifier of 2^b - 1 comparators of ~20 inverter equivalents (a 1-bit one is
-    // a latch sense amplifier); conversion: comparator + encoder, (b + 2) stages of 4 FO4.
+    // a latch sense amplifier); conversion: the comparators resolve the column current in sense_time (an analog
+    // settling time that does not scale with the node), then comparator latch + encoder, (b + 2) stages of 4 FO4.
+    // The cell's read pulse sets the cell energy, not the time: as in NeuroSim, the sense amplifier, not the
+    // pulse, paces the read.
     const double comparators = std::ldexp(1.0, static_cast<int>(m_adc_bits)) - 1.0;
     m_area_adc = k.area_adc * adcs * comparators * 20.0 * u.area;
     m_e_conversion = k.energy_adc * comparators * 10.0 * u.energy;
-    m_t_conversion = k.latency_adc * (c.read_pulse + (m_adc_bits + 2.0) * 4.0 * u.delay);  // integrate, convert
+    m_t_conversion = k.latency_adc * (g.sense_time + (m_adc_bits + 2.0) * 4.0 * u.delay);  // resolve, convert
     // Shift-add: an (adc_bits + cell_bits + 8)-bit adder and register per ADC, ~14 inverter equivalents per bit.
     const double shift_add_bits = m_adc_bits + c.bits + 8.0;
     m_area_shift_add = k.area_accumulation * adcs * 14.0 * shift_add_bits * u.area;
@@ -140,7 +147,7 @@ subarray_model::read_cost subarray_model::read(const read_activity& a) const {
     const double active_cells = double(a.input_ones) * a.active_cols;
     const double g_sum = active_cells * m_cell.g_min() + a.column_level_sum * dg;
     const double v = m_cell.read_voltage;
-    const double vdd2 = m_tech.vdd * m_tech.vdd;
+    const double vdd2 = m_tech.vdd() * m_tech.vdd();
     const double e_cells = v * v * g_sum * m_cell.read_pulse;
     // Bit lines charge to V_read once per activation; rows swing Vdd for every active input (and every row
     // activation of a sequential read); the mux select lines toggle every transmission gate once per activation.
@@ -187,7 +194,7 @@ sram_buffer::sram_buffer(const technology& t, const calibration& k, double capac
     m_leakage = k.leakage_buffer * bits * 2.0 * u.leakage;
     // A bit line spans sqrt(bits) cells of ~12F pitch; swing Vdd/2 on read, full on write (averaged).
     const double bl = std::sqrt(bits) * 12.0 * F * t.wire_cap_per_length;
-    m_energy_per_bit = k.energy_buffer * (bl * t.vdd * t.vdd * 0.75 + 4.0 * u.energy);
+    m_energy_per_bit = k.energy_buffer * (bl * t.vdd() * t.vdd() * 0.75 + 4.0 * u.energy);
     m_cycle = k.latency_buffer / clock_hz;
 }
 
@@ -210,7 +217,7 @@ htree::htree(const technology& t, const calibration& k, unsigned leaves, double 
     m_area = k.area_interconnect * total_wire * 8.0 * t.feature_size;  // wire pitch of 8F on a dedicated metal layer
     const double repeaters = total_wire / (200e-6);  // one repeater per 200 um
     m_leakage = k.leakage_logic * repeaters * 20.0 * u.leakage;
-    m_energy_per_bit = k.energy_interconnect * 0.5 * m_path * t.wire_cap_per_length * t.vdd * t.vdd * 1.3;  // 30 % repeaters
+    m_energy_per_bit = k.energy_interconnect * 0.5 * m_path * t.wire_cap_per_length * t.vdd() * t.vdd() * 1.3;  // 30 % repeaters
     // Optimally repeated wire: ~2 sqrt(R C t_fo4) per unit length (Bakoglu / Ho, Mai, Horowitz 2001).
     m_wire_delay = k.latency_interconnect * 2.0 * std::sqrt(t.wire_res_per_length * t.wire_cap_per_length * u.delay) * m_path;
     m_cycle = k.latency_interconnect / clock_hz;

@@ -34,6 +34,7 @@ struct subarray_config {
     std::string readout = "parallel";
     unsigned partial_rows = 32;  // rows read at once in `partial` read-out
     double ir_drop_tolerance = 0.25;  // series switch resistance allowed, as a fraction of the cell path it drives
+    double sense_time = 1e-9;         // s: time a sense amplifier or ADC comparator needs to resolve a column
 
     template <class V>
     void visit(V& v) {
@@ -47,6 +48,9 @@ struct subarray_config {
         v("ir_drop_tolerance", ir_drop_tolerance,
           "largest resistance of an access transistor or switch in a current path, as a fraction of the resistance "
           "of the cells it carries (sets the transistor widths)");
+        v("sense_time", sense_time, unit::second,
+          "time a sense amplifier or ADC comparator needs to resolve one column's current, before the conversion "
+          "logic (NeuroSim V1.0's sense amplifiers: 1 ns at LP nodes of 22 nm and below, 0.8-1.4 ns at 32 nm)");
     }
     void validate() const;
 };

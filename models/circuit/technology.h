@@ -5,41 +5,91 @@
 
 namespace cim::circuit {
 
-/// A CMOS technology node: the few device and wire parameters the first-order cost models need.
-/// Values are SI. Files under configs/tech/ carry a `source:` line. Does not model: process corners,
-/// temperature, separate HP/LSTP devices (the calibrated library of a later issue adds them).
+/// One transistor flavour of a node (high-performance or low-standby-power). Per-width values are per
+/// *effective* channel width: the drawn width on planar nodes, the fins' (or nanosheets') perimeter on FinFET
+/// and GAA nodes. A flavour whose vdd is 0 is absent from the node file.
+struct transistor {
+    double vdd = 0;                    // V
+    double vth = 0;                    // V
+    double gate_cap_per_width = 0;     // F/m: gate capacitance per effective width (ideal + overlap + fringe)
+    double drain_cap_per_width = 0;    // F/m: drain junction capacitance per effective width
+    double on_current_per_width = 0;   // A/m: NMOS saturation current per effective width at 300 K
+    double off_current_per_width = 0;  // A/m: NMOS subthreshold leakage per effective width at 300 K
+    double pmos_off_current_per_width = 0;  // A/m: PMOS subthreshold leakage per effective width at 300 K
+
+    template <class V>
+    void visit(V& v) {
+        v("vdd", vdd, unit::volt, "supply voltage (0: the node has no such device)");
+        v("vth", vth, unit::volt, "threshold voltage");
+        v("gate_cap_per_width", gate_cap_per_width, unit::farad_per_meter, "gate capacitance per effective width");
+        v("drain_cap_per_width", drain_cap_per_width, unit::farad_per_meter, "drain junction capacitance per effective width");
+        v("on_current_per_width", on_current_per_width, unit::ampere_per_meter, "NMOS on current per effective width at 300 K");
+        v("off_current_per_width", off_current_per_width, unit::ampere_per_meter,
+          "NMOS off (leakage) current per effective width at 300 K");
+        v("pmos_off_current_per_width", pmos_off_current_per_width, unit::ampere_per_meter,
+          "PMOS off (leakage) current per effective width at 300 K");
+    }
+    bool given() const { return vdd > 0; }
+    void validate(const std::string& section) const;
+};
+
+/// A CMOS technology node: feature size, the transistor flavours, the fin geometry and the wires. Values are SI.
+/// Files under configs/tech/ carry a `source:` line. Every circuit model asks the node for a transistor's
+/// capacitance, resistance and leakage through the width helpers below, so FinFET width quantisation applies
+/// everywhere at once. Does not model: process corners, temperature other than 300 K, PMOS drive and capacitance
+/// separately (a PMOS is drawn twice as wide as its NMOS; only its leakage has its own figure).
 struct technology {
-    double feature_size = 32e-9;          // m
-    double vdd = 0.9;                     // V
-    double vth = 0.3;                     // V
-    double gate_cap_per_width = 1.0e-9;   // F/m: gate capacitance per transistor width
-    double drain_cap_per_width = 0.6e-9;  // F/m: junction capacitance per width
-    double on_current_per_width = 600.0;  // A/m (uA/um)
-    double off_current_per_width = 1e-4;  // A/m: subthreshold leakage per width
-    double wire_cap_per_length = 0.2e-9;  // F/m (0.2 fF/um)
-    double wire_res_per_length = 2.0e6;   // Ohm/m (2 Ohm/um, intermediate metal)
+    double feature_size = 32e-9;  // m
+    std::string device = "lstp";  // hp | lstp: the flavour every circuit uses
+    transistor hp;                // high-performance devices
+    transistor lstp;              // low-standby-power devices
+    double fin_width = 0;         // m: effective width of one fin or nanosheet stack; 0 on planar nodes
+    double wire_cap_per_length = 0.2e-9;      // F/m (0.2 fF/um)
+    double wire_res_per_length = 5.6995e6;        // Ohm/m: intermediate metal (Metal1): periphery, buses, H-tree
+    double local_wire_res_per_length = 5.6995e6;  // Ohm/m: local metal (Metal0): word and bit lines in the arrays
 
     template <class V>
     void visit(V& v) {
         v("feature_size", feature_size, unit::meter, "feature size F");
-        v("vdd", vdd, unit::volt, "supply voltage");
-        v("vth", vth, unit::volt, "threshold voltage");
-        v("gate_cap_per_width", gate_cap_per_width, unit::farad_per_meter, "gate capacitance per transistor width");
-        v("drain_cap_per_width", drain_cap_per_width, unit::farad_per_meter, "drain junction capacitance per width");
-        v("on_current_per_width", on_current_per_width, unit::ampere_per_meter, "NMOS on current per width");
-        v("off_current_per_width", off_current_per_width, unit::ampere_per_meter, "NMOS off (leakage) current per width");
+        v.choice("device", device, {"hp", "lstp"}, "transistor flavour the chip uses: high performance or low standby power");
+        v("hp", hp, "high-performance transistors");
+        v("lstp", lstp, "low-standby-power transistors");
+        v("fin_width", fin_width, unit::meter,
+          "effective width of one fin (FinFET) or nanosheet stack (GAA); drawn widths round up to whole fins of pitch 2F. "
+          "0 on planar nodes");
         v("wire_cap_per_length", wire_cap_per_length, unit::farad_per_meter, "wire capacitance per length");
-        v("wire_res_per_length", wire_res_per_length, unit::ohm_per_meter, "wire resistance per length");
+        v("wire_res_per_length", wire_res_per_length, unit::ohm_per_meter,
+          "intermediate-metal (Metal1) resistance per length: periphery, buses, H-tree");
+        v("local_wire_res_per_length", local_wire_res_per_length, unit::ohm_per_meter,
+          "local-metal (Metal0) resistance per length: word and bit lines inside the arrays");
     }
     void validate() const;
 
-    /// Effective on resistance of a transistor of width w: Vdd / (I_on * w).
-    double on_resistance(double width) const { return vdd / (on_current_per_width * width); }
+    /// The 32 nm planar node with both flavours (configs/tech/32nm.yaml), the default of a config without one.
+    static technology node_32nm();
+
+    /// The transistor flavour in use.
+    const transistor& fet() const { return device == "hp" ? hp : lstp; }
+    double vdd() const { return fet().vdd; }
+    /// Effective width of a transistor drawn `drawn` wide: the drawn width on planar nodes; on FinFET nodes
+    /// ceil(drawn / 2F) fins (at least one) of fin_width each (NeuroSim V1.4's rule).
+    double effective_width(double drawn) const;
+    /// Smallest drawn width whose effective width reaches `effective` (whole fins on FinFET nodes).
+    double drawn_width(double effective) const;
+    double gate_cap(double drawn) const { return fet().gate_cap_per_width * effective_width(drawn); }
+    double drain_cap(double drawn) const { return fet().drain_cap_per_width * effective_width(drawn); }
+    /// Effective on resistance of a transistor drawn `drawn` wide: Vdd / (I_on * W_eff).
+    double on_resistance(double drawn) const { return vdd() / (fet().on_current_per_width * effective_width(drawn)); }
+    /// Subthreshold leakage current of an NMOS drawn `drawn` wide.
+    double off_current(double drawn) const { return fet().off_current_per_width * effective_width(drawn); }
+    /// Subthreshold leakage current of a PMOS drawn `drawn` wide.
+    double pmos_off_current(double drawn) const { return fet().pmos_off_current_per_width * effective_width(drawn); }
     /// Energy to switch a minimum inverter (input 3F wide NMOS + 6F PMOS) once: C * Vdd^2.
     double inverter_switch_energy() const;
     /// FO4 delay of a minimum inverter: 0.69 * R_on(3F) * C_load(4 inverters). Horowitz-style first order.
     double fo4_delay() const;
-    /// Leakage of one minimum inverter: I_off * 3F * Vdd.
+    /// Leakage of one minimum inverter, averaged over its two states (the NMOS leaks with the output high, the PMOS
+    /// with it low): (I_off,n(3F) + I_off,p(6F)) / 2 * Vdd.
     double inverter_leakage() const;
 };
 

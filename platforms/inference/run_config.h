@@ -52,7 +52,7 @@ struct run_section {
 struct run_config {
     std::string network = "../networks/vgg8_cifar10.yaml";
     std::uint64_t seed = 1;
-    circuit::technology technology;
+    circuit::technology technology = circuit::technology::node_32nm();
     circuit::calibration circuit_calibration;
     circuit::cell cell;
     func::quant_config quant;

@@ -20,8 +20,10 @@ expect() {  # expect NAME EXPECTED_EXIT REGEX -- command...
 cfg="$src/configs/experiments/vgg8_cifar10.yaml"
 printf 'network: %s\nsubarray:\n  rows: 128\n  colz: 64\n' "$src/configs/networks/vgg8_cifar10.yaml" > "$tmp/unknown.yaml"
 expect unknown_key 2 "unknown.yaml:4: subarray.colz: unknown key 'colz' \(did you mean 'cols'\?\)" -- "$cimtlm" run "$tmp/unknown.yaml" --out "$tmp/o" -q
-printf 'technology:\n  vdd: 3 ns\n' > "$tmp/unit.yaml"
-expect bad_unit 2 "unit.yaml:2: technology.vdd: '3 ns' has unit s, expected a value in V" -- "$cimtlm" run "$tmp/unit.yaml" --out "$tmp/o" -q
+printf 'technology:\n  lstp:\n    vdd: 3 ns\n' > "$tmp/unit.yaml"
+expect bad_unit 2 "unit.yaml:3: technology.lstp.vdd: '3 ns' has unit s, expected a value in V" -- "$cimtlm" run "$tmp/unit.yaml" --out "$tmp/o" -q
+expect missing_device 2 "technology.device: this node gives no high-performance transistors" -- "$cimtlm" run "$cfg" \
+  --set technology="$src/configs/tech/5nm.yaml" --set technology.device=hp --out "$tmp/o" -q
 expect missing_file 2 "nope.yaml: file not found" -- "$cimtlm" run "$tmp/nope.yaml" --out "$tmp/o" -q
 printf 'subarray: {rows: 128\n' > "$tmp/bad.yaml"
 expect malformed_yaml 2 "bad.yaml:[0-9]+: malformed YAML" -- "$cimtlm" run "$tmp/bad.yaml" --out "$tmp/o" -q

@@ -40,7 +40,7 @@ struct sender : sc_core::sc_module {
 
 sc_core::sc_time link_finish(int transfers, std::uint64_t bytes, double& occupancy) {
     static cim::hw::recorder rec;
-    const cim::circuit::technology tech;
+    const cim::circuit::technology tech = cim::circuit::technology::node_32nm();
     const cim::circuit::calibration calib;
     cim::hw::htree link("htree", rec, tech, calib, 4, 1e-3, 128, 1e9);
     sender s("sender", transfers, bytes);

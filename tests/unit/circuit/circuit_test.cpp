@@ -3,43 +3,28 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <string>
+#include <vector>
 
 #include "models/circuit/calibration.h"
 #include "models/circuit/components.h"
 #include "models/circuit/technology.h"
+#include "models/config/yaml_reader.h"
 #include "models/core/error.h"
 
 namespace cim::circuit {
 namespace {
 
-// 32 nm LSTP as in configs/tech/32nm.yaml (PTM 32 nm LP as tabulated in NeuroSim V1.4 Technology.cpp).
-technology node32() {
+// A node as its file under configs/tech/ gives it (sources in the files).
+technology node(const std::string& name, const std::string& device = "lstp") {
     technology t;
-    t.feature_size = 32e-9;
-    t.vdd = 0.9;
-    t.vth = 0.442;
-    t.gate_cap_per_width = 1.69e-9;
-    t.drain_cap_per_width = 0.28e-9;
-    t.on_current_per_width = 600.2;
-    t.off_current_per_width = 1.001e-4;
-    t.wire_cap_per_length = 0.2e-9;
-    t.wire_res_per_length = 5.7e6;
+    cfg::load_file(std::string(CIM_SOURCE_DIR) + "/configs/tech/" + name + ".yaml", t);
+    t.device = device;
+    t.validate();
     return t;
 }
-
-// 7 nm FinFET LSTP as in configs/tech/7nm.yaml (IRDS 2017 values in NeuroSim V1.4 Technology.cpp).
-technology node7() {
-    technology t = node32();
-    t.feature_size = 7e-9;
-    t.vdd = 0.7;
-    t.vth = 0.3;
-    t.gate_cap_per_width = 0.939e-9;
-    t.drain_cap_per_width = 0.208e-9;
-    t.on_current_per_width = 562.048;
-    t.off_current_per_width = 1.47e-4;
-    t.wire_res_per_length = 29.5e6;
-    return t;
-}
+technology node32() { return node("32nm"); }
+technology node7() { return node("7nm"); }
 
 cell rram(double r_on, unsigned bits = 4) {
     cell c;
@@ -187,6 +172,75 @@ TEST(Circuit, CalibrationRejectsNegativeFactors) {
     calibration k;
     k.latency_adc = -1;
     EXPECT_THROW(k.validate(), config_error);
+}
+
+TEST(Technology, EveryNodeFileLoadsAndScales) {
+    // configs/tech/ holds 130 nm to 1 nm. Down the planar nodes (LSTP), Vdd does not rise and the minimum
+    // inverter switches with less energy; every file validates for the flavours it gives.
+    const std::vector<std::string> nodes = {"130nm", "90nm", "65nm", "45nm", "32nm", "22nm", "14nm",
+                                            "10nm",  "7nm",  "5nm",  "3nm",  "2nm",  "1nm"};
+    double last_f = 1.0, last_vdd = 10.0, last_energy = 1.0;
+    for (const auto& n : nodes) {
+        const technology t = node(n);
+        EXPECT_LT(t.feature_size, last_f) << n;
+        EXPECT_LE(t.vdd(), last_vdd) << n;
+        EXPECT_GE(t.local_wire_res_per_length, t.wire_res_per_length) << n;  // Metal0 is never wider than Metal1
+        if (t.fin_width == 0) {
+            EXPECT_LT(t.inverter_switch_energy(), last_energy) << n;
+        }
+        last_f = t.feature_size;
+        last_vdd = t.vdd();
+        last_energy = t.inverter_switch_energy();
+    }
+}
+
+TEST(Technology, HighPerformanceDevicesAreFasterAndLeakMore) {
+    // PTM: HP devices give ~2x the on current and ~1000x the off current of LSTP ones at the same node.
+    for (const char* n : {"130nm", "65nm", "32nm", "22nm", "14nm", "7nm"}) {
+        const technology lp = node(n, "lstp"), hp = node(n, "hp");
+        EXPECT_LT(hp.fo4_delay(), lp.fo4_delay()) << n;
+        EXPECT_GT(hp.inverter_leakage(), 300.0 * lp.inverter_leakage()) << n;
+    }
+}
+
+TEST(Technology, NodeWithoutTheChosenFlavourIsAnError) {
+    // 5 nm and below: the source (IRDS in NeuroSim V1.4) gives low-power devices only.
+    technology t;
+    cfg::load_file(std::string(CIM_SOURCE_DIR) + "/configs/tech/5nm.yaml", t);
+    t.device = "hp";
+    EXPECT_THROW(t.validate(), config_error);
+}
+
+TEST(Technology, FinFetWidthsRoundUpToWholeFins) {
+    // NeuroSim V1.4 formula.cpp: fins = ceil(W_drawn / 2F); W_eff = fins * (2 Hfin + Wfin). At 7 nm (PTM-MG,
+    // Hfin 18 nm, Wfin 7 nm) a fin is 43 nm: a 3F = 21 nm NMOS is 2 fins (86 nm), a 1F one still 1 fin.
+    const technology t = node7();
+    EXPECT_NEAR(t.fin_width, 43e-9, 1e-12);
+    EXPECT_NEAR(t.effective_width(21e-9), 86e-9, 1e-12);
+    EXPECT_NEAR(t.effective_width(7e-9), 43e-9, 1e-12);
+    EXPECT_NEAR(t.effective_width(28e-9), 86e-9, 1e-12);  // exactly 2 fins of pitch 2F
+    EXPECT_NEAR(t.drawn_width(100e-9), 3 * 14e-9, 1e-12);   // 100 nm needs 3 fins
+    // Planar nodes keep the drawn width.
+    EXPECT_DOUBLE_EQ(node32().effective_width(21e-9), 21e-9);
+    EXPECT_DOUBLE_EQ(node32().drawn_width(21e-9), 21e-9);
+}
+
+TEST(Technology, DefaultNodeMatchesItsFile) {
+    // A config without `technology:` uses technology::node_32nm(); it must be configs/tech/32nm.yaml.
+    const technology a = technology::node_32nm(), b = node32();
+    for (const auto& [x, y] : std::vector<std::pair<const transistor*, const transistor*>>{{&a.hp, &b.hp}, {&a.lstp, &b.lstp}}) {
+        EXPECT_NEAR(x->vdd, y->vdd, 1e-9);
+        EXPECT_NEAR(x->vth, y->vth, 1e-6);
+        EXPECT_NEAR(x->gate_cap_per_width, y->gate_cap_per_width, 1e-15);
+        EXPECT_NEAR(x->drain_cap_per_width, y->drain_cap_per_width, 1e-15);
+        EXPECT_NEAR(x->on_current_per_width, y->on_current_per_width, 1e-6);
+        EXPECT_NEAR(x->off_current_per_width, y->off_current_per_width, 1e-9);
+    }
+    EXPECT_DOUBLE_EQ(a.feature_size, b.feature_size);
+    EXPECT_DOUBLE_EQ(a.fin_width, b.fin_width);
+    EXPECT_NEAR(a.wire_res_per_length, b.wire_res_per_length, 1.0);
+    EXPECT_NEAR(a.local_wire_res_per_length, b.local_wire_res_per_length, 1.0);
+    EXPECT_DOUBLE_EQ(a.wire_cap_per_length, b.wire_cap_per_length);
 }
 
 }  // namespace
