@@ -37,7 +37,7 @@ bool three_terminal(const cell& c) { return c.type == "fefet" || c.type == "ecra
 
 subarray_model::subarray_model(const technology& t, const calibration& k, const cell& c, const subarray_config& g,
                                unsigned ref_cols, unsigned adc_bits_eff)
-    : m_tech(t), m_k(k), m_cell(c), m_geo(g), m_ref_cols(ref_cols), m_adc_bits(adc_bits_eff) {
+    : m_vdd2(t.vdd() * t.vdd()), m_k(k), m_cell(c), m_geo(g), m_ref_cols(ref_cols), m_adc_bits(adc_bits_eff) {
     const gate_unit u(t);
     const double F = t.feature_size;
     const double cols = double(g.cols + ref_cols);
@@ -147,7 +147,7 @@ subarray_model::read_cost subarray_model::read(const read_activity& a) const {
     const double active_cells = double(a.input_ones) * a.active_cols;
     const double g_sum = active_cells * m_cell.g_min() + a.column_level_sum * dg;
     const double v = m_cell.read_voltage;
-    const double vdd2 = m_tech.vdd() * m_tech.vdd();
+    const double vdd2 = m_vdd2;
     const double e_cells = v * v * g_sum * m_cell.read_pulse;
     // Bit lines charge to V_read once per activation; rows swing Vdd for every active input (and every row
     // activation of a sequential read); the mux select lines toggle every transmission gate once per activation.

@@ -112,7 +112,7 @@ private:
         double steps = 1, drive = 0, mux = 0;
     };
     activation activation_of(unsigned active_cols) const;
-    technology m_tech;
+    double m_vdd2;  // Vdd^2 of the node's transistors
     calibration m_k;
     cell m_cell;
     subarray_config m_geo;
