@@ -17,6 +17,8 @@ void subarray_config::validate() const {
     if (rows < 2 || rows > 4096) throw config_error("", 0, "rows", "must be in 2..4096");
     if (cols < 2 || cols > 4096) throw config_error("", 0, "cols", "must be in 2..4096");
     if (adc_bits < 1 || adc_bits > 16) throw config_error("", 0, "adc_bits", "must be in 1..16");
+    if (adc_type == "sar" && adc_bits < 2)
+        throw config_error("", 0, "adc_type", "a SAR ADC needs adc_bits >= 2 (a 1-bit read-out is a latch sense amplifier: flash)");
     if (cols_per_adc < 1 || cols_per_adc > cols) throw config_error("", 0, "cols_per_adc", "must be in 1..cols");
     if (readout == "partial" && (partial_rows < 1 || partial_rows > rows))
         throw config_error("", 0, "partial_rows", "must be in 1..rows for partial read-out");
@@ -92,22 +94,35 @@ subarray_model::subarray_model(const technology& t, const calibration& k, const 
     m_area_array = k.area_array * rows * cols * cell_f2 * F * F;
     const double decoder_gates = 8.0 * (rows + mux_ways());
     m_area_periphery = k.area_switch * (cols * tg(m_w_mux) + rows * tg(m_w_row) + decoder_gates * u.area);
-    // ADC: flash / multilevel sense amplifier of 2^b - 1 comparators of ~20 inverter equivalents (a 1-bit one is
-    // a latch sense amplifier); conversion: the comparators resolve the column current in sense_time (an analog
-    // settling time that does not scale with the node), then comparator latch + encoder, (b + 2) stages of 4 FO4.
-    // The cell's read pulse sets the cell energy, not the time: as in NeuroSim, the sense amplifier, not the
-    // pulse, paces the read.
-    const double comparators = std::ldexp(1.0, static_cast<int>(m_adc_bits)) - 1.0;
-    m_area_adc = k.area_adc * adcs * comparators * 20.0 * u.area;
-    m_e_conversion = k.energy_adc * comparators * 10.0 * u.energy;
-    m_t_conversion = k.latency_adc * (g.sense_time + (m_adc_bits + 2.0) * 4.0 * u.delay);  // resolve, convert
+    // ADC. flash: a multilevel sense amplifier of 2^b - 1 comparators of ~20 inverter equivalents (a 1-bit one is a
+    // latch sense amplifier); the comparators resolve the column current in sense_time (an analog settling time that
+    // does not scale with the node), then latch and encode in (b + 2) stages of 4 FO4. The cell's read pulse sets the
+    // cell energy, not the time: as in NeuroSim, the sense amplifier, not the pulse, paces the read.
+    // sar: one comparator, a binary-weighted capacitive DAC and the SAR register, 239 + 91 (b - 1) inverter
+    // equivalents (NeuroSim V1.4 SarADC.cpp: 269 + 109 (b - 1) NMOS and 209 + 73 (b - 1) PMOS minimum transistors);
+    // b + 1 decisions (sample, then one per bit) of sense_time each (NeuroSim: (b + 1) ns); per decision the
+    // comparator, DAC and logic switch ~19 + 2.5 b inverter equivalents (NeuroSim's 32 nm LP power fit,
+    // (1.13 b + 8.9) uW over 1 ns decisions, in units of the 32 nm LSTP inverter's 0.46 fJ, so it scales with the node).
+    const double b = m_adc_bits;
+    double adc_gates = 0;  // inverter equivalents of one ADC (area, leakage)
+    if (g.adc_type == "sar") {
+        adc_gates = 239.0 + 91.0 * (b - 1.0);
+        m_e_conversion = k.energy_adc * (b + 1.0) * (19.0 + 2.5 * b) * u.energy;
+        m_t_conversion = k.latency_adc * (b + 1.0) * g.sense_time;
+    } else {
+        const double comparators = std::ldexp(1.0, static_cast<int>(m_adc_bits)) - 1.0;
+        adc_gates = comparators * 20.0;
+        m_e_conversion = k.energy_adc * comparators * 10.0 * u.energy;
+        m_t_conversion = k.latency_adc * (g.sense_time + (b + 2.0) * 4.0 * u.delay);  // resolve, convert
+    }
+    m_area_adc = k.area_adc * adcs * adc_gates * u.area;
     // Shift-add: an (adc_bits + cell_bits + 8)-bit adder and register per ADC, ~14 inverter equivalents per bit.
     const double shift_add_bits = m_adc_bits + c.bits + 8.0;
     m_area_shift_add = k.area_accumulation * adcs * 14.0 * shift_add_bits * u.area;
     m_e_shift_add = k.energy_accumulation * 14.0 * shift_add_bits * u.energy * 0.5;
     // Leakage: logic gates (decoders, drivers, ADCs, shift-add) at the inverter leakage; an SRAM cell leaks
     // through two off transistors of its cross-coupled pair.
-    const double gates = decoder_gates + 14.0 * shift_add_bits * adcs + adcs * comparators * 20.0;
+    const double gates = decoder_gates + 14.0 * shift_add_bits * adcs + adcs * adc_gates;
     m_leakage = k.leakage_logic * gates * u.leakage;
     if (c.is_sram()) m_leakage += k.leakage_memory * rows * cols * 2.0 * u.leakage;
 }

@@ -30,6 +30,7 @@ struct subarray_config {
     unsigned rows = 128;
     unsigned cols = 128;
     unsigned adc_bits = 5;
+    std::string adc_type = "flash";  // flash (multilevel sense amplifier) | sar
     unsigned cols_per_adc = 8;  // columns multiplexed onto one ADC
     std::string readout = "parallel";
     unsigned partial_rows = 32;  // rows read at once in `partial` read-out
@@ -41,6 +42,9 @@ struct subarray_config {
         v("rows", rows, "word lines (rows) per subarray");
         v("cols", cols, "bit lines (columns) per subarray holding weights; reference columns come on top");
         v("adc_bits", adc_bits, "ADC resolution in bits");
+        v.choice("adc_type", adc_type, {"flash", "sar"},
+                 "ADC architecture: flash (a multilevel sense amplifier of 2^bits - 1 comparators, one decision) or "
+                 "sar (one comparator, a capacitive DAC and SAR logic, bits + 1 decisions)");
         v("cols_per_adc", cols_per_adc, "columns sharing one ADC through a column mux");
         v.choice("readout", readout, {"parallel", "sequential", "partial"},
                  "read-out: all rows at once, one row at a time, or partial_rows at a time");

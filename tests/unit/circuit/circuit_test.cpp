@@ -80,6 +80,39 @@ TEST(Circuit, MoreAdcBitsCostMoreAreaEnergyAndTime) {
     }
 }
 
+TEST(Circuit, SarAdcGrowsLinearlyFlashExponentially) {
+    // NeuroSim V1.4 SarADC.cpp: a SAR ADC is 239 + 91 (b - 1) inverter equivalents and takes b + 1 decisions; a flash
+    // ADC is 2^b - 1 comparators (20 inverter equivalents each) and one decision. So flash is smaller and faster at
+    // few bits, SAR smaller at many; SAR area, energy and time grow with every bit, but only linearly.
+    const technology t = node32();
+    const calibration k;
+    double area = 0, energy = 0, latency = 0;
+    for (unsigned b = 2; b <= 8; ++b) {
+        subarray_config sar = geometry(b), flash = geometry(b);
+        sar.adc_type = "sar";
+        const subarray_model ms(t, k, rram(100e3), sar, 2, b), mf(t, k, rram(100e3), flash, 2, b);
+        const auto rs = ms.read(activity()), rf = mf.read(activity());
+        EXPECT_GT(ms.area_adc(), area) << b;
+        EXPECT_GT(rs.energy_adc, energy) << b;
+        EXPECT_GT(rs.latency_adc, latency) << b;
+        EXPECT_GT(rs.latency_adc, rf.latency_adc) << b;  // b + 1 decisions against one
+        if (b <= 3) {
+            EXPECT_LT(mf.area_adc(), ms.area_adc()) << b;
+        }
+        if (b >= 6) {
+            EXPECT_LT(ms.area_adc(), mf.area_adc()) << b;
+            EXPECT_LT(rs.energy_adc, rf.energy_adc) << b;
+        }
+        if (b > 2) {
+            EXPECT_NEAR(ms.area_adc() - area, 91.0 / (239.0 + 91.0 * (b - 2)) * area, 1e-6 * area) << b;  // linear
+        }
+        area = ms.area_adc(), energy = rs.energy_adc, latency = rs.latency_adc;
+    }
+    subarray_config one = geometry(1);
+    one.adc_type = "sar";
+    EXPECT_THROW(one.validate(), config_error);  // a 1-bit read-out is a latch sense amplifier
+}
+
 TEST(Circuit, LargerRonGivesLessColumnCurrentNarrowerSwitchesFasterReads) {
     const technology t = node32();
     const calibration k;
