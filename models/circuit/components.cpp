@@ -45,15 +45,14 @@ subarray_model::subarray_model(const technology& t, const calibration& k, const 
     const double cols = double(g.cols + ref_cols);
     const double rows = double(g.rows);
     const double tol = g.ir_drop_tolerance;
-    // Linear-region resistance of a transistor with effective width w: k_linear * Vdd / (I_on * w).
+    // Drawn width (in F) of the narrowest transistor whose linear-region resistance, k_linear * Vdd / (I_on * W_eff),
+    // is at most tol * r; on FinFET nodes it rounds up to whole fins.
     const double r_per_width = k_linear_region * t.vdd() / t.fet().on_current_per_width;  // Ohm * m
-    // Drawn width (in F) of the narrowest transistor that conducts at most tol * r through its channel; on FinFET
-    // nodes it rounds up to whole fins.
     auto sized_f = [&](double r, double floor_f) { return std::max(floor_f, t.drawn_width(r_per_width / (tol * r)) / F); };
     // Access transistor (1T1R): r_access <= tol * r_on. Three-terminal cells read through their own channel and
     // SRAM through its read port, both of the drawn width.
     m_w_access = two_terminal(c) ? sized_f(c.r_on, c.access_width_f) : c.access_width_f;
-    const double r_access = two_terminal(c) ? r_per_width / t.effective_width(m_w_access * F) : 0.0;
+    const double r_access = two_terminal(c) ? k_linear_region * t.on_resistance(m_w_access * F) : 0.0;
     const double r_path = c.r_on + r_access;  // on-state resistance of one cell's current path
     // Cell footprint: 4F high; a wide access transistor widens the cell beyond its drawn area.
     double cell_f2 = c.area_f2;
@@ -85,7 +84,7 @@ subarray_model::subarray_model(const technology& t, const calibration& k, const 
     m_t_mux_load = 0.69 * r_drv * c_select_gates;  // class latency_switch
     // The ADC senses the column current with the bit line clamped at V_read (current mode), so the cells'
     // resistance does not set an RC; the bit line settles through the mux switch.
-    m_t_settle = 2.3 * (r_per_width / t.effective_width(m_w_mux * F)) * m_c_bitline;
+    m_t_settle = 2.3 * k_linear_region * t.on_resistance(m_w_mux * F) * m_c_bitline;
     // Areas. Array: cells. Periphery: transmission gates (2 transistors of width w at a 4F pitch), plus a
     // decoder and driver of ~8 inverter equivalents per row and per mux select line.
     // Sequential read-out senses one row at a time: a 1-bit latch sense amplifier per column, no mux stepping.
@@ -162,15 +161,14 @@ subarray_model::read_cost subarray_model::read(const read_activity& a) const {
     const double active_cells = double(a.input_ones) * a.active_cols;
     const double g_sum = active_cells * m_cell.g_min() + a.column_level_sum * dg;
     const double v = m_cell.read_voltage;
-    const double vdd2 = m_vdd2;
     const double e_cells = v * v * g_sum * m_cell.read_pulse;
     // Bit lines charge to V_read once per activation; rows swing Vdd for every active input (and every row
     // activation of a sequential read); the mux select lines toggle every transmission gate once per activation.
     const double e_bitlines = cycles * a.active_cols * m_c_bitline * v * v;
     const double row_swings = m_geo.readout == "sequential" ? cycles : double(a.input_ones);
-    const double e_rows = row_swings * m_c_row * vdd2;
+    const double e_rows = row_swings * m_c_row * m_vdd2;
     r.energy_array = m_k.energy_array * (e_cells + e_bitlines + e_rows);
-    r.energy_switch = steps > 1 ? m_k.energy_switch * cycles * m_c_mux_gates * vdd2 : 0.0;
+    r.energy_switch = steps > 1 ? m_k.energy_switch * cycles * m_c_mux_gates * m_vdd2 : 0.0;
     r.conversions = static_cast<std::uint64_t>(cycles) * a.active_cols;
     r.energy_adc = double(r.conversions) * m_e_conversion;
     r.energy_accumulation = double(r.conversions) * m_e_shift_add;

@@ -33,17 +33,13 @@ void technology::validate() const {
     if (local_wire_res_per_length <= 0) throw config_error("", 0, "local_wire_res_per_length", "must be positive");
 }
 
-// configs/tech/32nm.yaml, kept in step with that file by tests/unit/circuit (node_32nm_matches_its_file).
+// configs/tech/32nm.yaml, kept in step with that file by tests/unit/circuit (Technology.DefaultNodeMatchesItsFile).
+// The struct's defaults are that node's feature size and wires; only the transistors are left out of them, so a
+// node file that lacks a flavour is caught.
 technology technology::node_32nm() {
     technology t;
-    t.feature_size = 32e-9;
-    t.device = "lstp";
     t.hp = {0.9, 0.1945, 0.9235e-9, 0.28392e-9, 1410.0, 0.1003, 0.1001};
     t.lstp = {0.9, 0.44203, 1.6907e-9, 0.28392e-9, 600.2, 1.001e-4, 1.001e-4};
-    t.fin_width = 0;
-    t.wire_cap_per_length = 0.2e-9;
-    t.wire_res_per_length = 5.6995e6;
-    t.local_wire_res_per_length = 5.6995e6;
     return t;
 }
 
