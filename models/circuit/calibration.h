@@ -13,10 +13,10 @@ namespace cim::circuit {
 /// residuals and a leave-one-column-out check. Set every factor to 1 for the uncalibrated physics.
 ///
 /// Cost classes:
-///  - array: cells, bit lines, word lines and the row drivers of a synaptic subarray (latency: the decoders, the
-///    word-line wire and access gates, bit-line settling);
-///  - switch: the column multiplexers and row switches sized for the cell current, with their decoders (latency:
-///    charging the gates of the row switches and mux transmission gates);
+///  - array: cells, bit lines, word lines, and the decoders, drivers and prechargers that serve them (latency: the
+///    decoders, the word-line wire and access gates, bit-line settling and precharge);
+///  - switch: the transmission gates sized for the cell current (column multiplexers and row switches) and the
+///    write path's level shifters (latency: charging the gates of the row switches and mux transmission gates);
 ///  - adc: the ADCs or sense amplifiers;
 ///  - accumulation: shift-add, adder trees, accumulation units;
 ///  - buffer: the SRAM buffers;
@@ -27,25 +27,25 @@ namespace cim::circuit {
 /// The sensing time of a column (the read pulse its sense amplifier integrates, plus the conversion) is in the adc
 /// latency class.
 struct calibration {
-    double area_array = 0.7883, area_switch = 6.742, area_adc = 1.084, area_accumulation = 1.545, area_buffer = 2.592,
-           area_interconnect = 1.185, area_digital = 1;
-    double energy_array = 0.1419, energy_switch = 1.11, energy_adc = 0.2117, energy_accumulation = 0.04648, energy_buffer = 1.123,
-           energy_interconnect = 0.2547, energy_digital = 1.01;
-    double latency_array = 1.41, latency_switch = 89.41, latency_adc = 1.119, latency_accumulation = 0.5803, latency_buffer = 0.3794,
-           latency_interconnect = 0.2752, latency_digital = 0.8197;
-    double leakage_logic = 0.05075, leakage_memory = 0.2295, leakage_buffer = 0.1069;
+    double area_array = 0.7645, area_switch = 6.728, area_adc = 1.091, area_accumulation = 1.51, area_buffer = 2.666,
+           area_interconnect = 1.185, area_digital = 1.006;
+    double energy_array = 0.1468, energy_switch = 1.078, energy_adc = 0.208, energy_accumulation = 0.03788, energy_buffer = 1.097,
+           energy_interconnect = 0.2491, energy_digital = 1.098;
+    double latency_array = 1.591, latency_switch = 82.93, latency_adc = 0.9014, latency_accumulation = 0.5034, latency_buffer = 0.3304,
+           latency_interconnect = 0.2353, latency_digital = 0.7262;
+    double leakage_logic = 0.04848, leakage_memory = 0.2249, leakage_buffer = 0.107;
 
     template <class V>
     void visit(V& v) {
-        v("area_array", area_array, "multiplier on the cell-array area of a subarray");
-        v("area_switch", area_switch, "multiplier on the area of the column muxes, row switches and decoders");
+        v("area_array", area_array, "multiplier on the area of a subarray's cells, decoders, drivers and prechargers");
+        v("area_switch", area_switch, "multiplier on the area of the column muxes, row switches and level shifters");
         v("area_adc", area_adc, "multiplier on the ADC / sense-amplifier area");
         v("area_accumulation", area_accumulation, "multiplier on the shift-add, adder-tree and accumulator area");
         v("area_buffer", area_buffer, "multiplier on the SRAM buffer area");
         v("area_interconnect", area_interconnect, "multiplier on the H-tree area");
         v("area_digital", area_digital, "multiplier on the activation and pooling unit area");
-        v("energy_array", energy_array, "multiplier on the cell, bit-line and word-line read energy");
-        v("energy_switch", energy_switch, "multiplier on the column-mux and row-switch switching energy");
+        v("energy_array", energy_array, "multiplier on the cell, bit-line, word-line and decoder read energy");
+        v("energy_switch", energy_switch, "multiplier on the column-mux and level-shifter switching energy");
         v("energy_adc", energy_adc, "multiplier on the energy per ADC conversion");
         v("energy_accumulation", energy_accumulation, "multiplier on the shift-add, adder-tree and accumulator energy");
         v("energy_buffer", energy_buffer, "multiplier on the SRAM buffer access energy");

@@ -7,12 +7,6 @@
 
 namespace cim::circuit {
 
-gate_unit::gate_unit(const technology& t)
-    : area(30.0 * t.feature_size * t.feature_size),
-      energy(t.inverter_switch_energy()),
-      delay(t.fo4_delay()),
-      leakage(t.inverter_leakage()) {}
-
 void subarray_config::validate() const {
     if (rows < 2 || rows > 4096) throw config_error("", 0, "rows", "must be in 2..4096");
     if (cols < 2 || cols > 4096) throw config_error("", 0, "cols", "must be in 2..4096");
@@ -27,22 +21,18 @@ void subarray_config::validate() const {
 }
 
 namespace {
-// A transistor biased in its linear region conducts ~5x its saturation-derived Vdd/I_on resistance; NeuroSim
-// sizes access devices with the same ratio (LINEAR_REGION_RATIO = 0.2).
-constexpr double k_linear_region = 0.2;
-constexpr double k_min_width_f = 2.0;   // narrowest transistor drawn (F)
-constexpr double k_driver_width_f = 8.0;  // fixed decoder/driver output stage (NMOS width, F)
-constexpr double k_tg_pitch_f = 4.0;     // layout pitch of a transmission-gate transistor across its width (F)
+constexpr double k_min_width_f = 2.0;     // narrowest transistor drawn (F)
+constexpr double k_driver_width_f = 8.0;  // decoder output driver (NMOS width, F)
 bool two_terminal(const cell& c) { return c.type == "rram" || c.type == "pcm" || c.type == "stt_mram"; }
 bool three_terminal(const cell& c) { return c.type == "fefet" || c.type == "ecram"; }
 }  // namespace
 
 subarray_model::subarray_model(const technology& t, const calibration& k, const cell& c, const subarray_config& g,
                                unsigned ref_cols, unsigned adc_bits_eff)
-    : m_vdd2(t.vdd() * t.vdd()), m_k(k), m_cell(c), m_geo(g), m_ref_cols(ref_cols), m_adc_bits(adc_bits_eff) {
-    const gate_unit u(t);
+    : m_vdd(t.vdd()), m_k(k), m_cell(c), m_geo(g), m_ref_cols(ref_cols), m_adc_bits(adc_bits_eff) {
     const double F = t.feature_size;
-    const double cols = double(g.cols + ref_cols);
+    const unsigned n_cols = g.cols + ref_cols;
+    const double cols = double(n_cols);
     const double rows = double(g.rows);
     const double tol = g.ir_drop_tolerance;
     // Drawn width (in F) of the narrowest transistor whose linear-region resistance, k_linear * Vdd / (I_on * W_eff),
@@ -65,65 +55,87 @@ subarray_model::subarray_model(const technology& t, const calibration& k, const 
     // its switches: they stay minimum size.
     m_w_mux = c.is_sram() ? k_min_width_f : sized_f(r_path / rows_par, k_min_width_f);
     m_w_row = (three_terminal(c) || c.is_sram()) ? k_min_width_f : sized_f(r_path / cols, k_min_width_f);
-    // Capacitances: bit line (wire + access drains + mux drain), row (wire + access gates + row-switch gates),
-    // mux select line (the transmission gates it switches: cols/cols_per_adc of them, NMOS + PMOS).
+    // The periphery circuits (models/circuit/periphery.h): the column mux and the row switch matrix, the row
+    // decoder (it spans the array's height) and the mux decoder (its width), each line through an 8F driver.
+    const switch_matrix mux(t, n_cols, m_w_mux), row_switch(t, g.rows, m_w_row);
+    const decoder row_decoder(t, g.rows, rows * pitch, k_driver_width_f);
+    const decoder mux_decoder(t, mux_ways(), cols * pitch, k_driver_width_f);
+    // Capacitances: bit line (wire + access drains + mux drains), word line (wire + access gates), the row
+    // switch's gates, and a mux select line (the transmission gates it switches: cols / cols_per_adc of them).
     const double cw = t.wire_cap_per_length;
-    m_c_bitline = rows * (pitch * cw + t.drain_cap(m_w_access * F)) + 2.0 * t.drain_cap(m_w_mux * F);
-    m_c_row = cols * (pitch * cw + t.gate_cap(m_w_access * F)) + 2.0 * t.gate_cap(m_w_row * F);
-    const double c_select_gates = (cols / mux_ways()) * 2.0 * t.gate_cap(m_w_mux * F);
-    m_c_mux_gates = cols * 2.0 * t.gate_cap(m_w_mux * F);
-    // Timing: the decoder and its wire buffers take ~4 FO4 (they are sized for the wire, so they scale with the
-    // node); the final driver is a fixed 8F stage, so the gates it turns on add 0.69 R C: the access gates of a
-    // word line (class array), the row switch and the mux transmission gates of a select line (class switch).
-    // The word line (local metal) adds its distributed wire delay 0.38 r c L^2.
-    const double r_drv = t.on_resistance(k_driver_width_f * F);
+    m_c_bitline = rows * (pitch * cw + t.drain_cap(m_w_access * F)) + mux.drain_cap();
+    const double c_wordline = cols * (pitch * cw + t.gate_cap(m_w_access * F));
+    const double c_select = std::ceil(cols / mux_ways()) * mux.gate_cap();
+    m_c_mux_gates = cols * mux.gate_cap();
+    // A row activation: the row decoder's driver charges the word line; the row switch's gates (switch class)
+    // add their marginal delay. The word line (local metal) adds its distributed wire delay 0.38 r c L^2.
     const double wire_rc = 0.38 * t.local_wire_res_per_length * cw * std::pow(cols * pitch, 2.0);
-    m_t_row = 4.0 * t.fo4_delay() + wire_rc + 0.69 * r_drv * cols * t.gate_cap(m_w_access * F);  // class latency_array
-    m_t_row_load = 0.69 * r_drv * 2.0 * t.gate_cap(m_w_row * F);  // the row switch: class latency_switch
-    m_t_mux_step = 4.0 * t.fo4_delay();         // class latency_array
-    m_t_mux_load = 0.69 * r_drv * c_select_gates;  // class latency_switch
-    // The ADC senses the column current with the bit line clamped at V_read (current mode), so the cells'
-    // resistance does not set an RC; the bit line settles through the mux switch.
-    m_t_settle = 2.3 * k_linear_region * t.on_resistance(m_w_mux * F) * m_c_bitline;
-    // Areas. Array: cells. Periphery: transmission gates (2 transistors of width w at a 4F pitch), plus a
-    // decoder and driver of ~8 inverter equivalents per row and per mux select line.
-    // Sequential read-out senses one row at a time: a 1-bit latch sense amplifier per column, no mux stepping.
-    const unsigned adcs = g.readout == "sequential" ? g.cols + ref_cols : (g.cols + ref_cols + g.cols_per_adc - 1) / g.cols_per_adc;
-    auto tg = [&](double w) { return 2.0 * (w + k_min_width_f) * k_tg_pitch_f * F * F; };
-    m_area_array = k.area_array * rows * cols * cell_f2 * F * F;
-    const double decoder_gates = 8.0 * (rows + mux_ways());
-    m_area_periphery = k.area_switch * (cols * tg(m_w_mux) + rows * tg(m_w_row) + decoder_gates * u.area);
-    // ADC. flash: a multilevel sense amplifier of 2^b - 1 comparators of ~20 inverter equivalents (a 1-bit one is a
-    // latch sense amplifier); the comparators resolve the column current in sense_time (an analog settling time that
-    // does not scale with the node), then latch and encode in (b + 2) stages of 4 FO4. The cell's read pulse sets the
-    // cell energy, not the time: as in NeuroSim, the sense amplifier, not the pulse, paces the read.
-    // sar: one comparator, a binary-weighted capacitive DAC and the SAR register, 239 + 91 (b - 1) inverter
-    // equivalents (NeuroSim V1.4 SarADC.cpp: 269 + 109 (b - 1) NMOS and 209 + 73 (b - 1) PMOS minimum transistors);
-    // b + 1 decisions (sample, then one per bit) of sense_time each (NeuroSim: (b + 1) ns); per decision the
-    // comparator, DAC and logic switch ~19 + 2.5 b inverter equivalents (NeuroSim's 32 nm LP power fit,
-    // (1.13 b + 8.9) uW over 1 ns decisions, in units of the 32 nm LSTP inverter's 0.46 fJ, so it scales with the node).
-    const double b = m_adc_bits;
-    double adc_gates = 0;  // inverter equivalents of one ADC (area, leakage)
-    if (g.adc_type == "sar") {
-        adc_gates = 239.0 + 91.0 * (b - 1.0);
-        m_e_conversion = k.energy_adc * (b + 1.0) * (19.0 + 2.5 * b) * u.energy;
-        m_t_conversion = k.latency_adc * (b + 1.0) * g.sense_time;
-    } else {
-        const double comparators = std::ldexp(1.0, static_cast<int>(m_adc_bits)) - 1.0;
-        adc_gates = comparators * 20.0;
-        m_e_conversion = k.energy_adc * comparators * 10.0 * u.energy;
-        m_t_conversion = k.latency_adc * (g.sense_time + (b + 2.0) * 4.0 * u.delay);  // resolve, convert
+    const action_cost wl = row_decoder.drive(c_wordline), wl_switch = row_decoder.drive(c_wordline + row_switch.gate_cap());
+    m_e_row = wl_switch.energy;
+    m_t_row = row_decoder.select().latency + wire_rc + wl.latency;  // class latency_array
+    m_t_row_load = wl_switch.latency - wl.latency;                  // class latency_switch
+    m_e_row_decode = row_decoder.select().energy;
+    // A mux step: decode (class array) and charge a select line's transmission gates (class switch).
+    m_t_mux_step = mux_decoder.select().latency;
+    m_t_mux_load = mux_decoder.drive(c_select).latency;
+    m_e_mux_decode = mux_decoder.select().energy + mux_decoder.drive(c_select).energy - c_select * m_vdd * m_vdd;
+    // The bit line settles through the mux switch (the sense circuit clamps it at V_read: current mode, so the
+    // cells' resistance sets no RC). SRAM's read ports discharge bit lines that a precharger restores.
+    m_t_settle = 2.3 * mux.resistance() * m_c_bitline;
+    // Cost classes: the transmission gates sized for the cell current (and the write path's level shifters) are
+    // the switch class; the decoders, drivers and prechargers that serve the word and bit lines the array class.
+    double area_switch = mux.area() + row_switch.area();
+    double area_lines = row_decoder.area() + mux_decoder.area();
+    double leak_logic = row_decoder.leakage() + mux_decoder.leakage();
+    if (c.is_sram()) {
+        m_precharger.emplace(t, n_cols, m_c_bitline);
+        area_lines += m_precharger->area();
+        leak_logic += m_precharger->leakage();
+        m_t_settle += m_precharger->precharge(0, 0).latency;
     }
-    m_area_adc = k.area_adc * adcs * adc_gates * u.area;
-    // Shift-add: an (adc_bits + cell_bits + 8)-bit adder and register per ADC, ~14 inverter equivalents per bit.
-    const double shift_add_bits = m_adc_bits + c.bits + 8.0;
-    m_area_shift_add = k.area_accumulation * adcs * 14.0 * shift_add_bits * u.area;
-    m_e_shift_add = k.energy_accumulation * 14.0 * shift_add_bits * u.energy * 0.5;
-    // Leakage: logic gates (decoders, drivers, ADCs, shift-add) at the inverter leakage; an SRAM cell leaks
-    // through two off transistors of its cross-coupled pair.
-    const double gates = decoder_gates + 14.0 * shift_add_bits * adcs + adcs * adc_gates;
-    m_leakage = k.leakage_logic * gates * u.leakage;
-    if (c.is_sram()) m_leakage += k.leakage_memory * rows * cols * 2.0 * u.leakage;
+    // The write path's level shifters (word and bit lines per row, source lines per column): area and leakage;
+    // a read passes its word-line input through the low-voltage stage.
+    if (g.level_shifters && !c.is_sram()) {
+        const level_shifter ls(t, 2 * g.rows + n_cols);
+        area_switch += ls.area();
+        leak_logic += ls.leakage();
+        const action_cost shift = ls.shift(1.0, c_wordline);
+        m_e_row_shift = shift.energy;
+        m_t_row_load += shift.latency;
+    }
+    m_area_periphery = k.area_switch * area_switch + k.area_array * area_lines;
+    m_area_array = k.area_array * rows * cols * cell_f2 * F * F;
+    // Conversion: a sense circuit per column in sequential read-out, else one per cols_per_adc columns.
+    // 1 bit: a latch sense amplifier on SRAM's bit-line voltage, a current sense amplifier on a non-volatile
+    // column's current; more bits: a flash (multilevel sense amplifier) or SAR ADC.
+    const unsigned adcs = g.readout == "sequential" ? n_cols : (n_cols + g.cols_per_adc - 1) / g.cols_per_adc;
+    double adc_area = 0, adc_leak = 0;
+    if (g.adc_type == "sar") {
+        const sar_adc adc(t, m_adc_bits, g.sense_time);
+        adc_area = adc.area(), adc_leak = adc.leakage(), m_conversion = adc.convert();
+    } else if (m_adc_bits > 1) {
+        const flash_adc adc(t, m_adc_bits, g.sense_time);
+        adc_area = adc.area(), adc_leak = adc.leakage(), m_conversion = adc.convert();
+    } else if (c.is_sram()) {
+        const sense_amplifier sa(t, g.sense_time);
+        adc_area = sa.area(), adc_leak = sa.leakage(), m_conversion = sa.sense();
+    } else {
+        // Reference midway between a column's lowest and highest current.
+        const double i_ref = 0.5 * c.read_voltage * rows_par * (c.g_max() + c.g_min());
+        m_csa.emplace(t, g.sense_time, i_ref);
+        adc_area = m_csa->area(), adc_leak = m_csa->leakage(), m_conversion = m_csa->sense(0.0);
+    }
+    m_conversion.energy *= k.energy_adc;
+    m_conversion.latency *= k.latency_adc;
+    m_area_adc = k.area_adc * adcs * adc_area;
+    // Shift-add: an adder and register of (adc_bits + cell_bits + 8) bits per ADC.
+    const shift_add sa(t, m_adc_bits + c.bits + 8);
+    m_area_shift_add = k.area_accumulation * adcs * sa.area();
+    m_e_shift_add = k.energy_accumulation * sa.accumulate().energy;
+    // Leakage: the logic (decoders, prechargers, level shifters, ADCs, shift-add); an SRAM cell leaks through two
+    // off transistors of its cross-coupled pair.
+    m_leakage = k.leakage_logic * (leak_logic + adcs * (adc_leak + sa.leakage()));
+    if (c.is_sram()) m_leakage += k.leakage_memory * rows * cols * 2.0 * t.inverter_leakage();
 }
 
 unsigned subarray_model::cycles_per_slice(unsigned active_rows) const {
@@ -145,7 +157,7 @@ subarray_model::activation subarray_model::activation_of(unsigned active_cols) c
 
 double subarray_model::activation_time(unsigned active_cols) const {
     const activation t = activation_of(active_cols);
-    return t.drive + t.steps * (t.mux + m_t_conversion);
+    return t.drive + t.steps * (t.mux + m_conversion.latency);
 }
 
 subarray_model::read_cost subarray_model::read(const read_activity& a) const {
@@ -162,18 +174,33 @@ subarray_model::read_cost subarray_model::read(const read_activity& a) const {
     const double g_sum = active_cells * m_cell.g_min() + a.column_level_sum * dg;
     const double v = m_cell.read_voltage;
     const double e_cells = v * v * g_sum * m_cell.read_pulse;
-    // Bit lines charge to V_read once per activation; rows swing Vdd for every active input (and every row
-    // activation of a sequential read); the mux select lines toggle every transmission gate once per activation.
-    const double e_bitlines = cycles * a.active_cols * m_c_bitline * v * v;
-    const double row_swings = m_geo.readout == "sequential" ? cycles : double(a.input_ones);
-    const double e_rows = row_swings * m_c_row * m_vdd2;
-    r.energy_array = m_k.energy_array * (e_cells + e_bitlines + e_rows);
-    r.energy_switch = steps > 1 ? m_k.energy_switch * cycles * m_c_mux_gates * m_vdd2 : 0.0;
+    // Bit lines: a non-volatile array's are charged to V_read once per activation. SRAM's prechargers restore the
+    // V_read swing of the bit lines its read ports discharged, from Vdd: in sequential read-out a bit line
+    // discharges only when the row's cell holds a 1 (the fraction measured on the active inputs); in parallel
+    // read-out the rows on a column discharge it once per activation.
+    const bool sequential = m_geo.readout == "sequential";
+    const double bitline_reads = cycles * a.active_cols;
+    double e_bitlines = bitline_reads * m_c_bitline * v * v;
+    if (m_precharger) {
+        const double ones = active_cells > 0 ? a.column_level_sum / (active_cells * (m_cell.levels() - 1)) : 0.5;
+        e_bitlines = m_precharger->precharge(bitline_reads * (sequential ? ones : 1.0), v).energy;
+    }
+    const double row_swings = sequential ? cycles : double(a.input_ones);
+    // The row decoder selects a row per activation of a sequential or partial read (in parallel read-out the
+    // inputs drive the rows through the switch matrix); its energy joins its drivers' in the array class.
+    const double decodes = m_geo.readout == "parallel" ? 0.0 : cycles;
+    const double mux_decodes = steps > 1 ? cycles * steps : 0.0;
+    r.energy_array = m_k.energy_array *
+                     (e_cells + e_bitlines + row_swings * m_e_row + decodes * m_e_row_decode + mux_decodes * m_e_mux_decode);
+    // Switch class: the mux's transmission gates (when there is a mux) and the level shifters the row inputs pass.
+    r.energy_switch = m_k.energy_switch * ((steps > 1 ? cycles * m_c_mux_gates * m_vdd * m_vdd : 0.0) + row_swings * m_e_row_shift);
     r.conversions = static_cast<std::uint64_t>(cycles) * a.active_cols;
-    r.energy_adc = double(r.conversions) * m_e_conversion;
+    // A current sense amplifier draws the column current it senses: the total cell current over the reads.
+    r.energy_adc = double(r.conversions) * m_conversion.energy;
+    if (m_csa) r.energy_adc += m_k.energy_adc * (m_csa->sense(v * g_sum).energy - m_csa->sense(0.0).energy);
     r.energy_accumulation = double(r.conversions) * m_e_shift_add;
     r.latency_array = cycles * (t.drive + steps * t.mux);
-    r.latency_adc = cycles * steps * m_t_conversion;
+    r.latency_adc = cycles * steps * m_conversion.latency;
     r.total.energy = r.energy_array + r.energy_switch + r.energy_adc + r.energy_accumulation;
     r.total.latency = r.latency_array + r.latency_adc;
     return r;
@@ -181,13 +208,13 @@ subarray_model::read_cost subarray_model::read(const read_activity& a) const {
 
 adder_tree::adder_tree(const technology& t, const calibration& k, unsigned inputs, unsigned bits, unsigned lanes)
     : m_lanes(std::max(1u, lanes)) {
-    const gate_unit u(t);
-    const double adders = std::max(1u, inputs - 1) * double(bits);  // full adders in one tree
-    m_area = k.area_accumulation * m_lanes * adders * 14.0 * u.area;
-    m_leakage = k.leakage_logic * m_lanes * adders * 14.0 * u.leakage;
-    m_energy_per_word = k.energy_accumulation * adders * 14.0 * u.energy * 0.5;
+    const adder a(t, bits);
+    const double adders = std::max(1u, inputs - 1);  // b-bit adders in one tree
+    m_area = k.area_accumulation * m_lanes * adders * a.area();
+    m_leakage = k.leakage_logic * m_lanes * adders * a.leakage();
+    m_energy_per_word = k.energy_accumulation * adders * a.add().energy;
     m_depth = std::ceil(std::log2(std::max(2u, inputs)));
-    m_stage = k.latency_accumulation * bits * 2.0 * u.delay;
+    m_stage = k.latency_accumulation * a.add().latency;
 }
 
 action_cost adder_tree::reduce(std::uint64_t words) const {
@@ -242,14 +269,31 @@ action_cost htree::transfer(std::uint64_t bytes) const {
     return {bits * m_energy_per_bit, std::ceil(bits / m_bus_bits) * m_cycle + m_wire_delay};
 }
 
-digital_unit::digital_unit(const technology& t, const calibration& k, bool accumulation, unsigned lanes,
-                           double gates_per_op, double clock_hz)
+digital_unit::digital_unit(const calibration& k, bool accumulation, unsigned lanes, const lane_circuit& lane,
+                           double clock_hz)
     : m_lanes(std::max(1u, lanes)) {
-    const gate_unit u(t);
-    m_area = (accumulation ? k.area_accumulation : k.area_digital) * m_lanes * gates_per_op * u.area;
-    m_leakage = k.leakage_logic * m_lanes * gates_per_op * u.leakage;
-    m_energy = (accumulation ? k.energy_accumulation : k.energy_digital) * gates_per_op * u.energy * 0.5;
-    m_cycle = (accumulation ? k.latency_accumulation : k.latency_digital) / clock_hz;
+    if (clock_hz <= 0) throw model_error("digital_unit", "a digital unit needs a clock");
+    m_area = (accumulation ? k.area_accumulation : k.area_digital) * m_lanes * lane.area;
+    m_leakage = k.leakage_logic * m_lanes * lane.leakage;
+    m_energy = (accumulation ? k.energy_accumulation : k.energy_digital) * lane.op.energy;
+    m_cycle = (accumulation ? k.latency_accumulation : k.latency_digital) * std::max(1.0 / clock_hz, lane.op.latency);
+}
+
+lane_circuit accumulator_lane(const technology& t, unsigned bits) {
+    const accumulator a(t, bits);
+    return {a.area(), a.leakage(), a.accumulate()};
+}
+
+lane_circuit activation_lane(const technology& t, unsigned acc_bits) {
+    const relu r(t, acc_bits);
+    const multiplier m(t, acc_bits, 8);
+    const action_cost a = r.apply(), b = m.multiply();
+    return {r.area() + m.area(), r.leakage() + m.leakage(), {a.energy + b.energy, a.latency + b.latency}};
+}
+
+lane_circuit pooling_lane(const technology& t, unsigned bits) {
+    const max_pool p(t, bits);
+    return {p.area(), p.leakage(), p.compare()};
 }
 
 action_cost digital_unit::process(std::uint64_t elements) const {

@@ -1,29 +1,13 @@
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "models/circuit/calibration.h"
+#include "models/circuit/periphery.h"
 #include "models/circuit/technology.h"
 
 namespace cim::circuit {
-
-/// Energy (J) and latency (s) of one action of a circuit.
-struct action_cost {
-    double energy = 0.0;
-    double latency = 0.0;
-};
-
-/// First-order sizes shared by the digital models: one minimum inverter is the unit of area, energy and
-/// leakage, and larger blocks are counted in inverter equivalents (gate counts from standard-cell designs).
-/// Source: Rabaey, Digital Integrated Circuits (2nd ed.), ch. 5-6; Weste & Harris, CMOS VLSI Design, ch. 4
-/// (logical effort, FO4). The calibrated library (the circuit calibration issue) replaces these.
-struct gate_unit {
-    explicit gate_unit(const technology& t);
-    double area;     // m^2 of a minimum inverter including wiring overhead (~30 F^2)
-    double energy;   // J per switching event
-    double delay;    // s, FO4
-    double leakage;  // W
-};
 
 /// Geometry and options of one synaptic subarray (the `subarray:` config section).
 struct subarray_config {
@@ -36,6 +20,7 @@ struct subarray_config {
     unsigned partial_rows = 32;  // rows read at once in `partial` read-out
     double ir_drop_tolerance = 0.25;  // series switch resistance allowed, as a fraction of the cell path it drives
     double sense_time = 1e-9;         // s: time a sense amplifier or ADC comparator needs to resolve a column
+    bool level_shifters = false;      // count the write path's level shifters (non-volatile cells)
 
     template <class V>
     void visit(V& v) {
@@ -55,6 +40,10 @@ struct subarray_config {
         v("sense_time", sense_time, unit::second,
           "time a sense amplifier or ADC comparator needs to resolve one column's current, before the conversion "
           "logic (NeuroSim V1.0's sense amplifiers: 1 ns at LP nodes of 22 nm and below, 0.8-1.4 ns at 32 nm)");
+        v("level_shifters", level_shifters,
+          "count the level shifters of the write path of a non-volatile array (one per row on the word and bit "
+          "lines, one per column on the source lines, as NeuroSim V1.4 for write voltages above 1.5 V) in area, "
+          "leakage and read energy; off by default, as in NeuroSim V1.0, the release behind Table 1 of the paper");
     }
     void validate() const;
 };
@@ -116,7 +105,7 @@ private:
         double steps = 1, drive = 0, mux = 0;
     };
     activation activation_of(unsigned active_cols) const;
-    double m_vdd2;  // Vdd^2 of the node's transistors
+    double m_vdd;  // V: supply of the node's transistors
     calibration m_k;
     cell m_cell;
     subarray_config m_geo;
@@ -124,14 +113,17 @@ private:
     unsigned m_adc_bits;
     double m_area_array = 0, m_area_periphery = 0, m_area_adc = 0, m_area_shift_add = 0, m_leakage = 0;
     double m_w_access = 1, m_w_mux = 1, m_w_row = 1;
-    double m_c_bitline = 0, m_c_row = 0, m_c_mux_gates = 0;
+    double m_c_bitline = 0, m_c_mux_gates = 0;
     double m_t_row = 0, m_t_row_load = 0, m_t_settle = 0, m_t_mux_step = 0, m_t_mux_load = 0;
-    double m_e_conversion = 0, m_t_conversion = 0, m_e_shift_add = 0;
+    double m_e_row = 0, m_e_row_decode = 0, m_e_row_shift = 0, m_e_mux_decode = 0, m_e_shift_add = 0;
+    action_cost m_conversion;                         // one conversion, calibrated
+    std::optional<precharger> m_precharger;           // SRAM bit lines
+    std::optional<current_sense_amplifier> m_csa;     // 1-bit read-out of a non-volatile column
 };
 
 /// `lanes` N-input adder trees of b-bit operands (PE and tile accumulation): one tree per output column, as
-/// NeuroSim's AdderTree. Ripple-carry full adders of ~14 inverter equivalents each (28T mirror adder),
-/// log2(N) pipelined levels; a level takes a b-bit ripple (2 FO4 per bit).
+/// NeuroSim's AdderTree: N - 1 b-bit ripple-carry adders (periphery.h) in log2(N) pipelined levels; a level
+/// takes one addition.
 class adder_tree {
 public:
     adder_tree(const technology& t, const calibration& k, unsigned inputs, unsigned bits, unsigned lanes);
@@ -178,13 +170,19 @@ private:
     unsigned m_bus_bits;
 };
 
-/// A digital unit applying one simple op per element (ReLU, max/avg pooling, requantisation, accumulation),
-/// `lanes` elements per clock, each op ~`gates_per_op` inverter equivalents switching.
+/// One lane of a digital unit: the circuit (periphery.h) that processes one element per action, uncalibrated.
+struct lane_circuit {
+    double area = 0;     // m^2
+    double leakage = 0;  // W
+    action_cost op;      // one element
+};
+
+/// A digital unit (accumulation, activation, pooling): `lanes` copies of a lane circuit, each processing one
+/// element per clock cycle (or per op latency, if longer).
 class digital_unit {
 public:
     /// `accumulation`: the unit is priced in the accumulation cost class, otherwise in the digital class.
-    digital_unit(const technology& t, const calibration& k, bool accumulation, unsigned lanes, double gates_per_op,
-                 double clock_hz);
+    digital_unit(const calibration& k, bool accumulation, unsigned lanes, const lane_circuit& lane, double clock_hz);
     double area() const { return m_area; }
     double leakage_power() const { return m_leakage; }
     action_cost process(std::uint64_t elements) const;
@@ -193,5 +191,12 @@ private:
     double m_area = 0, m_leakage = 0, m_energy = 0, m_cycle = 0;
     unsigned m_lanes;
 };
+
+/// The lanes of the chip's digital units, built from periphery.h: an accumulator of `bits` (adder and register);
+/// an activation lane: a ReLU of the `acc_bits` sum and its requantisation, a multiplier by an 8-bit fixed-point
+/// scale; a max-pooling lane comparing `bits` elements.
+lane_circuit accumulator_lane(const technology& t, unsigned bits);
+lane_circuit activation_lane(const technology& t, unsigned acc_bits);
+lane_circuit pooling_lane(const technology& t, unsigned bits);
 
 }  // namespace cim::circuit

@@ -65,11 +65,11 @@ double technology::inverter_switch_energy() const {
     return c * vdd() * vdd();
 }
 
-// Horowitz/Rabaey first order: t = 0.69 R C, with a fan-out of four identical inverters.
+// Horowitz/Rabaey first order: t = ln 2 R C for a step input, with a fan-out of four identical inverters.
 double technology::fo4_delay() const {
     const double F = feature_size;
     const double c = 4.0 * (gate_cap(3 * F) + gate_cap(6 * F)) + drain_cap(3 * F) + drain_cap(6 * F);
-    return 0.69 * on_resistance(3 * F) * c;
+    return std::log(2.0) * on_resistance(3 * F) * c;  // a step input: Horowitz gives ln 2 R C
 }
 
 double technology::inverter_leakage() const {

@@ -86,7 +86,7 @@ struct technology {
     double pmos_off_current(double drawn) const { return fet().pmos_off_current_per_width * effective_width(drawn); }
     /// Energy to switch a minimum inverter (input 3F wide NMOS + 6F PMOS) once: C * Vdd^2.
     double inverter_switch_energy() const;
-    /// FO4 delay of a minimum inverter: 0.69 * R_on(3F) * C_load(4 inverters). Horowitz-style first order.
+    /// FO4 delay of a minimum inverter: ln 2 * R_on(3F) * C_load(4 inverters), Horowitz with a step input.
     double fo4_delay() const;
     /// Leakage of one minimum inverter, averaged over its two states (the NMOS leaks with the output high, the PMOS
     /// with it low): (I_off,n(3F) + I_off,p(6F)) / 2 * Vdd.

@@ -36,12 +36,14 @@ chip::chip(const sc_core::sc_module_name& name, const context& ctx, const chip_c
     const double tile_side = m_tiles.empty() ? 0.0 : std::sqrt(subtree_area(*m_tiles.front()));
     m_htree = std::make_unique<htree>("htree", ctx.rec, ctx.tech, ctx.calib, static_cast<unsigned>(m_tiles.size()), tile_side,
                                       cfg.htree_bus_bits, ctx.clock_hz);
-    // Gate counts per element: a 24-bit adder (~14 x 24), a ReLU + requantising multiplier (~300), a
-    // comparator tree for max pooling (~60), priced with the calibration's accumulation and digital classes.
+    // Lanes from the circuit library: a 24-bit accumulator, a ReLU + requantising multiplier of the 24-bit sum, a
+    // max-pooling comparator of 8-bit activations, priced with the calibration's accumulation and digital classes.
     m_accumulator = std::make_unique<digital>("accumulator", "accumulator", ctx, category::accumulation,
-                                              cfg.accumulator_lanes, 14.0 * 24.0);
-    m_activation = std::make_unique<digital>("activation", "activation", ctx, category::other, cfg.activation_lanes, 300.0);
-    m_pooling = std::make_unique<digital>("pooling", "pooling", ctx, category::other, cfg.pooling_lanes, 60.0);
+                                              cfg.accumulator_lanes, circuit::accumulator_lane(ctx.tech, 24));
+    m_activation = std::make_unique<digital>("activation", "activation", ctx, category::other, cfg.activation_lanes,
+                                             circuit::activation_lane(ctx.tech, 24));
+    m_pooling = std::make_unique<digital>("pooling", "pooling", ctx, category::other, cfg.pooling_lanes,
+                                          circuit::pooling_lane(ctx.tech, 8));
     m_controller = std::make_unique<controller>("controller", ctx, *this, std::move(images));
     m_controller->to_global_buffer.bind(m_global_buffer->in);
     m_controller->to_htree.bind(m_htree->in);

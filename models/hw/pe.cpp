@@ -6,8 +6,8 @@
 namespace cim::hw {
 
 digital::digital(const sc_core::sc_module_name& name, const char* type, const context& ctx, category cat,
-                 unsigned lanes, double gates_per_op)
-    : component(name, type, ctx.rec), m_category(cat), m_model(ctx.tech, ctx.calib, cat == category::accumulation, lanes, gates_per_op, ctx.clock_hz) {
+                 unsigned lanes, const circuit::lane_circuit& lane)
+    : component(name, type, ctx.rec), m_category(cat), m_model(ctx.calib, cat == category::accumulation, lanes, lane, ctx.clock_hz) {
     in.register_b_transport(this, &digital::b_transport);
 }
 

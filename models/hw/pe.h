@@ -16,7 +16,7 @@ class digital : public component {
 public:
     proto::compute_target_socket<digital> in{"in"};
     digital(const sc_core::sc_module_name& name, const char* type, const context& ctx, category cat, unsigned lanes,
-            double gates_per_op);
+            const circuit::lane_circuit& lane);
     std::array<double, 6> own_area() const override;
     double own_leakage_power() const override { return m_model.leakage_power(); }
     /// Price `elements` operations directly (used by a parent that owns the unit).
