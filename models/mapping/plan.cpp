@@ -37,6 +37,11 @@ std::vector<grid_cell> fill_grid(std::int64_t rows, std::int64_t chans, std::int
     std::vector<grid_cell> out(static_cast<std::size_t>(gr) * gc);
     const std::int64_t a = ceil_div(rows, unit_rows);
     const std::int64_t b = ceil_div(chans, unit_chans);
+    // One copy must fit the grid, or the units beyond it would be silently left out of the plan.
+    if (a > gr || b > gc)
+        throw model_error("mapping", "internal: a block of " + std::to_string(rows) + " rows x " + std::to_string(chans) +
+                                         " channels needs " + std::to_string(a) + "x" + std::to_string(b) +
+                                         " units but the grid has " + std::to_string(gr) + "x" + std::to_string(gc));
     for (int i = 0; i < gr; ++i) {
         for (int j = 0; j < gc; ++j) {
             const std::int64_t copy_r = i / a, blk_r = i % a;
@@ -152,13 +157,23 @@ plan build(const network::graph& g, const config& cfg, const geometry& geo) {
     for (std::int64_t ts = tile_cm; ts > 4 * S; ts /= 2)
         if (const double u = cm_util(ts); u > best_cm) { best_cm = u; tile_cm = ts; }
 
-    // Copies of a CM layer in a tile (PE level) and in a PE (subarray level), as NeuroSim's PEDesign/SubArrayDup.
+    // What a PE of `side` cells per side really holds: its grid of (side/S) x (side/Sc) subarrays, each holding
+    // S weight rows and Sc/cps whole output channels (a weight's cells never straddle two subarrays). This is
+    // less than side rows or side/cps channels when S or Sc does not divide side or cps does not divide Sc (e.g.
+    // 64 columns / 14 cells per weight = 4 channels, 16 per 256-wide PE, not 256/14 = 18). Blocks, tile counts
+    // and copies are sized by these capacities, so fill_grid never gets a block larger than its grid.
+    const std::int64_t ch_s = Sc / cps;  // output channels per subarray
+    auto pe_rows = [&](std::int64_t side) { return (side / S) * S; };
+    auto pe_chans = [&](std::int64_t side) { return (side / Sc) * ch_s; };
+
+    // Copies of a CM layer in a tile (PE level) and in a PE (subarray level), as NeuroSim's PEDesign/SubArrayDup;
+    // NeuroSim's ceil(columns/pe) and ceil(columns/Sc) are counted in whole channels (equal when cps divides Sc).
     auto pe_dup = [&](const shape_info& l, std::int64_t pe, int& dr, int& dc) {
         dr = dc = 1;
         if (!cfg.duplication) return;
         if (l.rows() <= tile_cm || l.c_out * cps <= tile_cm) {
-            dr = dup_along(tile_cm / pe, ceil_div(l.rows(), pe));
-            dc = dup_along(tile_cm / pe, ceil_div(l.c_out * cps, pe));
+            dr = dup_along(tile_cm / pe, ceil_div(l.rows(), pe_rows(pe)));
+            dc = dup_along(tile_cm / pe, ceil_div(l.c_out, pe_chans(pe)));
         }
     };
     auto sub_dup = [&](std::int64_t rows, std::int64_t c_out, std::int64_t pe, int& dr, int& dc) {
@@ -166,11 +181,11 @@ plan build(const network::graph& g, const config& cfg, const geometry& geo) {
         if (!cfg.duplication) return;
         if (rows <= pe || c_out * cps <= pe) {
             dr = dup_along(pe / S, ceil_div(rows, S));
-            dc = dup_along(pe / Sc, ceil_div(c_out * cps, Sc));
+            dc = dup_along(pe / Sc, ceil_div(c_out, ch_s));
         }
     };
     std::int64_t pe_cm = tile_cm / 2;
-    for (std::int64_t ps = tile_cm / 2; ps > 2 * S; ps /= 2) {
+    for (std::int64_t ps = tile_cm / 2; ps > 2 * S && ps >= Sc; ps /= 2) {  // a PE holds at least one subarray
         double cells = 0, tiles = 0;
         for (std::size_t i = 0; i < net.size(); ++i) {
             if (novel[i]) continue;
@@ -186,6 +201,14 @@ plan build(const network::graph& g, const config& cfg, const geometry& geo) {
     }
     if (pe_cm < S || pe_nm < S)
         throw model_error("subarray.rows", "subarrays larger than the PE the floorplan allows");
+    // PE sizes follow the row count (at least 2S), so a subarray much wider than tall may not fit in one; its
+    // PE would hold no subarray column and its weights would be silently dropped.
+    const bool any_novel = std::find(novel.begin(), novel.end(), true) != novel.end();
+    if (pe_cm < Sc || (any_novel && pe_nm < Sc))
+        throw model_error("subarray.cols", "subarrays of " + std::to_string(Sc) +
+                                               " columns are wider than the PE the floorplan allows (" +
+                                               std::to_string(any_novel ? std::min(pe_cm, pe_nm) : pe_cm) +
+                                               " cells; PE sizes follow subarray.rows)");
 
     plan p;
     p.geo = geo;
@@ -194,7 +217,6 @@ plan build(const network::graph& g, const config& cfg, const geometry& geo) {
     p.pe_size_nm = static_cast<int>(pe_nm);
     p.pes_per_tile_nm = static_cast<int>(npe_nm);
 
-    const std::int64_t ch_s = Sc / cps;  // output channels per subarray
     for (std::size_t i = 0; i < net.size(); ++i) {
         const shape_info& l = net[i];
         layer_plan lp;
@@ -226,8 +248,8 @@ plan build(const network::graph& g, const config& cfg, const geometry& geo) {
         };
 
         if (novel[i]) {
-            const std::int64_t ch_pe = pe_nm / cps;
-            const std::int64_t tr = ceil_div(l.c_in, pe_nm), tc = ceil_div(l.c_out, ch_pe);
+            const std::int64_t rows_pe = pe_rows(pe_nm), ch_pe = pe_chans(pe_nm);
+            const std::int64_t tr = ceil_div(l.c_in, rows_pe), tc = ceil_div(l.c_out, ch_pe);
             int sdr, sdc;
             sub_dup(l.c_in, l.c_out, pe_nm, sdr, sdc);
             lp.duplication = sdr * sdc;
@@ -237,7 +259,7 @@ plan build(const network::graph& g, const config& cfg, const geometry& geo) {
                     t.layer = l.index;
                     t.novel = true;
                     t.pes.resize(static_cast<std::size_t>(npe_nm));
-                    const std::int64_t r0 = ti * pe_nm, r1 = std::min(l.c_in, r0 + pe_nm);
+                    const std::int64_t r0 = ti * rows_pe, r1 = std::min(l.c_in, r0 + rows_pe);
                     const std::int64_t c0 = tj * ch_pe, c1 = std::min(l.c_out, c0 + ch_pe);
                     for (std::int64_t k = 0; k < npe_nm; ++k)
                         place_pe(t.pes[static_cast<std::size_t>(k)], pe_nm, k * l.c_in + r0, k * l.c_in + r1, c0, c1, 0,
@@ -246,20 +268,21 @@ plan build(const network::graph& g, const config& cfg, const geometry& geo) {
                     p.tiles.push_back(std::move(t));
                 }
         } else {
-            const std::int64_t ch_tile = tile_cm / cps, ch_pe = pe_cm / cps;
-            const std::int64_t tr = ceil_div(l.rows(), tile_cm), tc = ceil_div(l.c_out, ch_tile);
+            const int gpe = static_cast<int>(tile_cm / pe_cm);
+            const std::int64_t rows_pe = pe_rows(pe_cm), ch_pe = pe_chans(pe_cm);
+            const std::int64_t rows_tile = gpe * rows_pe, ch_tile = gpe * ch_pe;
+            const std::int64_t tr = ceil_div(l.rows(), rows_tile), tc = ceil_div(l.c_out, ch_tile);
             int pdr, pdc, sdr, sdc;
             pe_dup(l, pe_cm, pdr, pdc);
             sub_dup(l.rows(), l.c_out, pe_cm, sdr, sdc);
             lp.duplication = pdr * pdc * sdr * sdc;
-            const int gpe = static_cast<int>(tile_cm / pe_cm);
             for (std::int64_t ti = 0; ti < tr; ++ti)
                 for (std::int64_t tj = 0; tj < tc; ++tj) {
                     tile_plan t;
                     t.layer = l.index;
-                    const std::int64_t r0 = ti * tile_cm, r1 = std::min(l.rows(), r0 + tile_cm);
+                    const std::int64_t r0 = ti * rows_tile, r1 = std::min(l.rows(), r0 + rows_tile);
                     const std::int64_t c0 = tj * ch_tile, c1 = std::min(l.c_out, c0 + ch_tile);
-                    const auto pes = fill_grid(r1 - r0, c1 - c0, pe_cm, ch_pe, gpe, gpe, pdr, pdc);
+                    const auto pes = fill_grid(r1 - r0, c1 - c0, rows_pe, ch_pe, gpe, gpe, pdr, pdc);
                     t.pes.resize(pes.size());
                     for (std::size_t k = 0; k < pes.size(); ++k)
                         place_pe(t.pes[k], pe_cm, r0 + pes[k].r0, r0 + pes[k].r1, c0 + pes[k].c0, c0 + pes[k].c1,

@@ -1,8 +1,12 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <map>
 #include <set>
+#include <string>
 #include <tuple>
+#include <vector>
 
 #include "models/core/error.h"
 #include "models/mapping/plan.h"
@@ -101,4 +105,74 @@ TEST(Mapping, ResNet18Maps) {
     EXPECT_EQ(p.layers.size(), 21u);
     EXPECT_GT(p.utilization(), 0.8);
     EXPECT_LE(p.utilization(), 1.0);
+}
+
+// Every weight must be placed exactly once per copy whatever the geometry, not only when S, Sc and
+// columns_per_weight are powers of two. A subarray holds Sc/cpw whole channels, so a PE of side P holds
+// (P/Sc)*(Sc/cpw) channels, fewer than P/cpw when cpw does not divide Sc (1-bit cells with differential 8-bit
+// weights: cpw = 14, 64 columns -> 4 channels per subarray, 16 per 256-wide PE, not 18) or Sc or S does not
+// divide P (56, 70, 112 columns; 100 rows). The mapper used to size blocks by P/cpw and P, and fill_grid
+// silently dropped what did not fit, so those channels (and rows) were never computed.
+TEST(Mapping, EveryWeightIsPlacedOnceForAnyGeometry) {
+    const auto g = vgg8();
+    struct case_t { unsigned rows, cols, cpw; };
+    const case_t cases[] = {{64, 64, 14}, {32, 32, 14}, {64, 56, 14}, {64, 70, 14}, {64, 112, 14},
+                            {128, 128, 6}, {64, 64, 6},  {100, 100, 8}, {96, 128, 2}};
+    for (const auto& c : cases) {
+        for (const bool novel : {true, false}) {
+            for (const bool dup : {true, false}) {
+                cim::mapping::geometry geo;
+                geo.rows = c.rows;
+                geo.cols = c.cols;
+                geo.columns_per_weight = c.cpw;
+                cim::mapping::config cfg;
+                cfg.novel_mapping = novel;
+                cfg.duplication = dup;
+                const auto p = cim::mapping::build(g, cfg, geo);
+                const std::string where = std::to_string(c.rows) + "x" + std::to_string(c.cols) + " cpw " +
+                                          std::to_string(c.cpw) + (novel ? " novel" : "") + (dup ? " dup" : "");
+                for (const auto& l : p.layers) {
+                    const auto& L = g.layers[static_cast<std::size_t>(l.layer)];
+                    const std::int64_t rows = L.weight_rows();
+                    // times[copy][channel * rows + row]: how often that weight is stored in that copy
+                    std::vector<std::vector<std::uint8_t>> times(static_cast<std::size_t>(l.duplication),
+                                                                 std::vector<std::uint8_t>(rows * L.out_channels, 0));
+                    for (const auto& t : p.tiles)
+                        for (const auto& pe : t.pes)
+                            for (const auto& s : pe.subarrays) {
+                                if (s.layer != l.layer) continue;
+                                ASSERT_GE(s.copy, 0);
+                                ASSERT_LT(s.copy, l.duplication) << where << " " << l.name;
+                                EXPECT_LE(s.row_end - s.row_begin, static_cast<int>(c.rows)) << where << " " << l.name;
+                                EXPECT_LE((s.ch_end - s.ch_begin) * static_cast<int>(c.cpw), static_cast<int>(c.cols))
+                                    << where << " " << l.name;
+                                for (int ch = s.ch_begin; ch < s.ch_end; ++ch)
+                                    for (int r = s.row_begin; r < s.row_end; ++r)
+                                        ++times[static_cast<std::size_t>(s.copy)][static_cast<std::size_t>(ch * rows + r)];
+                            }
+                    for (std::size_t k = 0; k < times.size(); ++k) {
+                        const auto once = std::count(times[k].begin(), times[k].end(), std::uint8_t{1});
+                        EXPECT_EQ(once, static_cast<std::ptrdiff_t>(times[k].size()))
+                            << where << " " << l.name << " copy " << k << ": "
+                            << static_cast<std::ptrdiff_t>(times[k].size()) - once << " weights not stored exactly once";
+                    }
+                }
+            }
+        }
+    }
+}
+
+// A subarray wider than every PE the floorplan allows (PE sizes follow subarray.rows) would leave the PE grid
+// without a subarray column and drop the whole layer; that is an error naming subarray.cols.
+TEST(Mapping, SubarrayWiderThanThePeIsClearError) {
+    cim::mapping::geometry geo;
+    geo.rows = 32;
+    geo.cols = 256;
+    geo.columns_per_weight = 1;
+    try {
+        cim::mapping::build(vgg8(), {}, geo);
+        FAIL();
+    } catch (const cim::model_error& e) {
+        EXPECT_EQ(e.key(), "subarray.cols");
+    }
 }
