@@ -29,7 +29,7 @@ bool three_terminal(const cell& c) { return c.type == "fefet" || c.type == "ecra
 
 subarray_model::subarray_model(const technology& t, const calibration& k, const cell& c, const subarray_config& g,
                                unsigned ref_cols, unsigned adc_bits_eff)
-    : m_vdd(t.vdd()), m_k(k), m_cell(c), m_geo(g), m_ref_cols(ref_cols), m_adc_bits(adc_bits_eff) {
+    : m_k(k), m_cell(c), m_geo(g), m_ref_cols(ref_cols), m_adc_bits(adc_bits_eff) {
     const double F = t.feature_size;
     const unsigned n_cols = g.cols + ref_cols;
     const double cols = double(n_cols);
@@ -66,7 +66,7 @@ subarray_model::subarray_model(const technology& t, const calibration& k, const 
     m_c_bitline = rows * (pitch * cw + t.drain_cap(m_w_access * F)) + mux.drain_cap();
     const double c_wordline = cols * (pitch * cw + t.gate_cap(m_w_access * F));
     const double c_select = std::ceil(cols / mux_ways()) * mux.gate_cap();
-    m_c_mux_gates = cols * mux.gate_cap();
+    m_e_mux_toggle = mux.toggle(cols).energy;  // every transmission gate of the mux, once
     // A row activation: the row decoder's driver charges the word line; the row switch's gates (switch class)
     // add their marginal delay. The word line (local metal) adds its distributed wire delay 0.38 r c L^2.
     const double wire_rc = 0.38 * t.local_wire_res_per_length * cw * std::pow(cols * pitch, 2.0);
@@ -78,7 +78,7 @@ subarray_model::subarray_model(const technology& t, const calibration& k, const 
     // A mux step: decode (class array) and charge a select line's transmission gates (class switch).
     m_t_mux_step = mux_decoder.select().latency;
     m_t_mux_load = mux_decoder.drive(c_select).latency;
-    m_e_mux_decode = mux_decoder.select().energy + mux_decoder.drive(c_select).energy - c_select * m_vdd * m_vdd;
+    m_e_mux_decode = mux_decoder.select().energy + mux_decoder.drive(c_select).energy - c_select * t.vdd() * t.vdd();
     // The bit line settles through the mux switch (the sense circuit clamps it at V_read: current mode, so the
     // cells' resistance sets no RC). SRAM's read ports discharge bit lines that a precharger restores.
     m_t_settle = 2.3 * mux.resistance() * m_c_bitline;
@@ -193,7 +193,7 @@ subarray_model::read_cost subarray_model::read(const read_activity& a) const {
     r.energy_array = m_k.energy_array *
                      (e_cells + e_bitlines + row_swings * m_e_row + decodes * m_e_row_decode + mux_decodes * m_e_mux_decode);
     // Switch class: the mux's transmission gates (when there is a mux) and the level shifters the row inputs pass.
-    r.energy_switch = m_k.energy_switch * ((steps > 1 ? cycles * m_c_mux_gates * m_vdd * m_vdd : 0.0) + row_swings * m_e_row_shift);
+    r.energy_switch = m_k.energy_switch * ((steps > 1 ? cycles * m_e_mux_toggle : 0.0) + row_swings * m_e_row_shift);
     r.conversions = static_cast<std::uint64_t>(cycles) * a.active_cols;
     // A current sense amplifier draws the column current it senses: the total cell current over the reads.
     r.energy_adc = double(r.conversions) * m_conversion.energy;

@@ -105,7 +105,6 @@ private:
         double steps = 1, drive = 0, mux = 0;
     };
     activation activation_of(unsigned active_cols) const;
-    double m_vdd;  // V: supply of the node's transistors
     calibration m_k;
     cell m_cell;
     subarray_config m_geo;
@@ -113,7 +112,7 @@ private:
     unsigned m_adc_bits;
     double m_area_array = 0, m_area_periphery = 0, m_area_adc = 0, m_area_shift_add = 0, m_leakage = 0;
     double m_w_access = 1, m_w_mux = 1, m_w_row = 1;
-    double m_c_bitline = 0, m_c_mux_gates = 0;
+    double m_c_bitline = 0, m_e_mux_toggle = 0;
     double m_t_row = 0, m_t_row_load = 0, m_t_settle = 0, m_t_mux_step = 0, m_t_mux_load = 0;
     double m_e_row = 0, m_e_row_decode = 0, m_e_row_shift = 0, m_e_mux_decode = 0, m_e_shift_add = 0;
     action_cost m_conversion;                         // one conversion, calibrated

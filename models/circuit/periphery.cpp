@@ -208,7 +208,10 @@ dff_register::dff_register(const technology& t, unsigned bits) {
     m_cost = {2.0 * bits * u.energy, 2.0 * u.delay};
 }
 
-shift_add::shift_add(const technology& t, unsigned bits) : m_adder(t, bits), m_register(t, bits) {}
+shift_add::shift_add(const technology& t, unsigned bits) : m_adder(t, bits), m_register(t, bits) {
+    m_area = m_adder.area() + m_register.area();
+    m_leakage = m_adder.leakage() + m_register.leakage();
+}
 
 action_cost shift_add::accumulate() const {
     const action_cost a = m_adder.add(), r = m_register.clock();

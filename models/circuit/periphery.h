@@ -31,6 +31,16 @@ struct gate_unit {
     double leakage;  // W
 };
 
+/// What every library circuit has: its area (m^2) and leakage (W), set once by its constructor.
+class circuit_block {
+public:
+    double area() const { return m_area; }        // m^2
+    double leakage() const { return m_leakage; }  // W
+
+protected:
+    double m_area = 0, m_leakage = 0;
+};
+
 /// Horowitz's delay of a gate stage (M. Horowitz, "Timing models for MOS circuits", Stanford 1983, as used by
 /// CACTI): t = tau * sqrt(ln(v_s)^2 + 2 a b (1 - v_s)), a = ramp_in / tau, switching threshold v_s = 0.5 and
 /// b = 0.5. A step input (ramp_in = 0) gives ln 2 * tau = 0.69 R C. `ramp_out`, when given, receives the output
@@ -40,12 +50,10 @@ double horowitz(double tau, double ramp_in, double* ramp_out = nullptr);
 /// A static CMOS gate (INV, NAND, NOR) sized for the drive of an inverter of `size` minimum inverters: series
 /// transistors are widened by the stack height (logical effort sizing), a PMOS is twice as wide as an NMOS of the
 /// same drive (hole mobility ~ half). Leakage counts the off transistors of one state, halved over the two states.
-class logic_gate {
+class logic_gate : public circuit_block {
 public:
     enum class kind { inv, nand, nor };
     logic_gate(const technology& t, kind k, unsigned inputs = 1, double size = 1.0);
-    double area() const { return m_area; }              // m^2
-    double leakage() const { return m_leakage; }        // W
     double input_cap() const { return m_c_in; }         // F, one input
     double output_cap() const { return m_c_out; }       // F, drains on the output node
     double resistance() const { return m_r; }           // Ohm, worst-case pull-up or pull-down
@@ -54,24 +62,22 @@ public:
     action_cost drive(double load, double ramp_in = 0.0, double* ramp_out = nullptr) const;
 
 private:
-    double m_vdd2, m_area = 0, m_leakage = 0, m_c_in = 0, m_c_out = 0, m_r = 0;
+    double m_vdd2, m_c_in = 0, m_c_out = 0, m_r = 0;
 };
 
 /// A buffer chain sized for its load (driver sizing by logical effort): inverters growing by ~4x per stage from a
 /// minimum inverter until the last one drives `load` at a fan-out of ~4. Source: Sutherland, Sproull & Harris,
 /// Logical Effort (1999), ch. 3.
-class driver_chain {
+class driver_chain : public circuit_block {
 public:
     driver_chain(const technology& t, double load);
-    double area() const { return m_area; }
-    double leakage() const { return m_leakage; }
     unsigned stages() const { return m_stages; }
     double input_cap() const { return m_c_in; }
     /// One transition of the chain and its load.
     action_cost drive() const { return m_cost; }
 
 private:
-    double m_area = 0, m_leakage = 0, m_c_in = 0;
+    double m_c_in = 0;
     unsigned m_stages = 0;
     action_cost m_cost;
 };
@@ -81,11 +87,9 @@ private:
 /// and drives its load through an inverter of `driver_width_f` (NMOS, in F; PMOS twice that). The predecoded lines
 /// run the length `span` (m) of the decoder. Source: Amrutur & Horowitz, "Fast low-power decoders for RAMs",
 /// JSSC 2001; NeuroSim's RowDecoder has the same structure.
-class decoder {
+class decoder : public circuit_block {
 public:
     decoder(const technology& t, unsigned lines, double span, double driver_width_f);
-    double area() const { return m_area; }
-    double leakage() const { return m_leakage; }
     unsigned lines() const { return m_lines; }
     /// Decode an address: the predecoder and the line's NAND, up to the input of its driver.
     action_cost select() const { return m_select; }
@@ -95,7 +99,7 @@ public:
 
 private:
     unsigned m_lines = 1;
-    double m_area = 0, m_leakage = 0, m_ramp = 0;
+    double m_ramp = 0;
     logic_gate m_driver;
     action_cost m_select;
 };
@@ -103,11 +107,9 @@ private:
 /// A switch matrix: one transmission gate (NMOS and PMOS of width `width_f` F) per line, passing a line's signal or
 /// current (row switches of a crossbar, the column multiplexer). Its on resistance is the linear-region resistance
 /// of the pair; it has no static current path of its own.
-class switch_matrix {
+class switch_matrix : public circuit_block {
 public:
     switch_matrix(const technology& t, unsigned lines, double width_f);
-    double area() const { return m_area; }
-    double leakage() const { return 0.0; }
     double width_f() const { return m_width_f; }
     double resistance() const { return m_r; }       // Ohm, one conducting gate
     double gate_cap() const { return m_c_gate; }    // F, both gates of one line (the select load)
@@ -116,52 +118,45 @@ public:
     action_cost toggle(double lines) const { return {lines * m_c_gate * m_vdd2, 0.0}; }
 
 private:
-    double m_vdd2, m_width_f, m_area = 0, m_r = 0, m_c_gate = 0, m_c_drain = 0;
+    double m_vdd2, m_width_f, m_r = 0, m_c_gate = 0, m_c_drain = 0;
 };
 
 /// Level shifters from Vdd to a write voltage above it, one per driven line: a low-voltage input stage, a
 /// cross-coupled high-voltage latch and a high-voltage output stage (NMOS/PMOS widths 30/80, 64/40 and 128/328 F,
 /// after NeuroSim V1.4's LevelShifter, which it instantiates for write voltages above 1.5 V). A read passes the
 /// input stage and latch at Vdd.
-class level_shifter {
+class level_shifter : public circuit_block {
 public:
     level_shifter(const technology& t, unsigned outputs);
-    double area() const { return m_area; }
-    double leakage() const { return m_leakage; }
     /// Shift `lines` inputs into `load` (F) each.
     action_cost shift(double lines, double load) const;
 
 private:
-    double m_vdd2, m_area = 0, m_leakage = 0, m_c_low = 0, m_c_high = 0, m_r_low = 0, m_r_high = 0;
+    double m_vdd2, m_c_low = 0, m_c_high = 0, m_r_low = 0, m_r_high = 0;
 };
 
 /// Bit-line prechargers: a PMOS per column sized so that it restores its bit line of `c_bitline` (F) within
 /// 4 FO4 (at least 2F). Each read draws C_bl * swing from Vdd on every column it precharges.
-class precharger {
+class precharger : public circuit_block {
 public:
     precharger(const technology& t, unsigned columns, double c_bitline);
-    double area() const { return m_area; }
-    double leakage() const { return m_leakage; }
     double width_f() const { return m_width_f; }
     /// Precharge `columns` bit lines that discharged by `swing` (V).
     action_cost precharge(double columns, double swing) const;
 
 private:
-    double m_vdd, m_c_bl, m_width_f = 2, m_area = 0, m_leakage = 0, m_t = 0;
+    double m_vdd, m_c_bl, m_width_f = 2, m_t = 0;
 };
 
 /// A voltage-mode latch sense amplifier (1 bit, e.g. an SRAM bit line): ~20 minimum-inverter equivalents
 /// (cross-coupled pair, isolation and enable transistors). It resolves the bit-line swing in `sense_time`, then
 /// latches and buffers its output in 3 stages of 4 FO4; it switches ~10 inverter loads.
-class sense_amplifier {
+class sense_amplifier : public circuit_block {
 public:
     sense_amplifier(const technology& t, double sense_time);
-    double area() const { return m_area; }
-    double leakage() const { return m_leakage; }
     action_cost sense() const { return m_cost; }
 
 private:
-    double m_area = 0, m_leakage = 0;
     action_cost m_cost;
 };
 
@@ -170,32 +165,28 @@ private:
 /// (`sense_time`) the mirror draws the column current plus the reference from Vdd; ~30 minimum-inverter
 /// equivalents (the mirror pair and the latch); the latch and its output take 3 stages of 4 FO4 as in
 /// sense_amplifier.
-class current_sense_amplifier {
+class current_sense_amplifier : public circuit_block {
 public:
     current_sense_amplifier(const technology& t, double sense_time, double reference);
-    double area() const { return m_area; }
-    double leakage() const { return m_leakage; }
     /// Sense a column carrying `current` (A).
     action_cost sense(double current) const;
 
 private:
-    double m_vdd, m_sense_time, m_reference, m_area = 0, m_leakage = 0;
+    double m_vdd, m_sense_time, m_reference;
     action_cost m_latch;
 };
 
 /// A flash ADC (NeuroSim's multilevel sense amplifier): 2^b - 1 comparators of ~20 inverter equivalents resolve
 /// the column current in `sense_time` (an analog settling time that does not scale with the node), then latch and
 /// encode in b + 2 stages of 4 FO4; each comparator switches ~10 inverter loads.
-class flash_adc {
+class flash_adc : public circuit_block {
 public:
     flash_adc(const technology& t, unsigned bits, double sense_time);
-    double area() const { return m_area; }
-    double leakage() const { return m_leakage; }
     double gates() const { return m_gates; }  // minimum-inverter equivalents
     action_cost convert() const { return m_cost; }
 
 private:
-    double m_gates = 0, m_area = 0, m_leakage = 0;
+    double m_gates = 0;
     action_cost m_cost;
 };
 
@@ -204,32 +195,27 @@ private:
 /// b + 1 decisions (sample, then one per bit) of `sense_time` each; per decision the comparator, DAC and logic
 /// switch ~19 + 2.5 b inverter loads (NeuroSim's 32 nm LP power fit, (1.13 b + 8.9) uW over 1 ns decisions, in
 /// units of the 32 nm LSTP inverter's 0.46 fJ, so it scales with the node).
-class sar_adc {
+class sar_adc : public circuit_block {
 public:
     sar_adc(const technology& t, unsigned bits, double sense_time);
-    double area() const { return m_area; }
-    double leakage() const { return m_leakage; }
     double gates() const { return m_gates; }
     action_cost convert() const { return m_cost; }
 
 private:
-    double m_gates = 0, m_area = 0, m_leakage = 0;
+    double m_gates = 0;
     action_cost m_cost;
 };
 
 /// A ripple-carry adder of `bits` full adders (28-transistor mirror adder, ~14 inverter equivalents each); half
 /// its gates switch per addition; the carry ripples at 2 FO4 per bit.
-class adder {
+class adder : public circuit_block {
 public:
     adder(const technology& t, unsigned bits);
-    double area() const { return m_area; }
-    double leakage() const { return m_leakage; }
     unsigned bits() const { return m_bits; }
     action_cost add() const { return m_cost; }
 
 private:
     unsigned m_bits;
-    double m_area = 0, m_leakage = 0;
     action_cost m_cost;
 };
 
@@ -237,25 +223,20 @@ private:
 /// ~8 inverter equivalents per bit (the count NeuroSim's DFF leaks with). A clock edge switches the 4 clocked
 /// transmission gates (~1 inverter load) and, at data activity 0.5, the 2 inverters of each latch (2 loads):
 /// 2 inverter energies per bit; clock-to-output 2 FO4.
-class dff_register {
+class dff_register : public circuit_block {
 public:
     dff_register(const technology& t, unsigned bits);
-    double area() const { return m_area; }
-    double leakage() const { return m_leakage; }
     action_cost clock() const { return m_cost; }
 
 private:
-    double m_area = 0, m_leakage = 0;
     action_cost m_cost;
 };
 
 /// A shift-add: an adder and a register of `bits` that accumulate the shifted outputs of one ADC over the cell
 /// slices and input bits of a weight.
-class shift_add {
+class shift_add : public circuit_block {
 public:
     shift_add(const technology& t, unsigned bits);
-    double area() const { return m_adder.area() + m_register.area(); }
-    double leakage() const { return m_adder.leakage() + m_register.leakage(); }
     action_cost accumulate() const;
 
 private:
@@ -269,43 +250,34 @@ using accumulator = shift_add;
 /// An array multiplier of a x b bits: a b AND gates (NAND2 + INV) for the partial products and b - 1 a-bit
 /// ripple-carry adders to sum them (Weste & Harris, CMOS VLSI Design, sec. 11.9); half the gates switch per product;
 /// the carries ripple through a + b full adders.
-class multiplier {
+class multiplier : public circuit_block {
 public:
     multiplier(const technology& t, unsigned a_bits, unsigned b_bits);
-    double area() const { return m_area; }
-    double leakage() const { return m_leakage; }
     action_cost multiply() const { return m_cost; }
 
 private:
-    double m_area = 0, m_leakage = 0;
     action_cost m_cost;
 };
 
 /// A ReLU: `bits` AND gates (NAND2 + INV) pass the value or zero on its sign bit, into a `bits` register.
-class relu {
+class relu : public circuit_block {
 public:
     relu(const technology& t, unsigned bits);
-    double area() const { return m_area; }
-    double leakage() const { return m_leakage; }
     action_cost apply() const { return m_cost; }
 
 private:
-    double m_area = 0, m_leakage = 0;
     action_cost m_cost;
 };
 
 /// A max-pooling lane: a comparator (a `bits` subtractor, i.e. an adder), a 2:1 mux per bit (two transmission gates
 /// and an inverter, ~2 inverter equivalents) choosing the larger, and the register holding the running maximum; one
 /// comparison per element of the window.
-class max_pool {
+class max_pool : public circuit_block {
 public:
     max_pool(const technology& t, unsigned bits);
-    double area() const { return m_area; }
-    double leakage() const { return m_leakage; }
     action_cost compare() const { return m_cost; }
 
 private:
-    double m_area = 0, m_leakage = 0;
     action_cost m_cost;
 };
 

@@ -217,6 +217,13 @@ plan build(const network::graph& g, const config& cfg, const geometry& geo) {
     p.pe_size_nm = static_cast<int>(pe_nm);
     p.pes_per_tile_nm = static_cast<int>(npe_nm);
 
+    // Cells a tile allocates: its subarrays, idle ones included (the chip total counts the same way; a PE side that
+    // S or Sc does not divide leaves cells outside its subarray grid, which are not memory).
+    auto tile_cells = [&](const tile_plan& t) {
+        std::int64_t n = 0;
+        for (const auto& pe : t.pes) n += static_cast<std::int64_t>(pe.subarrays.size());
+        return n * S * Sc;
+    };
     for (std::size_t i = 0; i < net.size(); ++i) {
         const shape_info& l = net[i];
         layer_plan lp;
@@ -264,7 +271,7 @@ plan build(const network::graph& g, const config& cfg, const geometry& geo) {
                     for (std::int64_t k = 0; k < npe_nm; ++k)
                         place_pe(t.pes[static_cast<std::size_t>(k)], pe_nm, k * l.c_in + r0, k * l.c_in + r1, c0, c1, 0,
                                  sdr, sdc);
-                    lp.allocated_cells += npe_nm * pe_nm * pe_nm;
+                    lp.allocated_cells += tile_cells(t);
                     p.tiles.push_back(std::move(t));
                 }
         } else {
@@ -287,7 +294,7 @@ plan build(const network::graph& g, const config& cfg, const geometry& geo) {
                     for (std::size_t k = 0; k < pes.size(); ++k)
                         place_pe(t.pes[k], pe_cm, r0 + pes[k].r0, r0 + pes[k].r1, c0 + pes[k].c0, c0 + pes[k].c1,
                                  pes[k].copy, sdr, sdc);
-                    lp.allocated_cells += tile_cm * tile_cm;
+                    lp.allocated_cells += tile_cells(t);
                     p.tiles.push_back(std::move(t));
                 }
         }

@@ -11,31 +11,16 @@
 #include "models/circuit/technology.h"
 #include "models/config/yaml_reader.h"
 #include "models/core/error.h"
+#include "tests/unit/circuit/fixtures.h"
 
 namespace cim::circuit {
 namespace {
 
-// A node as its file under configs/tech/ gives it (sources in the files).
-technology node(const std::string& name, const std::string& device = "lstp") {
-    technology t;
-    cfg::load_file(std::string(CIM_SOURCE_DIR) + "/configs/tech/" + name + ".yaml", t);
-    t.device = device;
-    t.validate();
-    return t;
-}
+using fixtures::node;
+using fixtures::rram;
+
 technology node32() { return node("32nm"); }
 technology node7() { return node("7nm"); }
-
-cell rram(double r_on, unsigned bits = 4) {
-    cell c;
-    c.type = "rram";
-    c.r_on = r_on;
-    c.on_off_ratio = 10;
-    c.bits = bits;
-    c.area_f2 = 48;
-    c.access_width_f = 2;
-    return c;
-}
 
 subarray_config geometry(unsigned adc_bits = 5, const char* readout = "parallel") {
     subarray_config g;

@@ -7,17 +7,13 @@
 
 #include "models/circuit/components.h"
 #include "models/circuit/periphery.h"
-#include "models/config/yaml_reader.h"
+#include "tests/unit/circuit/fixtures.h"
 
 namespace cim::circuit {
 namespace {
 
-technology node(const std::string& name) {
-    technology t;
-    cfg::load_file(std::string(CIM_SOURCE_DIR) + "/configs/tech/" + name + ".yaml", t);
-    t.validate();
-    return t;
-}
+using fixtures::node;
+using fixtures::rram;
 
 TEST(Periphery, HorowitzStepInputIsLn2RcAndASlowInputAddsDelay) {
     double ramp = 0;
@@ -182,17 +178,6 @@ TEST(Periphery, DigitalLanesFromTheLibrary) {
 }
 
 // The subarray composes the objects above.
-cell rram(double r_on, unsigned bits) {
-    cell c;
-    c.type = "rram";
-    c.r_on = r_on;
-    c.on_off_ratio = 10;
-    c.bits = bits;
-    c.area_f2 = 48;
-    c.access_width_f = 2;
-    return c;
-}
-
 read_activity activity() {
     read_activity a;
     a.vectors = 100;

@@ -157,6 +157,10 @@ TEST(Mapping, EveryWeightIsPlacedOnceForAnyGeometry) {
                             << static_cast<std::ptrdiff_t>(times[k].size()) - once << " weights not stored exactly once";
                     }
                 }
+                // The layers' allocated cells add up to the chip's, so per-layer and chip utilisation agree.
+                std::int64_t allocated = 0;
+                for (const auto& l : p.layers) allocated += l.allocated_cells;
+                EXPECT_EQ(allocated, p.allocated_cells()) << where;
             }
         }
     }

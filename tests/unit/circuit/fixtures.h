@@ -1,0 +1,31 @@
+#pragma once
+// Shared helpers of the circuit unit tests.
+#include <string>
+
+#include "models/circuit/technology.h"
+#include "models/config/yaml_reader.h"
+
+namespace cim::circuit::fixtures {
+
+/// A node as its file under configs/tech/ gives it (sources in the files).
+inline technology node(const std::string& name, const std::string& device = "lstp") {
+    technology t;
+    cfg::load_file(std::string(CIM_SOURCE_DIR) + "/configs/tech/" + name + ".yaml", t);
+    t.device = device;
+    t.validate();
+    return t;
+}
+
+/// A 1T1R RRAM cell of 48 F^2 with a 2F access transistor and on/off 10.
+inline cell rram(double r_on, unsigned bits = 4) {
+    cell c;
+    c.type = "rram";
+    c.r_on = r_on;
+    c.on_off_ratio = 10;
+    c.bits = bits;
+    c.area_f2 = 48;
+    c.access_width_f = 2;
+    return c;
+}
+
+}  // namespace cim::circuit::fixtures
