@@ -74,8 +74,9 @@ driver_chain::driver_chain(const technology& t, double load) {
 }
 
 decoder::decoder(const technology& t, unsigned lines, double span, double driver_width_f)
-    : m_lines(std::max(1u, lines)), m_driver(t, logic_gate::kind::inv, 1, driver_width_f / 3.0) {
-    const unsigned bits = m_lines <= 2 ? 1u : static_cast<unsigned>(std::ceil(std::log2(double(m_lines))));
+    : m_driver(t, logic_gate::kind::inv, 1, driver_width_f / 3.0) {
+    const unsigned n_lines = std::max(1u, lines);
+    const unsigned bits = n_lines <= 2 ? 1u : static_cast<unsigned>(std::ceil(std::log2(double(n_lines))));
     const unsigned groups = (bits + 2) / 3;  // predecoder groups of up to 3 bits
     const logic_gate final_gate(t, groups > 1 ? logic_gate::kind::nand : logic_gate::kind::inv, groups);
     // The slowest predecoder group (the one with the most bits) sets the select time.
@@ -84,7 +85,7 @@ decoder::decoder(const technology& t, unsigned lines, double span, double driver
         const unsigned b = bits / groups + (g < bits % groups ? 1u : 0u);
         const double outputs = std::ldexp(1.0, static_cast<int>(b));
         // A predecoded line feeds the final gates of lines / 2^b lines along the decoder's span.
-        const double load = std::ceil(m_lines / outputs) * final_gate.input_cap() + span * t.wire_cap_per_length;
+        const double load = std::ceil(n_lines / outputs) * final_gate.input_cap() + span * t.wire_cap_per_length;
         const driver_chain chain(t, load);
         const logic_gate nand(t, b > 1 ? logic_gate::kind::nand : logic_gate::kind::inv, b);
         double ramp = 0.0;
@@ -100,15 +101,15 @@ decoder::decoder(const technology& t, unsigned lines, double span, double driver
         }
     }
     const action_cost last = final_gate.drive(m_driver.input_cap(), ramp_group, &m_ramp);
-    m_area += m_lines * (final_gate.area() + m_driver.area());
-    m_leakage += m_lines * (final_gate.leakage() + m_driver.leakage());
+    m_area += n_lines * (final_gate.area() + m_driver.area());
+    m_leakage += n_lines * (final_gate.leakage() + m_driver.leakage());
     m_select = {select_energy + last.energy, slowest + last.latency};
 }
 
 action_cost decoder::drive(double load) const { return m_driver.drive(load, m_ramp); }
 
 switch_matrix::switch_matrix(const technology& t, unsigned lines, double width_f)
-    : m_vdd2(t.vdd() * t.vdd()), m_width_f(width_f) {
+    : m_vdd2(t.vdd() * t.vdd()) {
     const double F = t.feature_size, w = width_f * F;
     // Two transistors of width w at a 4F pitch across their width, with 2F of diffusion each.
     m_area = double(lines) * 2.0 * (width_f + 2.0) * 4.0 * F * F;
@@ -179,18 +180,18 @@ action_cost current_sense_amplifier::sense(double current) const {
 flash_adc::flash_adc(const technology& t, unsigned bits, double sense_time) {
     const gate_unit u(t);
     const double comparators = std::ldexp(1.0, static_cast<int>(bits)) - 1.0;
-    m_gates = 20.0 * comparators;
-    m_area = m_gates * u.area;
-    m_leakage = m_gates * u.leakage;
+    const double gates = 20.0 * comparators;  // minimum-inverter equivalents
+    m_area = gates * u.area;
+    m_leakage = gates * u.leakage;
     m_cost = {comparators * 10.0 * u.energy, sense_time + (bits + 2.0) * 4.0 * u.delay};
 }
 
 sar_adc::sar_adc(const technology& t, unsigned bits, double sense_time) {
     const gate_unit u(t);
     const double b = bits;
-    m_gates = 239.0 + 91.0 * (b - 1.0);
-    m_area = m_gates * u.area;
-    m_leakage = m_gates * u.leakage;
+    const double gates = 239.0 + 91.0 * (b - 1.0);  // minimum-inverter equivalents
+    m_area = gates * u.area;
+    m_leakage = gates * u.leakage;
     m_cost = {(b + 1.0) * (19.0 + 2.5 * b) * u.energy, (b + 1.0) * sense_time};
 }
 

@@ -55,7 +55,6 @@ public:
     enum class kind { inv, nand, nor };
     logic_gate(const technology& t, kind k, unsigned inputs = 1, double size = 1.0);
     double input_cap() const { return m_c_in; }         // F, one input
-    double output_cap() const { return m_c_out; }       // F, drains on the output node
     double resistance() const { return m_r; }           // Ohm, worst-case pull-up or pull-down
     /// Switching the output into `load` (F) after an input transition of `ramp_in` (s): energy (C_out + load) Vdd^2,
     /// Horowitz latency; the output transition goes to `ramp_out`.
@@ -90,15 +89,12 @@ private:
 class decoder : public circuit_block {
 public:
     decoder(const technology& t, unsigned lines, double span, double driver_width_f);
-    unsigned lines() const { return m_lines; }
     /// Decode an address: the predecoder and the line's NAND, up to the input of its driver.
     action_cost select() const { return m_select; }
     /// The driver switching `load` (F) after a select(): energy (C_drain + load) Vdd^2, Horowitz latency.
     action_cost drive(double load) const;
-    double driver_resistance() const { return m_driver.resistance(); }
 
 private:
-    unsigned m_lines = 1;
     double m_ramp = 0;
     logic_gate m_driver;
     action_cost m_select;
@@ -110,7 +106,6 @@ private:
 class switch_matrix : public circuit_block {
 public:
     switch_matrix(const technology& t, unsigned lines, double width_f);
-    double width_f() const { return m_width_f; }
     double resistance() const { return m_r; }       // Ohm, one conducting gate
     double gate_cap() const { return m_c_gate; }    // F, both gates of one line (the select load)
     double drain_cap() const { return m_c_drain; }  // F, on each side of one gate
@@ -118,7 +113,7 @@ public:
     action_cost toggle(double lines) const { return {lines * m_c_gate * m_vdd2, 0.0}; }
 
 private:
-    double m_vdd2, m_width_f, m_r = 0, m_c_gate = 0, m_c_drain = 0;
+    double m_vdd2, m_r = 0, m_c_gate = 0, m_c_drain = 0;
 };
 
 /// Level shifters from Vdd to a write voltage above it, one per driven line: a low-voltage input stage, a
@@ -182,11 +177,9 @@ private:
 class flash_adc : public circuit_block {
 public:
     flash_adc(const technology& t, unsigned bits, double sense_time);
-    double gates() const { return m_gates; }  // minimum-inverter equivalents
     action_cost convert() const { return m_cost; }
 
 private:
-    double m_gates = 0;
     action_cost m_cost;
 };
 
@@ -198,11 +191,9 @@ private:
 class sar_adc : public circuit_block {
 public:
     sar_adc(const technology& t, unsigned bits, double sense_time);
-    double gates() const { return m_gates; }
     action_cost convert() const { return m_cost; }
 
 private:
-    double m_gates = 0;
     action_cost m_cost;
 };
 
