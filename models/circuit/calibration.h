@@ -29,10 +29,10 @@ namespace cim::circuit {
 struct calibration {
     double area_array = 0.7645, area_switch = 6.728, area_adc = 1.091, area_accumulation = 1.51, area_buffer = 2.666,
            area_interconnect = 1.185, area_digital = 1.006;
-    double energy_array = 0.1468, energy_switch = 1.078, energy_adc = 0.208, energy_accumulation = 0.03788, energy_buffer = 1.097,
-           energy_interconnect = 0.2491, energy_digital = 1.098;
-    double latency_array = 1.591, latency_switch = 82.93, latency_adc = 0.9014, latency_accumulation = 0.5034, latency_buffer = 0.3304,
-           latency_interconnect = 0.2353, latency_digital = 0.7262;
+    double energy_array = 0.1585, energy_switch = 0.9793, energy_adc = 0.6284, energy_accumulation = 0.2297, energy_buffer = 0.7648,
+           energy_interconnect = 0.1884, energy_digital = 0.9737;
+    double latency_array = 14.49, latency_switch = 81.41, latency_adc = 0.7143, latency_accumulation = 0.4512, latency_buffer = 0.281,
+           latency_interconnect = 0.1962, latency_digital = 0.6713;
     double leakage_logic = 0.04848, leakage_memory = 0.2249, leakage_buffer = 0.107;
 
     template <class V>

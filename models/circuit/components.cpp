@@ -72,7 +72,9 @@ subarray_model::subarray_model(const technology& t, const calibration& k, const 
     const double wire_rc = 0.38 * t.local_wire_res_per_length * cw * std::pow(cols * pitch, 2.0);
     const action_cost wl = row_decoder.drive(c_wordline), wl_switch = row_decoder.drive(c_wordline + row_switch.gate_cap());
     m_e_row = wl_switch.energy;
-    m_t_row = row_decoder.select().latency + wire_rc + wl.latency;  // class latency_array
+    // Sequential and partial read-out decode the row (group) to activate; in parallel read-out the input bits
+    // drive every row at once through the switch matrix, so there is nothing to decode (as for the energy).
+    m_t_row = (g.readout == "parallel" ? 0.0 : row_decoder.select().latency) + wire_rc + wl.latency;  // latency_array
     m_t_row_load = wl_switch.latency - wl.latency;                  // class latency_switch
     m_e_row_decode = row_decoder.select().energy;
     // A mux step: decode (class array) and charge a select line's transmission gates (class switch).
@@ -132,6 +134,7 @@ subarray_model::subarray_model(const technology& t, const calibration& k, const 
     const shift_add sa(t, m_adc_bits + c.bits + 8);
     m_area_shift_add = k.area_accumulation * adcs * sa.area();
     m_e_shift_add = k.energy_accumulation * sa.accumulate().energy;
+    m_t_shift_add = k.latency_accumulation * sa.accumulate().latency;
     // Leakage: the logic (decoders, prechargers, level shifters, ADCs, shift-add); an SRAM cell leaks through two
     // off transistors of its cross-coupled pair.
     m_leakage = k.leakage_logic * (leak_logic + adcs * (adc_leak + sa.leakage()));
@@ -164,7 +167,9 @@ subarray_model::read_cost subarray_model::read(const read_activity& a) const {
     read_cost r;
     if (a.vectors == 0 || a.input_slices == 0) return r;
     const double reads = double(a.vectors) * a.input_slices;  // bit-serial cycles of the whole batch
-    const double cycles = reads * cycles_per_slice(a.active_rows);
+    // Row activations: sequential read-out with zero skipping reads the rows whose input bit is 1, one at a time.
+    const bool sequential = m_geo.readout == "sequential";
+    const double cycles = sequential && m_geo.skip_zero_rows ? double(a.input_ones) : reads * cycles_per_slice(a.active_rows);
     const activation t = activation_of(a.active_cols);
     const double steps = t.steps;
     // Cell energy: V^2 * G over every cell on an active input, for one read pulse: the mux applies V_read to the
@@ -178,7 +183,6 @@ subarray_model::read_cost subarray_model::read(const read_activity& a) const {
     // V_read swing of the bit lines its read ports discharged, from Vdd: in sequential read-out a bit line
     // discharges only when the row's cell holds a 1 (the fraction measured on the active inputs); in parallel
     // read-out the rows on a column discharge it once per activation.
-    const bool sequential = m_geo.readout == "sequential";
     const double bitline_reads = cycles * a.active_cols;
     double e_bitlines = bitline_reads * m_c_bitline * v * v;
     if (m_precharger) {
@@ -201,8 +205,12 @@ subarray_model::read_cost subarray_model::read(const read_activity& a) const {
     r.energy_accumulation = double(r.conversions) * m_e_shift_add;
     r.latency_array = cycles * (t.drive + steps * t.mux);
     r.latency_adc = cycles * steps * m_conversion.latency;
+    // Sequential read-out adds each row's sensed bits into the running sums before the next row is read (the
+    // adder and register per row read in series, as NeuroSim V1.0's sequential mode); a parallel read's
+    // shift-add overlaps the next conversion.
+    r.latency_accumulation = sequential ? cycles * m_t_shift_add : 0.0;
     r.total.energy = r.energy_array + r.energy_switch + r.energy_adc + r.energy_accumulation;
-    r.total.latency = r.latency_array + r.latency_adc;
+    r.total.latency = r.latency_array + r.latency_adc + r.latency_accumulation;
     return r;
 }
 

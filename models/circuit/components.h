@@ -21,6 +21,7 @@ struct subarray_config {
     double ir_drop_tolerance = 0.25;  // series switch resistance allowed, as a fraction of the cell path it drives
     double sense_time = 1e-9;         // s: time a sense amplifier or ADC comparator needs to resolve a column
     bool level_shifters = false;      // count the write path's level shifters (non-volatile cells)
+    bool skip_zero_rows = true;       // sequential read-out activates only the rows whose input bit is 1
 
     template <class V>
     void visit(V& v) {
@@ -44,6 +45,10 @@ struct subarray_config {
           "count the level shifters of the write path of a non-volatile array (one per row on the word and bit "
           "lines, one per column on the source lines, as NeuroSim V1.4 for write voltages above 1.5 V) in area, "
           "leakage and read energy; off by default, as in NeuroSim V1.0, the release behind Table 1 of the paper");
+        v("skip_zero_rows", skip_zero_rows,
+          "sequential read-out: activate only the rows whose input bit is 1 (the input bit enables its word line) and "
+          "step straight to the next such row, so a slice costs one read per 1 bit (NeuroSim V1.0's sequential "
+          "read-out); false: step through every row of the block, one read each");
     }
     void validate() const;
 };
@@ -90,6 +95,7 @@ public:
         action_cost total;
         double energy_array = 0, energy_switch = 0, energy_adc = 0, energy_accumulation = 0;
         double latency_array = 0, latency_adc = 0;  // latency_array includes the mux switching
+        double latency_accumulation = 0;             // sequential read-out: each row's shift-add, in series
         std::uint64_t conversions = 0;
     };
     read_cost read(const read_activity& a) const;
@@ -115,6 +121,7 @@ private:
     double m_c_bitline = 0, m_e_mux_toggle = 0;
     double m_t_row = 0, m_t_row_load = 0, m_t_settle = 0, m_t_mux_step = 0, m_t_mux_load = 0;
     double m_e_row = 0, m_e_row_decode = 0, m_e_row_shift = 0, m_e_mux_decode = 0, m_e_shift_add = 0;
+    double m_t_shift_add = 0;  // s, calibrated: one shift-add (adder and register)
     action_cost m_conversion;                         // one conversion, calibrated
     std::optional<precharger> m_precharger;           // SRAM bit lines
     std::optional<current_sense_amplifier> m_csa;     // 1-bit read-out of a non-volatile column

@@ -22,7 +22,7 @@ hardware_model::hardware_model(const network::graph& g, const mapping::plan& p, 
     program();
     m_adcs.clear();
     for (const auto& s : m_slots)
-        m_adcs.emplace_back(m_opt.adc_bits, func::full_scale(s.block, m_opt.quant));
+        m_adcs.emplace_back(m_opt.adc_bits, func::full_scale(s.block, m_opt.quant, m_opt.rows_per_read));
 }
 
 void hardware_model::program() {
@@ -93,6 +93,7 @@ void hardware_model::read_slot(int slot, const func::adc_transfer& adc, const st
     ro.block = s.block_id;
     ro.vector_ids = ids.data();
     ro.observe = observe;
+    ro.rows_per_read = m_opt.rows_per_read;
     func::block_mvm(s.block, xs.data(), m, rows, m_opt.quant, adc, psums.data(), act, ro);
 }
 
@@ -177,7 +178,7 @@ hardware_model::adc_set hardware_model::calibrate_adcs(const std::vector<std::ve
                                                        std::int64_t first_image_id) const {
     adc_set adcs = m_adcs;
     for (std::size_t i = 0; i < m_slots.size(); ++i)
-        adcs[i] = func::adc_transfer(m_opt.adc_bits, func::full_scale(m_slots[i].block, m_opt.quant));
+        adcs[i] = func::adc_transfer(m_opt.adc_bits, func::full_scale(m_slots[i].block, m_opt.quant, m_opt.rows_per_read));
     if (m_opt.adc.reference == "full_scale" || images.empty()) return adcs;
 
     // Layer by layer: observe the layer's column values through an exact ADC, place the references, then
@@ -200,7 +201,8 @@ hardware_model::adc_set hardware_model::calibrate_adcs(const std::vector<std::ve
         for (int s : ids) {
             const auto& b = m_slots[static_cast<std::size_t>(s)].block;
             const double gmax = b.frac_bits ? b.gmax_units : double((1u << b.cell_bits) - 1);
-            hi = std::max(hi, b.rows * double((1u << m_opt.quant.dac_bits) - 1) * 2.0 * gmax);
+            const int rows = m_opt.rows_per_read > 0 ? std::min(m_opt.rows_per_read, b.rows) : b.rows;  // per conversion
+            hi = std::max(hi, rows * double((1u << m_opt.quant.dac_bits) - 1) * 2.0 * gmax);
         }
         func::column_histogram hist(-0.25 * hi, hi);
         const func::adc_transfer exact = func::adc_transfer::linear(24, -0.25 * hi, hi);

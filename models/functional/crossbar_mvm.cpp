@@ -160,6 +160,19 @@ void block_mvm(const subarray_block& b, const std::int32_t* x, int n, int x_stri
                                             std::to_string(q.input_bits) + ")");
     }
 
+    // Row groups (rows_per_read): each group's column sums pass the ADC on their own. When the ADC converts
+    // every sum a group can produce to itself (ideal block), summing exact conversions is the exact column sum,
+    // so the groups need not be formed.
+    int group = ro.rows_per_read > 0 && ro.rows_per_read < rows ? ro.rows_per_read : rows;
+    bool exact_groups = false;
+    if (group < rows && !nonideal && ro.observe == nullptr) {
+        const std::int64_t fs = full_scale(b, q, group);
+        exact_groups = fs < (std::int64_t{1} << 16);
+        for (std::int64_t v = 0; exact_groups && v <= fs; ++v) exact_groups = adc.convert(v) == v;
+        if (exact_groups) group = rows;
+    }
+    const int n_groups = (rows + group - 1) / group;
+
     std::fill(out, out + static_cast<std::int64_t>(n) * oc_n, std::int64_t{0});
     thread_local scratch sc;
     const Eigen::Map<const row_major> levels(b.levels.data(), rows, cols);
@@ -199,114 +212,131 @@ void block_mvm(const subarray_block& b, const std::int32_t* x, int n, int x_stri
         }
         Eigen::Map<const row_major> xs(sc.x.data(), gm, rows);
         Eigen::Map<row_major> sums(sc.s.data(), gm, cols);
-        sums.noalias() = xs * levels;
-
-        // Shift-add of one (vector, input slice): the converted columns of each channel, minus the reference
-        // columns (offset) or the G- columns (differential). Integer arithmetic, so its order does not matter.
-        auto shift_add = [&](auto&& conv, std::int64_t* o, std::int64_t t_weight) {
-            std::int64_t ref = 0;
-            for (unsigned j = 0; j < b.ref_cols; ++j) ref += conv(oc_n * slices + static_cast<int>(j)) << (j * cell_bits);
-            if (q.differential()) {
-                const int half = slices / 2;
-                for (int oc = 0; oc < oc_n; ++oc) {
-                    const int base = oc * slices;
-                    std::int64_t acc = 0;
-                    for (int j = 0; j < half; ++j) {
-                        const unsigned sh = static_cast<unsigned>(j) * cell_bits;
-                        acc += (conv(base + j) << sh) - (conv(base + half + j) << sh);
-                    }
-                    o[oc] += acc * t_weight;  // acc may be negative: multiply, never shift it
-                }
+        for (int gi = 0; gi < n_groups; ++gi) {
+            const int r0 = gi * group, len = std::min(group, rows - r0);
+            if (n_groups == 1) {
+                sums.noalias() = xs * levels;
             } else {
-                for (int oc = 0; oc < oc_n; ++oc) {
-                    const int base = oc * slices;
-                    std::int64_t acc = 0;
-                    for (int j = 0; j < slices; ++j) acc += conv(base + j) << (static_cast<unsigned>(j) * cell_bits);
-                    o[oc] += (acc - ref) * t_weight;
-                }
+                sums.noalias() = xs.middleCols(r0, len) * levels.middleRows(r0, len);
+                if (nonideal)  // A of the group: the DAC units it drives (exact: small integers in float)
+                    for (int g = 0; g < gm; ++g) {
+                        const float* xr = &sc.x[static_cast<std::size_t>(g) * rows + static_cast<std::size_t>(r0)];
+                        std::int64_t a = 0;
+                        for (int r = 0; r < len; ++r) a += static_cast<std::int64_t>(xr[r]);
+                        sc.a[static_cast<std::size_t>(g)] = a;
+                    }
             }
-        };
 
-        if (!nonideal) {
-            // adc.convert() with its state in locals: the compiler cannot keep members read through a
-            // reference in registers across the stores of the shift-add.
-            const bool identity = adc.integer_identity();
-            const std::int32_t* const table = adc.integer_table().data();
-            const std::uint64_t table_size = adc.integer_table().size();
-            for (int t = 0; t < t_n; ++t) {
-                const std::int64_t t_weight = std::int64_t{1} << (static_cast<unsigned>(t) * dac_bits);
-                for (int i = 0; i < m; ++i) {
-                    const float* srow = &sc.s[static_cast<std::size_t>(t * m + i) * cols];
-                    std::int64_t* o = out + static_cast<std::int64_t>(c0 + i) * oc_n;
-                    // Column sums are integers below 2^24, so the float -> int conversion is exact.
-                    // Two instantiations keep the observe test out of the common loop.
-                    if (observe == nullptr) {
-                        shift_add([&](int c) {
-                            const auto s = static_cast<std::int64_t>(srow[c]);
-                            current += s;
-                            if (identity) return s;
-                            if (static_cast<std::uint64_t>(s) < table_size) return std::int64_t{table[s]};
-                            return adc.convert(s);
-                        }, o, t_weight);
-                    } else {
-                        shift_add([&](int c) {
-                            const auto s = static_cast<std::int64_t>(srow[c]);
-                            current += s;
-                            observe->add(static_cast<double>(s));
-                            return adc.convert(s);
-                        }, o, t_weight);
+            // Shift-add of one (vector, input slice): the converted columns of each channel, minus the reference
+            // columns (offset) or the G- columns (differential). Integer arithmetic, so its order does not matter.
+            auto shift_add = [&](auto&& conv, std::int64_t* o, std::int64_t t_weight) {
+                std::int64_t ref = 0;
+                for (unsigned j = 0; j < b.ref_cols; ++j) ref += conv(oc_n * slices + static_cast<int>(j)) << (j * cell_bits);
+                if (q.differential()) {
+                    const int half = slices / 2;
+                    for (int oc = 0; oc < oc_n; ++oc) {
+                        const int base = oc * slices;
+                        std::int64_t acc = 0;
+                        for (int j = 0; j < half; ++j) {
+                            const unsigned sh = static_cast<unsigned>(j) * cell_bits;
+                            acc += (conv(base + j) << sh) - (conv(base + half + j) << sh);
+                        }
+                        o[oc] += acc * t_weight;  // acc may be negative: multiply, never shift it
+                    }
+                } else {
+                    for (int oc = 0; oc < oc_n; ++oc) {
+                        const int base = oc * slices;
+                        std::int64_t acc = 0;
+                        for (int j = 0; j < slices; ++j) acc += conv(base + j) << (static_cast<unsigned>(j) * cell_bits);
+                        o[oc] += (acc - ref) * t_weight;
                     }
                 }
-            }
-            continue;
-        }
+            };
 
-        // Non-ideal: real column values, converted once per (vector, slice) into sc.conv, then the same
-        // shift-add. Separate passes keep the arithmetic ones vectorisable.
-        sc.v.resize(static_cast<std::size_t>(cols));
-        sc.amp.resize(static_cast<std::size_t>(cols));
-        sc.conv.resize(static_cast<std::size_t>(cols));
-        const double inv_scale = std::ldexp(1.0, -static_cast<int>(b.frac_bits));  // exact power of two
-        const double noise_gain = ro.read_noise_sigma * ro.read_noise_sigma * b.gmax_units;
-        const std::int64_t g0 = b.g0_fixed;
-        double* const v = sc.v.data();
-        double* const amp = sc.amp.data();
-        for (int i = 0; i < m; ++i) {
-            std::int64_t* o = out + static_cast<std::int64_t>(c0 + i) * oc_n;
-            // Keyed by the vector's stable id, so its noise is the same in any batch.
-            gaussian noise(ro.seed, {0x4e015e, ro.layer, ro.block,
-                                     static_cast<std::uint64_t>(noisy ? ro.vector_ids[c0 + i] : 0)});
-            for (int t = 0; t < t_n; ++t) {
-                const std::int64_t t_weight = std::int64_t{1} << (static_cast<unsigned>(t) * dac_bits);
-                const std::size_t g = static_cast<std::size_t>(t * m + i);
-                const float* srow = &sc.s[g * cols];
-                const std::int64_t off = g0 * sc.a[g];
-                std::int64_t net_total = 0;
-                for (int c = 0; c < cols; ++c) {
-                    const auto raw = static_cast<std::int64_t>(srow[c]);  // exact: integer below 2^24
-                    const std::int64_t net = raw - off;                   // exact fixed point
-                    net_total += net;
-                    v[c] = static_cast<double>(net) * inv_scale;
+            if (!nonideal) {
+                // adc.convert() with its state in locals: the compiler cannot keep members read through a
+                // reference in registers across the stores of the shift-add.
+                const bool identity = exact_groups || adc.integer_identity();
+                const std::int32_t* const table = adc.integer_table().data();
+                const std::uint64_t table_size = adc.integer_table().size();
+                for (int t = 0; t < t_n; ++t) {
+                    const std::int64_t t_weight = std::int64_t{1} << (static_cast<unsigned>(t) * dac_bits);
+                    for (int i = 0; i < m; ++i) {
+                        const float* srow = &sc.s[static_cast<std::size_t>(t * m + i) * cols];
+                        std::int64_t* o = out + static_cast<std::int64_t>(c0 + i) * oc_n;
+                        // Column sums are integers below 2^24, so the float -> int conversion is exact.
+                        // Two instantiations keep the observe test out of the common loop.
+                        if (observe == nullptr) {
+                            shift_add([&](int c) {
+                                const auto s = static_cast<std::int64_t>(srow[c]);
+                                current += s;
+                                if (identity) return s;
+                                if (static_cast<std::uint64_t>(s) < table_size) return std::int64_t{table[s]};
+                                return adc.convert(s);
+                            }, o, t_weight);
+                        } else {
+                            shift_add([&](int c) {
+                                const auto s = static_cast<std::int64_t>(srow[c]);
+                                current += s;
+                                observe->add(static_cast<double>(s));
+                                return adc.convert(s);
+                            }, o, t_weight);
+                        }
+                    }
                 }
-                current += net_total;
-                if (noisy) {
-                    // sigma * sqrt(S/2^F * gmax_units), S the raw current (see the header for the bound).
-                    for (int c = 0; c < cols; ++c)
-                        amp[c] = std::sqrt(std::max(0.0, static_cast<double>(srow[c]) * inv_scale) * noise_gain);
-                    for (int c = 0; c < cols; ++c) v[c] += amp[c] * noise.next();
-                }
-                if (observe != nullptr)
-                    for (int c = 0; c < cols; ++c) observe->add(v[c]);
-                adc.convert_real(v, sc.conv.data(), cols);
-                const std::int64_t* cv = sc.conv.data();
-                shift_add([cv](int c) { return cv[c]; }, o, t_weight);
+                continue;
             }
-        }
+
+            // Non-ideal: real column values, converted once per (vector, slice) into sc.conv, then the same
+            // shift-add. Separate passes keep the arithmetic ones vectorisable.
+            sc.v.resize(static_cast<std::size_t>(cols));
+            sc.amp.resize(static_cast<std::size_t>(cols));
+            sc.conv.resize(static_cast<std::size_t>(cols));
+            const double inv_scale = std::ldexp(1.0, -static_cast<int>(b.frac_bits));  // exact power of two
+            const double noise_gain = ro.read_noise_sigma * ro.read_noise_sigma * b.gmax_units;
+            const std::int64_t g0 = b.g0_fixed;
+            double* const v = sc.v.data();
+            double* const amp = sc.amp.data();
+            for (int i = 0; i < m; ++i) {
+                std::int64_t* o = out + static_cast<std::int64_t>(c0 + i) * oc_n;
+                // Keyed by the vector's stable id, so its noise is the same in any batch.
+                const auto id = static_cast<std::uint64_t>(noisy ? ro.vector_ids[c0 + i] : 0);
+                gaussian noise = n_groups == 1 ? gaussian(ro.seed, {0x4e015e, ro.layer, ro.block, id})
+                                               : gaussian(ro.seed, {0x4e015e, ro.layer, ro.block, id, static_cast<std::uint64_t>(gi)});
+                for (int t = 0; t < t_n; ++t) {
+                    const std::int64_t t_weight = std::int64_t{1} << (static_cast<unsigned>(t) * dac_bits);
+                    const std::size_t g = static_cast<std::size_t>(t * m + i);
+                    const float* srow = &sc.s[g * cols];
+                    const std::int64_t off = g0 * sc.a[g];
+                    std::int64_t net_total = 0;
+                    for (int c = 0; c < cols; ++c) {
+                        const auto raw = static_cast<std::int64_t>(srow[c]);  // exact: integer below 2^24
+                        const std::int64_t net = raw - off;                   // exact fixed point
+                        net_total += net;
+                        v[c] = static_cast<double>(net) * inv_scale;
+                    }
+                    current += net_total;
+                    if (noisy) {
+                        // sigma * sqrt(S/2^F * gmax_units), S the raw current (see the header for the bound).
+                        for (int c = 0; c < cols; ++c)
+                            amp[c] = std::sqrt(std::max(0.0, static_cast<double>(srow[c]) * inv_scale) * noise_gain);
+                        for (int c = 0; c < cols; ++c) v[c] += amp[c] * noise.next();
+                    }
+                    if (observe != nullptr)
+                        for (int c = 0; c < cols; ++c) observe->add(v[c]);
+                    adc.convert_real(v, sc.conv.data(), cols);
+                    const std::int64_t* cv = sc.conv.data();
+                    shift_add([cv](int c) { return cv[c]; }, o, t_weight);
+                }
+            }
+        }  // row groups
     }
 
     if (act != nullptr) {
         act->input_ones += ones;
-        act->column_reads += static_cast<std::uint64_t>(n) * static_cast<std::uint64_t>(t_n) * static_cast<std::uint64_t>(cols);
+        const int reads = ro.rows_per_read > 0 && ro.rows_per_read < rows ? (rows + ro.rows_per_read - 1) / ro.rows_per_read : 1;
+        act->column_reads += static_cast<std::uint64_t>(n) * static_cast<std::uint64_t>(t_n) * static_cast<std::uint64_t>(cols) *
+                             static_cast<std::uint64_t>(reads);
         act->column_sum_total += nonideal ? std::ldexp(static_cast<double>(current), -static_cast<int>(b.frac_bits))
                                           : static_cast<double>(current);
     }

@@ -30,6 +30,11 @@ struct read_options {
     /// When non-null, receives every column value the ADC converts (reference columns included, read
     /// noise included), for ADC calibration. Not synchronised: one histogram per thread.
     column_histogram* observe = nullptr;
+    /// Rows whose currents one conversion sums: 0 (or >= the block's rows) reads all rows at once (parallel
+    /// read-out); 1 reads row by row (sequential); N reads groups of N consecutive rows (partial). Each group's
+    /// column value passes the ADC on its own and the shift-add sums the converted values. Build the ADC for
+    /// full_scale(b, q, rows_per_read).
+    int rows_per_read = 0;
 };
 
 /// The crossbar kernel: n input vectors through one programmed subarray block, bit-serially.
@@ -64,6 +69,10 @@ void block_mvm(const subarray_block& b, const std::int32_t* x, int n, int x_stri
 /// Cost (128x128 block, 8-bit inputs, 1-bit DAC): ~1.8-2x the ideal path; ~2.6-3.4x with read
 /// noise (one ziggurat normal per column read; rng_stream::next_u64 is an out-of-line call).
 /// Results for a vector depend only on the block, the vector, its id and ro, never on n or batching.
+/// Grouped reads (ro.rows_per_read < rows): the steps above per group of rows, the off current subtracted per
+/// group and read noise keyed by {0x4e015e, layer, block, id, group}. When every group sum the block can
+/// produce converts to itself (an ideal block and a lossless ADC for the group, e.g. 1-bit cells sensed row
+/// by row), the groups are not formed: the sum of exact conversions is the exact column sum.
 void block_mvm(const subarray_block& b, const std::int32_t* x, int n, int x_stride, const quant_config& q,
                const adc_transfer& adc, std::int64_t* out, mvm_activity* act, const read_options& ro);
 

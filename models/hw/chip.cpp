@@ -141,10 +141,13 @@ double controller::run_weight_layer(int li, proto::latency_split& split) {
     ext.duplication = lp->duplication;
     ext.outputs = m_acc.data();
     ext.out_channels = L.out_channels;
-    if (m_ctx.trace.kind == trace_costing::mode::pseudo) {  // the layer's activity parameter, from its trace
+    {  // the layer's input-bit density (reported; the activity parameter of a pseudo-traced run)
         std::uint64_t ones = 0;
         for (const std::int32_t v : in) ones += static_cast<std::uint64_t>(__builtin_popcount(static_cast<unsigned>(v)));
-        ext.input_density = in.empty() ? 0.0 : double(ones) / (double(in.size()) * ib);
+        const std::uint64_t bits = std::uint64_t{in.size()} * ib;
+        m_results[static_cast<std::size_t>(li)].input_ones += ones;
+        m_results[static_cast<std::size_t>(li)].input_bits += bits;
+        if (m_ctx.trace.kind == trace_costing::mode::pseudo) ext.input_density = bits ? double(ones) / double(bits) : 0.0;
     }
     tlm::tlm_generic_payload p;
     p.set_extension(&ext);

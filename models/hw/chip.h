@@ -48,6 +48,10 @@ struct layer_result {
     double latency = 0;  // s
     double dynamic_energy = 0;  // J
     proto::latency_split split;
+    // Bits of the layer's input activations (weight layers; summed over images) and how many of them are 1: the
+    // input-bit density, the activity parameter of the paper's pseudo-traced simulation.
+    std::uint64_t input_bits = 0, input_ones = 0;
+    double input_density() const { return input_bits ? double(input_ones) / double(input_bits) : 0.0; }
 };
 
 class chip;

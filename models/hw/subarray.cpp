@@ -87,6 +87,7 @@ void subarray::b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay
     op->critical = {};
     op->critical.array = cost.latency_array;
     op->critical.adc = cost.latency_adc;
+    op->critical.accumulation = cost.latency_accumulation;
     m_last_words = static_cast<std::uint64_t>(n) * static_cast<std::uint64_t>(chans);
     const sc_core::sc_time start = sc_core::sc_time_stamp() + delay;
     delay += sc_core::sc_time(cost.total.latency, sc_core::SC_SEC);

@@ -154,6 +154,7 @@ nlohmann::ordered_json to_json(const report_data& r) {
         o["memory_utilization"] = r.layer_utilization[i] < 0 ? J(nullptr) : J(r.layer_utilization[i]);
         o["duplication"] = r.layer_duplication[i];
         o["tiles"] = r.layer_tiles[i];
+        o["input_bit_density"] = l.input_bits ? J(l.input_density()) : J(nullptr);
         layers.push_back(o);
     }
     j["layers"] = layers;
@@ -241,14 +242,16 @@ std::string table(const report_data& r) {
 std::string layers_csv(const report_data& r) {
     std::ostringstream os;
     os << "name,latency_s,dynamic_energy_j,memory_utilization,duplication,tiles,array_latency_s,adc_latency_s,"
-          "accumulation_latency_s,buffer_latency_s,interconnect_latency_s,other_latency_s\n";
+          "accumulation_latency_s,buffer_latency_s,interconnect_latency_s,other_latency_s,input_bit_density\n";
     char b[512];
     for (std::size_t i = 0; i < r.layers.size(); ++i) {
         const auto& l = r.layers[i];
-        std::snprintf(b, sizeof b, "%s,%.9g,%.9g,%s,%d,%d,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g\n", l.name.c_str(), l.latency,
+        char density[32] = "";
+        if (l.input_bits) std::snprintf(density, sizeof density, "%.6g", l.input_density());
+        std::snprintf(b, sizeof b, "%s,%.9g,%.9g,%s,%d,%d,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%s\n", l.name.c_str(), l.latency,
                       l.dynamic_energy, r.layer_utilization[i] < 0 ? "" : std::to_string(r.layer_utilization[i]).c_str(),
                       r.layer_duplication[i], r.layer_tiles[i], l.split.array, l.split.adc, l.split.accumulation,
-                      l.split.buffer, l.split.interconnect, l.split.other);
+                      l.split.buffer, l.split.interconnect, l.split.other, density);
         os << b;
     }
     return os.str();

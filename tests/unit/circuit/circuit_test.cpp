@@ -159,14 +159,34 @@ TEST(Circuit, SequentialReadOutSensesEveryRowWithoutMux) {
     sram.bits = 1;
     sram.area_f2 = 364;
     sram.read_pulse = 1e-9;
-    const subarray_model seq(t, k, sram, geometry(1, "sequential"), 0, 1), par(t, k, sram, geometry(4), 0, 4);
-    EXPECT_EQ(seq.cycles_per_slice(128), 128u);
+    subarray_config every_row = geometry(1, "sequential");
+    every_row.skip_zero_rows = false;
+    const subarray_model seq(t, k, sram, geometry(1, "sequential"), 0, 1), all(t, k, sram, every_row, 0, 1),
+        par(t, k, sram, geometry(4), 0, 4);
+    EXPECT_EQ(all.cycles_per_slice(128), 128u);
     EXPECT_EQ(par.cycles_per_slice(128), 1u);
     EXPECT_EQ(seq.mux_ways(), 1u);
-    const auto rs = seq.read(activity(128)), rp = par.read(activity(128));
+    read_activity a = activity(128);  // half the (row, slice) inputs are 1
+    a.column_level_sum = double(a.input_ones) * 128 * 0.5;  // half the cells on them hold a 1
+    const auto rs = seq.read(a), ra = all.read(a), rp = par.read(a);
     EXPECT_EQ(rs.energy_switch, 0.0);  // no mux to switch
-    EXPECT_EQ(rs.conversions, 128u * rp.conversions);  // a 1-bit sense per (row, column)
-    EXPECT_GT(rs.total.latency, rp.total.latency);     // 128 row reads against 8 mux steps
+    EXPECT_EQ(ra.conversions, 128u * rp.conversions);  // without skipping: a 1-bit sense per (row, column)
+    EXPECT_EQ(rs.conversions, a.input_ones * 128u);    // with skipping: per (row with input 1, column)
+    EXPECT_GT(rs.total.latency, rp.total.latency);     // 64 row reads against 8 mux steps
+    EXPECT_GT(rs.latency_accumulation, 0.0);           // each row's shift-add before the next row
+    EXPECT_EQ(rp.latency_accumulation, 0.0);           // overlapped with the next conversion
+    EXPECT_DOUBLE_EQ(rs.total.latency, rs.latency_array + rs.latency_adc + rs.latency_accumulation);
+    EXPECT_NEAR(rs.total.latency, 0.5 * ra.total.latency, 1e-9 * ra.total.latency);
+    // Every per-read cost halves; only the cells' own energy (inputs that are 1, either way) stays.
+    EXPECT_DOUBLE_EQ(rs.energy_adc, 0.5 * ra.energy_adc);
+    EXPECT_DOUBLE_EQ(rs.energy_accumulation, 0.5 * ra.energy_accumulation);
+    EXPECT_LT(rs.energy_array, 0.75 * ra.energy_array);
+    // Sparser inputs: fewer reads, less energy and time.
+    read_activity sparse = a;
+    sparse.input_ones /= 4;
+    sparse.column_level_sum /= 4;
+    EXPECT_LT(seq.read(sparse).total.energy, 0.3 * rs.total.energy);
+    EXPECT_LT(seq.read(sparse).total.latency, 0.3 * rs.total.latency);
 }
 
 TEST(Circuit, CalibrationFactorsScaleOneCostClassLinearly) {

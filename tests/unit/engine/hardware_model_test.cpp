@@ -87,6 +87,35 @@ TEST(HardwareModel, IdealOneBitDifferentialEqualsIntegerReferenceForAnyColumnCou
     }
 }
 
+// Sequential read-out (one row per conversion) of 1-bit cells into 1-bit sense amplifiers: every layer equals
+// the integer network (the SRAM designs of Table 1). The ADCs must be built for one row: with rows_per_read 0 the
+// same 1-bit converter sums the whole column and the network is wrong. Calibrated references see row sums too.
+TEST(HardwareModel, SequentialOneBitSensingEqualsIntegerReference) {
+    for (const char* reference : {"full_scale", "calibrated"}) {
+        hardware_options o;
+        o.quant.encoding = "differential";
+        o.cell_bits = 1;
+        o.adc_bits = 1;
+        o.on_off_ratio = 0;
+        o.rows_per_read = 1;
+        o.adc.reference = reference;
+        const fixture f = make(k_resnet, o);
+        hardware_model hw(f.g, f.p, o);
+        if (std::string(reference) == "calibrated") hw.set_adcs(hw.calibrate_adcs(f.images, 0));
+        const auto got = hw.forward(f.images[0], 0);
+        const auto want = cim::engine::reference_forward(f.g, o.quant, f.images[0]);
+        for (std::size_t i = 0; i < want.size(); ++i) EXPECT_EQ(got[i], want[i]) << reference << " " << f.g.layers[i].name;
+    }
+    hardware_options par;
+    par.quant.encoding = "differential";
+    par.cell_bits = 1;
+    par.adc_bits = 1;
+    par.on_off_ratio = 0;
+    const fixture f = make(k_resnet, par);
+    const hardware_model hw(f.g, f.p, par);
+    EXPECT_NE(hw.forward(f.images[0], 0).back(), cim::engine::reference_forward(f.g, par.quant, f.images[0]).back());
+}
+
 // A finite on/off ratio with device variation that is almost zero: the off-current subtraction is exact, so
 // the non-ideal (fixed-point conductance) path still reproduces the integer network.
 TEST(HardwareModel, NearIdealDevicePathIsExact) {

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -118,6 +119,52 @@ TEST(crossbar_mvm, coarse_adc_error_shrinks_with_bits) {
 
 // The platform engine feeds one vector per transaction, the batched engine thousands per call; both
 // must produce the same bits and the same activity, even with a lossy ADC.
+// Grouped reads (sequential or partial read-out): each group of rows_per_read rows is converted on its own,
+// exactly as if every group were its own block, and the shift-add sums the groups.
+TEST(crossbar_mvm, grouped_reads_convert_each_group) {
+    for (const char* enc : {"offset", "differential"}) {
+        const quant_config q = make(8, 8, 1, enc);
+        const int rows = 22, chans = 3, group = 4;
+        const layer l(q, rows, chans, 5, 21);
+        const subarray_block b = program_block(l.w.data(), rows, 0, rows, 0, chans, q, 2);
+        const adc_transfer adc(2, full_scale(b, q, group));  // 4 rows x 3 levels = 12 on 4 codes: lossy
+        ASSERT_FALSE(adc.lossless());
+        read_options ro;
+        ro.rows_per_read = group;
+        std::vector<std::int64_t> grouped(l.n * chans), expected(l.n * chans, 0), part(l.n * chans);
+        mvm_activity act;
+        block_mvm(b, l.x.data(), l.n, rows, q, adc, grouped.data(), &act, ro);
+        std::vector<std::int32_t> xs;
+        for (int r0 = 0; r0 < rows; r0 += group) {
+            const int r1 = std::min(rows, r0 + group);
+            const subarray_block g = program_block(l.w.data(), rows, r0, r1, 0, chans, q, 2);
+            xs.clear();
+            for (int i = 0; i < l.n; ++i) xs.insert(xs.end(), l.x.begin() + i * rows + r0, l.x.begin() + i * rows + r1);
+            block_mvm(g, xs.data(), l.n, r1 - r0, q, adc, part.data(), nullptr);
+            for (std::size_t k = 0; k < part.size(); ++k) expected[k] += part[k];
+        }
+        EXPECT_EQ(grouped, expected) << enc;
+        EXPECT_NE(grouped, l.reference()) << enc;  // the coarse ADC loses something
+        EXPECT_EQ(act.column_reads, std::uint64_t(l.n) * 8 * b.columns() * 6);  // 6 groups of rows per slice
+    }
+}
+
+// Sequential read-out of 1-bit cells into 1-bit sense amplifiers is exact; the same 1-bit converter on the
+// whole column (parallel read-out) is not.
+TEST(crossbar_mvm, sequential_one_bit_sensing_is_exact) {
+    const quant_config q = make(8, 8, 1, "differential");
+    const int rows = 128, chans = 4;
+    const layer l(q, rows, chans, 6, 5);
+    const subarray_block b = program_block(l.w.data(), rows, 0, rows, 0, chans, q, 1);
+    std::vector<std::int64_t> seq(l.n * chans), par(l.n * chans);
+    read_options ro;
+    ro.rows_per_read = 1;
+    block_mvm(b, l.x.data(), l.n, rows, q, adc_transfer(1, full_scale(b, q, 1)), seq.data(), nullptr, ro);
+    block_mvm(b, l.x.data(), l.n, rows, q, adc_transfer(1, full_scale(b, q)), par.data(), nullptr);
+    EXPECT_EQ(seq, l.reference());
+    EXPECT_NE(par, l.reference());
+}
+
 TEST(crossbar_mvm, batching_does_not_change_results) {
     for (const char* enc : {"offset", "differential"}) {
         const quant_config q = make(8, 8, 2, enc);

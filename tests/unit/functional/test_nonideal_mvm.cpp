@@ -74,6 +74,41 @@ TEST(nonideal_mvm, batch_invariance) {
     }
 }
 
+// A non-ideal block read in groups: the off current is subtracted per group, so with a finite on/off ratio,
+// tiny variation and a converter that rounds each group to an integer, the result is the integer MVM; with
+// variation and read noise, grouped reads stay batch invariant.
+TEST(nonideal_mvm, grouped_reads) {
+    const quant_config q = make(8, 8, 1, "offset");
+    const int rows = 30, chans = 5, n = 7, group = 8;
+    const layer l(q, rows, chans, n, 3);
+    std::vector<std::int64_t> ref(n * chans), out(n * chans);
+    reference_mvm(l.w.data(), rows, chans, l.x.data(), n, ref.data());
+    device_config tiny;
+    tiny.d2d_sigma = 1e-4;  // 8 rows x 3 levels x 1e-4 << 0.5: every group rounds to its exact sum
+    const subarray_block nominal = program_block(l.w.data(), rows, 0, rows, 0, chans, q, 2, tiny, 20.0, {1, 2, 3});
+    ASSERT_FALSE(nominal.ideal());
+    read_options ro;
+    ro.rows_per_read = group;
+    block_mvm(nominal, l.x.data(), n, rows, q, adc_transfer(12, full_scale(nominal, q, group)), out.data(), nullptr, ro);
+    EXPECT_EQ(out, ref);
+
+    const device_config d = everything();
+    const subarray_block b = program_block(l.w.data(), rows, 0, rows, 0, chans, q, 2, d, 20.0, {3, 4, 12});
+    std::vector<std::int64_t> ids(n);
+    for (int i = 0; i < n; ++i) ids[i] = 50 + i;
+    const adc_transfer adc(3, full_scale(b, q, group));
+    read_options rn = noise_options(d, ids.data());
+    rn.rows_per_read = group;
+    std::vector<std::int64_t> batched(n * chans), single(n * chans);
+    block_mvm(b, l.x.data(), n, rows, q, adc, batched.data(), nullptr, rn);
+    for (int i = 0; i < n; ++i) {
+        read_options r1 = noise_options(d, ids.data() + i);
+        r1.rows_per_read = group;
+        block_mvm(b, l.x.data() + i * rows, 1, rows, q, adc, single.data() + i * chans, nullptr, r1);
+    }
+    EXPECT_EQ(batched, single);
+}
+
 TEST(nonideal_mvm, read_noise_keyed_by_vector_id) {
     device_config d;
     d.read_noise_sigma = 0.05;
