@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "models/engine/quantized_model.h"
@@ -44,7 +45,8 @@ std::vector<std::int64_t> plain_layer(const cim::network::layer& L, const tensor
     return acc;
 }
 
-void expect_platform_matches_reference(const std::string& config, std::vector<cim::cfg::override_spec> sets) {
+void expect_platform_matches_reference(const std::string& config, std::vector<cim::cfg::override_spec> sets,
+                                       const std::function<void(const cim::inference::platform&)>& also = {}) {
     const auto lc = cim::inference::load_run_config(config, sets);
     auto prepared = cim::inference::prepare(lc);
     cim::inference::platform plat(lc, std::move(prepared));
@@ -77,6 +79,7 @@ void expect_platform_matches_reference(const std::string& config, std::vector<ci
         EXPECT_GT(nonzero, 0u) << L.name;
     }
     EXPECT_GT(checked_weight_layers, 0);
+    if (also) also(plat);  // one simulation per process: further checks share this run
 }
 
 }  // namespace
@@ -97,6 +100,29 @@ TEST(Platform, Vgg8DifferentialTwoBitDacMatches) {
                                        {"quant.dac_bits", "2"},
                                        {"subarray.readout", "sequential"},
                                        {"mapping.duplication", "false"}});
+}
+
+// Table 1's sequential SRAM design: 1-bit cells read row by row into 1-bit sense amplifiers are exact, so the
+// platform must reproduce the integer network with no activation collapsing to zero (the data path once sent
+// the whole column through the 1-bit sense amplifier and every activation after conv1 was 0). The report's
+// input-bit density of every weight layer is then a real, non-zero fraction.
+TEST(Platform, SequentialOneBitSramIsExact) {
+    const std::vector<cim::cfg::override_spec> sets = {{"technology", CIM_SOURCE_DIR "/configs/tech/32nm.yaml"},
+                                                       {"cell", CIM_SOURCE_DIR "/configs/cells/sram.yaml"},
+                                                       {"subarray.readout", "sequential"},
+                                                       {"subarray.adc_bits", "1"},
+                                                       {"run.images", "1"}};
+    expect_platform_matches_reference(CIM_SOURCE_DIR "/configs/experiments/table1/base.yaml", sets,
+                                      [](const cim::inference::platform& plat) {
+                                          int weight_layers = 0;
+                                          for (const auto& l : plat.report().layers) {
+                                              if (l.input_bits == 0) continue;
+                                              ++weight_layers;
+                                              EXPECT_GT(l.input_density(), 0.05) << l.name;
+                                              EXPECT_LT(l.input_density(), 0.95) << l.name;
+                                          }
+                                          EXPECT_EQ(weight_layers, 8);
+                                      });
 }
 
 // A residual network (adds, 1x1 stride-2 downsample, average pooling) through the platform.
