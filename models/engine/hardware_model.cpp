@@ -195,6 +195,25 @@ hardware_model::adc_set hardware_model::calibrate_adcs(const std::vector<std::ve
         }
         const mapping::layer_plan* lp = m_plan.find_layer(static_cast<int>(li));
         const auto& ids = slots_of(static_cast<int>(li));
+        // Ideal blocks whose full-scale conversion is already lossless (e.g. 4-bit cells read row by row into a
+        // 5-bit ADC) keep it: every value is an integer in [0, full scale], and no reference placement can beat
+        // exact. Skipping the observation also spares the row-by-row histogram of a sequential read.
+        bool lossless_layer = true;
+        for (int s : ids) lossless_layer = lossless_layer && m_slots[static_cast<std::size_t>(s)].block.ideal() &&
+                                  adcs[static_cast<std::size_t>(s)].lossless();
+        if (lossless_layer) {
+            const weight_output_rule rule = weight_output(m_graph, static_cast<int>(li), m_opt.quant);
+            for (std::size_t k = 0; k < images.size(); ++k) {
+                int n = 0;
+                const std::int32_t* x = unroll(L, acts[k][static_cast<std::size_t>(L.input_ids.at(0))], cols, n);
+                acc.assign(static_cast<std::size_t>(n) * static_cast<std::size_t>(L.out_channels), 0);
+                for (int s : ids)
+                    run_slot(s, adcs[static_cast<std::size_t>(s)], x, n, L.weight_rows(), lp->duplication,
+                             first_image_id + static_cast<std::int64_t>(k), L.out_channels, acc.data(), nullptr);
+                acts[k][li] = finish_layer(rule, acc, n, L.out_channels);
+            }
+            continue;
+        }
         // Histogram range: every column value of the layer fits in [-hi/4, hi] (noise and variation may push
         // a value below zero).
         double hi = 1.0;
