@@ -199,51 +199,42 @@ hardware_model::adc_set hardware_model::calibrate_adcs(const std::vector<std::ve
         // 5-bit ADC) keep it: every value is an integer in [0, full scale], and no reference placement can beat
         // exact. Skipping the observation also spares the row-by-row histogram of a sequential read.
         bool lossless_layer = true;
-        for (int s : ids) lossless_layer = lossless_layer && m_slots[static_cast<std::size_t>(s)].block.ideal() &&
-                                  adcs[static_cast<std::size_t>(s)].lossless();
-        if (lossless_layer) {
-            const weight_output_rule rule = weight_output(m_graph, static_cast<int>(li), m_opt.quant);
+        for (int s : ids)
+            lossless_layer = lossless_layer && m_slots[static_cast<std::size_t>(s)].block.ideal() &&
+                             adcs[static_cast<std::size_t>(s)].lossless();
+        if (!lossless_layer) {
+            // Histogram range: every column value of the layer fits in [-hi/4, hi] (noise and variation may push
+            // a value below zero).
+            double hi = 1.0;
+            for (int s : ids) {
+                const auto& b = m_slots[static_cast<std::size_t>(s)].block;
+                const double gmax = b.frac_bits ? b.gmax_units : double((1u << b.cell_bits) - 1);
+                const int rows = m_opt.rows_per_read > 0 ? std::min(m_opt.rows_per_read, b.rows) : b.rows;  // per conversion
+                hi = std::max(hi, rows * double((1u << m_opt.quant.dac_bits) - 1) * 2.0 * gmax);
+            }
+            func::column_histogram hist(-0.25 * hi, hi);
+            const func::adc_transfer exact = func::adc_transfer::linear(24, -0.25 * hi, hi);
             for (std::size_t k = 0; k < images.size(); ++k) {
                 int n = 0;
                 const std::int32_t* x = unroll(L, acts[k][static_cast<std::size_t>(L.input_ids.at(0))], cols, n);
                 acc.assign(static_cast<std::size_t>(n) * static_cast<std::size_t>(L.out_channels), 0);
                 for (int s : ids)
-                    run_slot(s, adcs[static_cast<std::size_t>(s)], x, n, L.weight_rows(), lp->duplication,
-                             first_image_id + static_cast<std::int64_t>(k), L.out_channels, acc.data(), nullptr);
-                acts[k][li] = finish_layer(rule, acc, n, L.out_channels);
+                    run_slot(s, exact, x, n, L.weight_rows(), lp->duplication, first_image_id + static_cast<std::int64_t>(k),
+                             L.out_channels, acc.data(), nullptr, &hist);
             }
-            continue;
+            const func::adc_transfer layer_adc =
+                func::adc_transfer::from_histogram(m_opt.adc_bits, hist, m_opt.adc.transfer, m_opt.adc.percentile);
+            for (int s : ids) adcs[static_cast<std::size_t>(s)] = layer_adc;
         }
-        // Histogram range: every column value of the layer fits in [-hi/4, hi] (noise and variation may push
-        // a value below zero).
-        double hi = 1.0;
-        for (int s : ids) {
-            const auto& b = m_slots[static_cast<std::size_t>(s)].block;
-            const double gmax = b.frac_bits ? b.gmax_units : double((1u << b.cell_bits) - 1);
-            const int rows = m_opt.rows_per_read > 0 ? std::min(m_opt.rows_per_read, b.rows) : b.rows;  // per conversion
-            hi = std::max(hi, rows * double((1u << m_opt.quant.dac_bits) - 1) * 2.0 * gmax);
-        }
-        func::column_histogram hist(-0.25 * hi, hi);
-        const func::adc_transfer exact = func::adc_transfer::linear(24, -0.25 * hi, hi);
-        for (std::size_t k = 0; k < images.size(); ++k) {
-            int n = 0;
-            const std::int32_t* x = unroll(L, acts[k][static_cast<std::size_t>(L.input_ids.at(0))], cols, n);
-            acc.assign(static_cast<std::size_t>(n) * static_cast<std::size_t>(L.out_channels), 0);
-            for (int s : ids)
-                run_slot(s, exact, x, n, L.weight_rows(), lp->duplication, first_image_id + static_cast<std::int64_t>(k),
-                         L.out_channels, acc.data(), nullptr, &hist);
-        }
-        const func::adc_transfer layer_adc =
-            func::adc_transfer::from_histogram(m_opt.adc_bits, hist, m_opt.adc.transfer, m_opt.adc.percentile);
-        for (int s : ids) adcs[static_cast<std::size_t>(s)] = layer_adc;
+        // The layer's outputs through its ADCs, so the next layer sees what the chip would produce.
         const weight_output_rule rule = weight_output(m_graph, static_cast<int>(li), m_opt.quant);
         for (std::size_t k = 0; k < images.size(); ++k) {
             int n = 0;
             const std::int32_t* x = unroll(L, acts[k][static_cast<std::size_t>(L.input_ids.at(0))], cols, n);
             acc.assign(static_cast<std::size_t>(n) * static_cast<std::size_t>(L.out_channels), 0);
             for (int s : ids)
-                run_slot(s, layer_adc, x, n, L.weight_rows(), lp->duplication, first_image_id + static_cast<std::int64_t>(k),
-                         L.out_channels, acc.data(), nullptr);
+                run_slot(s, adcs[static_cast<std::size_t>(s)], x, n, L.weight_rows(), lp->duplication,
+                         first_image_id + static_cast<std::int64_t>(k), L.out_channels, acc.data(), nullptr);
             acts[k][li] = finish_layer(rule, acc, n, L.out_channels);
         }
     }
