@@ -166,9 +166,11 @@ void block_mvm(const subarray_block& b, const std::int32_t* x, int n, int x_stri
     int group = ro.rows_per_read > 0 && ro.rows_per_read < rows ? ro.rows_per_read : rows;
     bool exact_groups = false;
     if (group < rows && !nonideal && ro.observe == nullptr) {
+        // A lossless full-scale ADC is the identity; any other kind is checked over the group's sums while that
+        // is cheap (a few thousand values: this runs once per call).
         const std::int64_t fs = full_scale(b, q, group);
-        exact_groups = fs < (std::int64_t{1} << 16);
-        for (std::int64_t v = 0; exact_groups && v <= fs; ++v) exact_groups = adc.convert(v) == v;
+        exact_groups = adc.integer_identity() || fs <= 4096;
+        for (std::int64_t v = 0; exact_groups && !adc.integer_identity() && v <= fs; ++v) exact_groups = adc.convert(v) == v;
         if (exact_groups) group = rows;
     }
     const int n_groups = (rows + group - 1) / group;
