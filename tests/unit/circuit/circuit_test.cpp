@@ -16,6 +16,7 @@
 namespace cim::circuit {
 namespace {
 
+using fixtures::activity;  // a batch of reads with every cell at its middle level (7.5 of 15)
 using fixtures::node;
 using fixtures::rram;
 
@@ -29,7 +30,6 @@ subarray_config geometry(unsigned adc_bits = 5, const char* readout = "parallel"
     return g;
 }
 
-// A batch of reads: 100 vectors, 8 input bits, half the inputs on, every cell at its middle level.
 // Every factor at 1: the uncalibrated physics.
 calibration ones() {
     calibration k;
@@ -38,17 +38,6 @@ calibration ones() {
     } f;
     k.visit(f);
     return k;
-}
-
-read_activity activity(unsigned cols = 130) {
-    read_activity a;
-    a.vectors = 100;
-    a.input_slices = 8;
-    a.active_rows = 128;
-    a.active_cols = cols;
-    a.input_ones = 100ull * 8 * 64;
-    a.column_level_sum = double(a.input_ones) * cols * 7.5;
-    return a;
 }
 
 TEST(Circuit, MoreAdcBitsCostMoreAreaEnergyAndTime) {

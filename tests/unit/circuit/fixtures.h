@@ -2,6 +2,7 @@
 // Shared helpers of the circuit unit tests.
 #include <string>
 
+#include "models/circuit/components.h"
 #include "models/circuit/technology.h"
 #include "models/config/yaml_reader.h"
 
@@ -26,6 +27,19 @@ inline cell rram(double r_on, unsigned bits = 4) {
     c.area_f2 = 48;
     c.access_width_f = 2;
     return c;
+}
+
+/// A batch of reads: 100 vectors of 8 input bits on 128 rows, half the (row, slice) inputs on, the active cells at
+/// `mean_level` on average (level units).
+inline read_activity activity(unsigned cols = 130, double mean_level = 7.5) {
+    read_activity a;
+    a.vectors = 100;
+    a.input_slices = 8;
+    a.active_rows = 128;
+    a.active_cols = cols;
+    a.input_ones = 100ull * 8 * 64;
+    a.column_level_sum = double(a.input_ones) * cols * mean_level;
+    return a;
 }
 
 }  // namespace cim::circuit::fixtures

@@ -177,17 +177,8 @@ TEST(Periphery, DigitalLanesFromTheLibrary) {
     EXPECT_NEAR(unit.process(8).energy, 8.0 * k.energy_digital * p.compare().energy, 1e-9 * unit.process(8).energy);
 }
 
-// The subarray composes the objects above.
-read_activity activity() {
-    read_activity a;
-    a.vectors = 100;
-    a.input_slices = 8;
-    a.active_rows = 128;
-    a.active_cols = 130;
-    a.input_ones = 100ull * 8 * 64;
-    a.column_level_sum = double(a.input_ones) * 130 * 0.5;
-    return a;
-}
+// The subarray composes the objects above. Reads with the cells at half a level on average.
+read_activity activity() { return fixtures::activity(130, 0.5); }
 
 TEST(Periphery, SubarrayLevelShiftersCountOnlyWhenAsked) {
     const technology t = node("32nm");
