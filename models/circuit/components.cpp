@@ -50,7 +50,7 @@ subarray_model::subarray_model(const technology& t, const calibration& k, const 
     const double pitch = std::sqrt(cell_f2) * F;
     // Rows conducting at once, and the switches that carry their current: the column mux carries rows_par cells
     // in parallel, a row switch the cells of its row (a three-terminal cell's input drives only a gate).
-    const double rows_par = g.readout == "parallel" ? rows : g.readout == "partial" ? double(g.partial_rows) : 1.0;
+    const double rows_par = g.rows_per_activation();
     // SRAM senses a voltage (its read ports discharge a precharged bit line), so no DC cell current flows through
     // its switches: they stay minimum size.
     m_w_mux = c.is_sram() ? k_min_width_f : sized_f(r_path / rows_par, k_min_width_f);
@@ -142,9 +142,8 @@ subarray_model::subarray_model(const technology& t, const calibration& k, const 
 }
 
 unsigned subarray_model::cycles_per_slice(unsigned active_rows) const {
-    if (m_geo.readout == "sequential") return std::max(1u, active_rows);
-    if (m_geo.readout == "partial") return std::max(1u, (active_rows + m_geo.partial_rows - 1) / m_geo.partial_rows);
-    return 1;
+    const unsigned group = m_geo.rows_per_activation();
+    return std::max(1u, (active_rows + group - 1) / group);
 }
 
 unsigned subarray_model::mux_ways() const { return m_geo.readout == "sequential" ? 1u : m_geo.cols_per_adc; }

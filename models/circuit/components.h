@@ -51,6 +51,10 @@ struct subarray_config {
           "read-out); false: step through every row of the block, one read each");
     }
     void validate() const;
+    /// Rows one activation turns on together: all of them (parallel), partial_rows (partial) or one (sequential).
+    unsigned rows_per_activation() const {
+        return readout == "parallel" ? rows : readout == "partial" ? partial_rows : 1u;
+    }
 };
 
 /// Activity of a batch of reads on one subarray, measured by the functional kernel.

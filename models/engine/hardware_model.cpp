@@ -209,8 +209,7 @@ hardware_model::adc_set hardware_model::calibrate_adcs(const std::vector<std::ve
             for (int s : ids) {
                 const auto& b = m_slots[static_cast<std::size_t>(s)].block;
                 const double gmax = b.frac_bits ? b.gmax_units : double((1u << b.cell_bits) - 1);
-                const int rows = m_opt.rows_per_read > 0 ? std::min(m_opt.rows_per_read, b.rows) : b.rows;  // per conversion
-                hi = std::max(hi, rows * double((1u << m_opt.quant.dac_bits) - 1) * 2.0 * gmax);
+                hi = std::max(hi, func::rows_per_conversion(b, m_opt.rows_per_read) * double((1u << m_opt.quant.dac_bits) - 1) * 2.0 * gmax);
             }
             func::column_histogram hist(-0.25 * hi, hi);
             const func::adc_transfer exact = func::adc_transfer::linear(24, -0.25 * hi, hi);

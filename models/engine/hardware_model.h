@@ -21,7 +21,7 @@ struct hardware_options {
     unsigned cell_bits = 4;
     double on_off_ratio = 10;  // <= 0 or inf: ideal off state
     unsigned adc_bits = 5;
-    int rows_per_read = 0;  // rows one conversion sums: 0 = all (parallel), 1 = sequential, N = partial
+    int rows_per_read = 0;  // rows one conversion sums (subarray_config::rows_per_activation); 0 = all
     func::adc_config adc;
     func::device_config device;
     std::uint64_t seed = 1;

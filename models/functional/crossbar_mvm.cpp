@@ -163,7 +163,8 @@ void block_mvm(const subarray_block& b, const std::int32_t* x, int n, int x_stri
     // Row groups (rows_per_read): each group's column sums pass the ADC on their own. When the ADC converts
     // every sum a group can produce to itself (ideal block), summing exact conversions is the exact column sum,
     // so the groups need not be formed.
-    int group = ro.rows_per_read > 0 && ro.rows_per_read < rows ? ro.rows_per_read : rows;
+    const int conversion_rows = rows_per_conversion(b, ro.rows_per_read);
+    int group = conversion_rows;
     bool exact_groups = false;
     if (group < rows && !nonideal && ro.observe == nullptr) {
         // A lossless full-scale ADC is the identity; any other kind is checked over the group's sums while that
@@ -336,7 +337,7 @@ void block_mvm(const subarray_block& b, const std::int32_t* x, int n, int x_stri
 
     if (act != nullptr) {
         act->input_ones += ones;
-        const int reads = ro.rows_per_read > 0 && ro.rows_per_read < rows ? (rows + ro.rows_per_read - 1) / ro.rows_per_read : 1;
+        const int reads = (rows + conversion_rows - 1) / conversion_rows;  // conversions per column (groups formed or not)
         act->column_reads += static_cast<std::uint64_t>(n) * static_cast<std::uint64_t>(t_n) * static_cast<std::uint64_t>(cols) *
                              static_cast<std::uint64_t>(reads);
         act->column_sum_total += nonideal ? std::ldexp(static_cast<double>(current), -static_cast<int>(b.frac_bits))

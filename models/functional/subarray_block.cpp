@@ -1,7 +1,6 @@
 #include "models/functional/subarray_block.h"
 
 #include <algorithm>
-
 #include <cmath>
 #include <limits>
 #include <string>
@@ -21,8 +20,7 @@ constexpr std::int64_t float_exact_limit = std::int64_t{1} << 24;
 }  // namespace
 
 std::int64_t full_scale(const subarray_block& b, const quant_config& q, int rows_per_read) {
-    const int rows = rows_per_read > 0 ? std::min(rows_per_read, b.rows) : b.rows;
-    return std::int64_t{rows} * ((std::int64_t{1} << q.dac_bits) - 1) * ((std::int64_t{1} << b.cell_bits) - 1);
+    return std::int64_t{rows_per_conversion(b, rows_per_read)} * ((std::int64_t{1} << q.dac_bits) - 1) * ((std::int64_t{1} << b.cell_bits) - 1);
 }
 
 subarray_block program_block(const std::int32_t* qweights, std::int64_t weight_rows, int row_begin, int row_end,

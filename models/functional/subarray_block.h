@@ -81,8 +81,13 @@ subarray_block program_block(const std::int32_t* qweights, std::int64_t weight_r
 /// program_block's slicing; for tests and debugging). Ideal blocks only.
 std::int32_t decode_weight(const subarray_block& b, int row, int channel, const quant_config& q);
 
+/// Rows of the block one conversion sums: min(rows_per_read, b.rows), or all of them for rows_per_read <= 0.
+inline int rows_per_conversion(const subarray_block& b, int rows_per_read) {
+    return rows_per_read > 0 && rows_per_read < b.rows ? rows_per_read : b.rows;
+}
+
 /// The largest column sum the block can produce for one input slice: rows * (2^dac_bits-1) * (2^cell_bits-1),
-/// rows = min(rows_per_read, b.rows) when the rows are read in groups (rows_per_read > 0), else b.rows.
+/// rows = rows_per_conversion(b, rows_per_read).
 /// The default ADC full scale. For a non-ideal block this is the nominal value (same units as the real
 /// column values after the off-current subtraction); variation and stuck-on cells may exceed it and clip.
 std::int64_t full_scale(const subarray_block& b, const quant_config& q, int rows_per_read = 0);

@@ -64,8 +64,8 @@ engine::hardware_options hardware_options_of(const run_config& c) {
     o.cell_bits = c.cell.bits;
     o.on_off_ratio = c.cell.is_sram() ? 0.0 : c.cell.on_off_ratio;  // an SRAM cell's off state is ideal
     o.adc_bits = c.subarray.adc_bits;
-    // What one conversion sees: every row (parallel), one row (sequential) or partial_rows rows.
-    o.rows_per_read = c.subarray.readout == "sequential" ? 1 : c.subarray.readout == "partial" ? int(c.subarray.partial_rows) : 0;
+    // What one conversion sees: the rows one activation turns on (all of a block's rows in parallel read-out).
+    o.rows_per_read = static_cast<int>(c.subarray.rows_per_activation());
     o.adc = c.adc;
     o.device = c.device;
     o.seed = c.seed;
