@@ -11,7 +11,10 @@ Method (docs/validation.md):
      except `other` (switch + digital) and the mux time inside `array` latency; runs B and C separate those and the
      three leakage classes. Each class's contribution is linear in its factor.
   2. Find the factors m > 0 that minimise  sum over designs and metrics of log(model / paper)^2  +  ridge *
-     sum log(m)^2, by Levenberg-Marquardt on log m. Leakage enters with weight 0.5 (its target is a factor of 2).
+     sum log(m)^2, by Levenberg-Marquardt on log m. The metrics are area, latency, dynamic energy, leakage (weight
+     0.5: its target is a factor of 2) and Table 1's TOPS/W, MACs / (dynamic energy + leakage power x latency),
+     which the four predict; FPS is 1 / latency. Where a column mux's switching overlaps the conversions, the
+     latency is piecewise linear in the factors; step 3's repetition absorbs that.
   3. Repeat from 1 at the new factors (the H-tree length follows the tile area, so classes couple weakly) until the
      factors settle, then print them as a YAML block (the built-in defaults of models/circuit/calibration.h) and the
      residuals. --leave-one-out refits nine times, each time without one design, and reports that design's error.
@@ -37,6 +40,7 @@ FACTORS = [f"{m}_{c}" for m in ("area", "energy", "latency")
           ["leakage_logic", "leakage_memory", "leakage_buffer"]
 METRICS = [("area", "area_m2", 1e6, 1.0), ("latency", "latency_s", 1e3, 1.0),
            ("energy", "dynamic_energy_j", 1e6, 1.0), ("leakage", "leakage_power_w", 1e3, 0.5)]
+TOPS_W_WEIGHT = 1.0  # Table 1's TOPS/W enters the fit too (FPS is 1 / latency, already in)
 
 
 def columns(sweep_file):
@@ -107,14 +111,24 @@ def measured(A):
     return np.array([[r["summary"][col] * scale for _, col, scale, _ in METRICS] for r in A])
 
 
-def fit(base, paper, weights, ridge, keep, start):
-    """Levenberg-Marquardt on u = log m, y(m) = sum_k m_k base_k (base: [factor, design, metric])."""
+def tops_w(y, macs):
+    """Table 1's TOPS/W (one operation per MAC) from [design, metric] predictions: MACs over the dynamic energy plus
+    the leakage power over the latency (uJ, mW, ms)."""
+    names = [k for k, *_ in METRICS]
+    e = y[:, names.index("energy")] * 1e-6 + y[:, names.index("leakage")] * 1e-3 * y[:, names.index("latency")] * 1e-3
+    return macs / e / 1e12
+
+
+def fit(base, paper, weights, ridge, keep, start, macs, paper_tops):
+    """Levenberg-Marquardt on u = log m, y(m) = sum_k m_k base_k (base: [factor, design, metric]); the residuals are
+    the log errors of the four fitted metrics and of TOPS/W, which combines them."""
     u = np.log(start)
 
     def resid(u):
         y = np.maximum(np.tensordot(np.exp(u), base, axes=1), 1e-30)
         r = (np.log(y / paper) * weights)[keep].ravel()
-        return np.concatenate([r, math.sqrt(ridge) * u])
+        rt = (np.log(tops_w(y, macs) / paper_tops) * TOPS_W_WEIGHT)[keep[:, 0]]
+        return np.concatenate([r, rt, math.sqrt(ridge) * u])
 
     lam = 1e-2
     r = resid(u)
@@ -163,6 +177,7 @@ def main():
     base, pts = columns(a.sweep)
     paper = np.array([[c[1][k] for k, *_ in METRICS] for c in COLUMNS])
     weights = np.array([w for *_, w in METRICS])[None, :]
+    paper_tops = np.array([c[1]["tops_w"] for c in COLUMNS])
     os.makedirs(a.out, exist_ok=True)
     factors = {k: 1.0 for k in FACTORS}
     if a.start:
@@ -180,29 +195,33 @@ def main():
             C_runs = evaluate(a.cimtlm, base, pts, dict(factors, leakage_buffer=0.0), a.jobs, tmp, "c")
             B = base_matrix(contributions(A, B_runs, C_runs), factors)
             y_now = measured(A)
+            macs = np.array([r["summary"]["macs"] for r in A])
             err = np.abs(np.log(y_now / paper)).max(axis=0)
             print(f"[fit]   at these factors, max |log error| per metric: {np.round(err, 3).tolist()}", file=sys.stderr)
-            m = fit(B, paper, weights, a.ridge, keep, np.array([factors[k] for k in FACTORS]))
+            m = fit(B, paper, weights, a.ridge, keep, np.array([factors[k] for k in FACTORS]), macs, paper_tops)
             factors = dict(zip(FACTORS, m.tolist()))
     y = np.tensordot(m, B, axes=1)
     print("circuit_calibration:   # fitted by scripts/fit_calibration.py to Table 1 (IEDM 2019)")
     for k, v in zip(FACTORS, m):
         print(f"  {k}: {v:.4g}")
     print("\nfit residuals (model / paper - 1), %:")
-    print(f"{'design':24s}" + "".join(f"{k:>10s}" for k, *_ in METRICS))
-    for (name, _), row, p in zip(COLUMNS, y, paper):
-        print(f"{name:24s}" + "".join(f"{100 * (v / q - 1):+10.1f}" for v, q in zip(row, p)))
-    result = {"factors": factors, "fit_ratio": (y / paper).tolist(), "measured_ratio_before_last_step": (y_now / paper).tolist()}
+    print(f"{'design':24s}" + "".join(f"{k:>10s}" for k, *_ in METRICS) + f"{'tops_w':>10s}")
+    for (name, _), row, p, t, pt in zip(COLUMNS, y, paper, tops_w(y, macs), paper_tops):
+        print(f"{name:24s}" + "".join(f"{100 * (v / q - 1):+10.1f}" for v, q in zip(row, p)) + f"{100 * (t / pt - 1):+10.1f}")
+    result = {"factors": factors, "fit_ratio": (y / paper).tolist(), "fit_tops_w_ratio": (tops_w(y, macs) / paper_tops).tolist(),
+              "measured_ratio_before_last_step": (y_now / paper).tolist()}
     if a.leave_one_out:
         print("\nleave-one-design-out prediction error (model / paper - 1), %:")
         loo = []
         for d in range(len(pts)):
             keep = np.ones(paper.shape, bool)
             keep[d] = False
-            md = fit(B, paper, weights, a.ridge, keep, m)
+            md = fit(B, paper, weights, a.ridge, keep, m, macs, paper_tops)
             yd = np.tensordot(md, B[:, d], axes=1)
-            loo.append((yd / paper[d]).tolist())
-            print(f"{COLUMNS[d][0]:24s}" + "".join(f"{100 * (v / q - 1):+10.1f}" for v, q in zip(yd, paper[d])))
+            td = tops_w(yd[None, :], macs[d:d + 1])[0] / paper_tops[d]
+            loo.append((yd / paper[d]).tolist() + [td])
+            print(f"{COLUMNS[d][0]:24s}" + "".join(f"{100 * (v / q - 1):+10.1f}" for v, q in zip(yd, paper[d])) +
+                  f"{100 * (td - 1):+10.1f}")
         result["leave_one_out_ratio"] = loo
     out = os.path.join(a.out, "fit.json")
     with open(out + ".tmp", "w") as f:

@@ -29,11 +29,11 @@ namespace cim::circuit {
 struct calibration {
     double area_array = 0.7645, area_switch = 6.728, area_adc = 1.091, area_accumulation = 1.51, area_buffer = 2.666,
            area_interconnect = 1.185, area_digital = 1.006;
-    double energy_array = 0.1585, energy_switch = 0.9793, energy_adc = 0.6284, energy_accumulation = 0.2297, energy_buffer = 0.7648,
-           energy_interconnect = 0.1884, energy_digital = 0.9737;
-    double latency_array = 14.49, latency_switch = 81.41, latency_adc = 0.7143, latency_accumulation = 0.4512, latency_buffer = 0.281,
-           latency_interconnect = 0.1962, latency_digital = 0.6713;
-    double leakage_logic = 0.04848, leakage_memory = 0.2249, leakage_buffer = 0.107;
+    double energy_array = 0.1572, energy_switch = 0.9336, energy_adc = 0.4141, energy_accumulation = 0.2318, energy_buffer = 0.6823,
+           energy_interconnect = 0.2496, energy_digital = 0.8827;
+    double latency_array = 14.64, latency_switch = 83.53, latency_adc = 1.096, latency_accumulation = 0.5106, latency_buffer = 0.325,
+           latency_interconnect = 0.2308, latency_digital = 0.7207;
+    double leakage_logic = 0.04911, leakage_memory = 0.289, leakage_buffer = 0.1075;
 
     template <class V>
     void visit(V& v) {

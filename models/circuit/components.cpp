@@ -152,14 +152,25 @@ subarray_model::activation subarray_model::activation_of(unsigned active_cols) c
     activation t;
     t.steps = std::min(mux_ways(), std::max(1u, active_cols));
     t.drive = m_k.latency_array * (m_t_row + m_t_settle) + m_k.latency_switch * m_t_row_load;
-    // Per mux step: switch the mux (not without one), then sense: integrate the read pulse and convert.
-    t.mux = t.steps > 1 ? m_k.latency_array * m_t_mux_step + m_k.latency_switch * m_t_mux_load : 0.0;
+    if (t.steps > 1) {
+        // Per mux step: the mux decoder decodes the column's address, its driver charges the select line's
+        // transmission gates, then the converter samples the column for `sense_time` and resolves on its own
+        // (latch and encode, or a SAR's bit decisions on the sampled charge). Each next address is known in advance
+        // and decodes during the previous step, and the next select line switches while the previous conversion
+        // resolves, so after the first step each shows only where it is longer than what it overlaps.
+        const double decode = m_k.latency_array * m_t_mux_step;
+        const double select = m_k.latency_switch * m_t_mux_load;
+        const double sample = std::min(m_conversion.latency, m_k.latency_adc * m_geo.sense_time);
+        const double resolve = m_conversion.latency - sample;
+        const double later = std::max(0.0, select - resolve) + std::max(0.0, decode - (select + m_conversion.latency));
+        t.mux = decode + select + (t.steps - 1) * later;
+    }
     return t;
 }
 
 double subarray_model::activation_time(unsigned active_cols) const {
     const activation t = activation_of(active_cols);
-    return t.drive + t.steps * (t.mux + m_conversion.latency);
+    return t.drive + t.mux + t.steps * m_conversion.latency;
 }
 
 subarray_model::read_cost subarray_model::read(const read_activity& a) const {
@@ -172,12 +183,14 @@ subarray_model::read_cost subarray_model::read(const read_activity& a) const {
     const activation t = activation_of(a.active_cols);
     const double steps = t.steps;
     // Cell energy: V^2 * G over every cell on an active input, for one read pulse: the mux applies V_read to the
-    // selected column only, for the read pulse its sense amplifier integrates.
+    // selected column only, for the read pulse its sense amplifier integrates. SRAM senses a voltage: its read
+    // ports only discharge the precharged bit lines, drawing nothing from a supply, and the prechargers' energy
+    // below restores that charge (as NeuroSim: "just BL discharging").
     const double dg = (m_cell.g_max() - m_cell.g_min()) / double(m_cell.levels() - 1);
     const double active_cells = double(a.input_ones) * a.active_cols;
     const double g_sum = active_cells * m_cell.g_min() + a.column_level_sum * dg;
     const double v = m_cell.read_voltage;
-    const double e_cells = v * v * g_sum * m_cell.read_pulse;
+    const double e_cells = m_precharger ? 0.0 : v * v * g_sum * m_cell.read_pulse;
     // Bit lines: a non-volatile array's are charged to V_read once per activation. SRAM's prechargers restore the
     // V_read swing of the bit lines its read ports discharged, from Vdd: in sequential read-out a bit line
     // discharges only when the row's cell holds a 1 (the fraction measured on the active inputs); in parallel
@@ -202,7 +215,7 @@ subarray_model::read_cost subarray_model::read(const read_activity& a) const {
     r.energy_adc = double(r.conversions) * m_conversion.energy;
     if (m_csa) r.energy_adc += m_k.energy_adc * (m_csa->sense(v * g_sum).energy - m_csa->sense(0.0).energy);
     r.energy_accumulation = double(r.conversions) * m_e_shift_add;
-    r.latency_array = cycles * (t.drive + steps * t.mux);
+    r.latency_array = cycles * (t.drive + t.mux);
     r.latency_adc = cycles * steps * m_conversion.latency;
     // Sequential read-out adds each row's sensed bits into the running sums before the next row is read (the
     // adder and register per row read in series, as NeuroSim V1.0's sequential mode); a parallel read's

@@ -110,7 +110,9 @@ public:
     unsigned mux_ways() const;
 
 private:
-    /// One activation's timing: row drive and settling, then `steps` mux steps of `mux` plus a conversion.
+    /// One activation's timing: row drive and settling, the column mux's switching over all `steps` (`mux`:
+    /// the first step's decode and select, and what the conversions do not hide of the later ones), and `steps`
+    /// conversions.
     struct activation {
         double steps = 1, drive = 0, mux = 0;
     };
