@@ -175,6 +175,16 @@ void block_mvm(const subarray_block& b, const std::int32_t* x, int n, int x_stri
         if (exact_groups) group = rows;
     }
     const int n_groups = (rows + group - 1) / group;
+    // Grouped non-ideal reads: a (vector, slice) that drives no row of a group reads 0 on every column (no input,
+    // no current, no off current to subtract, no noise); when the ADC converts 0 to 0 its conversions add nothing,
+    // so they are skipped. Not while observing: the calibration histograms count those zeros.
+    bool skip_idle_groups = false;
+    if (nonideal && n_groups > 1 && ro.observe == nullptr) {
+        const double zero = 0.0;
+        std::int64_t z = 1;
+        adc.convert_real(&zero, &z, 1);
+        skip_idle_groups = z == 0;
+    }
 
     std::fill(out, out + static_cast<std::int64_t>(n) * oc_n, std::int64_t{0});
     thread_local scratch sc;
@@ -302,13 +312,17 @@ void block_mvm(const subarray_block& b, const std::int32_t* x, int n, int x_stri
             double* const amp = sc.amp.data();
             for (int i = 0; i < m; ++i) {
                 std::int64_t* o = out + static_cast<std::int64_t>(c0 + i) * oc_n;
-                // Keyed by the vector's stable id, so its noise is the same in any batch.
+                // Keyed by the vector's stable id, so its noise is the same in any batch; in grouped reads by the
+                // group and the slice too, so a skipped conversion leaves the others' noise as it is.
                 const auto id = static_cast<std::uint64_t>(noisy ? ro.vector_ids[c0 + i] : 0);
-                gaussian noise = n_groups == 1 ? gaussian(ro.seed, {0x4e015e, ro.layer, ro.block, id})
-                                               : gaussian(ro.seed, {0x4e015e, ro.layer, ro.block, id, static_cast<std::uint64_t>(gi)});
+                gaussian noise(ro.seed, {0x4e015e, ro.layer, ro.block, id});
                 for (int t = 0; t < t_n; ++t) {
                     const std::int64_t t_weight = std::int64_t{1} << (static_cast<unsigned>(t) * dac_bits);
                     const std::size_t g = static_cast<std::size_t>(t * m + i);
+                    if (skip_idle_groups && sc.a[g] == 0) continue;
+                    if (noisy && n_groups > 1)
+                        noise = gaussian(ro.seed, {0x4e015e, ro.layer, ro.block, id, static_cast<std::uint64_t>(gi),
+                                                   static_cast<std::uint64_t>(t)});
                     const float* srow = &sc.s[g * cols];
                     const std::int64_t off = g0 * sc.a[g];
                     std::int64_t net_total = 0;

@@ -70,7 +70,9 @@ void block_mvm(const subarray_block& b, const std::int32_t* x, int n, int x_stri
 /// noise (one ziggurat normal per column read; rng_stream::next_u64 is an out-of-line call).
 /// Results for a vector depend only on the block, the vector, its id and ro, never on n or batching.
 /// Grouped reads (ro.rows_per_read < rows): the steps above per group of rows, the off current subtracted per
-/// group and read noise keyed by {0x4e015e, layer, block, id, group}. When every group sum the block can
+/// group and read noise keyed by {0x4e015e, layer, block, id, group, slice}. A (vector, slice) that drives no row
+/// of a group reads 0 on every column; when the ADC converts 0 to 0 (and no histogram is observed) those
+/// conversions are skipped: exact, and ~1 / input-bit density faster. When every group sum the block can
 /// produce converts to itself (an ideal block and a lossless ADC for the group, e.g. 1-bit cells sensed row
 /// by row), the groups are not formed: the sum of exact conversions is the exact column sum.
 void block_mvm(const subarray_block& b, const std::int32_t* x, int n, int x_stride, const quant_config& q,

@@ -9,6 +9,7 @@
 #include "tests/unit/functional/test_util.h"
 #include "models/core/error.h"
 #include "models/core/rng.h"
+#include "models/functional/column_histogram.h"
 #include "models/functional/crossbar_mvm.h"
 
 namespace cim::func {
@@ -107,6 +108,25 @@ TEST(nonideal_mvm, grouped_reads) {
         block_mvm(b, l.x.data() + i * rows, 1, rows, q, adc, single.data() + i * chans, nullptr, r1);
     }
     EXPECT_EQ(batched, single);
+
+    // Sparse inputs read one row at a time: most (vector, slice, row) reads drive nothing. The plain call skips
+    // them (the converter maps 0 to 0); an observed call converts them (its histogram counts the zeros). Both
+    // give the same result, and the observed one sees every conversion.
+    std::vector<std::int32_t> sparse = l.x;
+    for (std::size_t k = 0; k < sparse.size(); ++k) sparse[k] &= (k % 3 == 0) ? 0x41 : 0;
+    read_options rows1 = noise_options(d, ids.data());
+    rows1.rows_per_read = 1;
+    const adc_transfer adc1(3, full_scale(b, q, 1));
+    std::vector<std::int64_t> skipped(n * chans), converted(n * chans);
+    mvm_activity act_skipped;
+    block_mvm(b, sparse.data(), n, rows, q, adc1, skipped.data(), &act_skipped, rows1);
+    column_histogram h(-8, 8, 64);
+    read_options observed = rows1;
+    observed.observe = &h;
+    block_mvm(b, sparse.data(), n, rows, q, adc1, converted.data(), nullptr, observed);
+    EXPECT_EQ(skipped, converted);
+    EXPECT_EQ(h.count, act_skipped.column_reads);  // n x 8 slices x rows x columns: every read is counted
+    EXPECT_NE(skipped, std::vector<std::int64_t>(n * chans, 0));
 }
 
 TEST(nonideal_mvm, read_noise_keyed_by_vector_id) {
