@@ -141,13 +141,7 @@ TEST(Circuit, NodeScaling) {
 TEST(Circuit, SequentialReadOutSensesEveryRowWithoutMux) {
     const technology t = node32();
     const calibration k;
-    cell sram;
-    sram.type = "sram";
-    sram.r_on = 60e3;
-    sram.on_off_ratio = 1e5;
-    sram.bits = 1;
-    sram.area_f2 = 364;
-    sram.read_pulse = 1e-9;
+    const cell sram = fixtures::sram();
     subarray_config every_row = geometry(1, "sequential");
     every_row.skip_zero_rows = false;
     const subarray_model seq(t, k, sram, geometry(1, "sequential"), 0, 1), all(t, k, sram, every_row, 0, 1),
@@ -183,14 +177,7 @@ TEST(Circuit, SramReadEnergyIsTheBitLinesNotACellCurrent) {
     // energy does not depend on the read stack's resistance. A 1T1R column, clamped at V_read, draws V^2 G t.
     const technology t = node32();
     const calibration k;
-    cell sram;
-    sram.type = "sram";
-    sram.r_on = 60e3;
-    sram.on_off_ratio = 1e5;
-    sram.bits = 1;
-    sram.area_f2 = 364;
-    cell strong = sram;
-    strong.r_on = 30e3;
+    const cell sram = fixtures::sram(60e3), strong = fixtures::sram(30e3);
     read_activity a = activity(128);
     a.column_level_sum = double(a.input_ones) * 128 * 0.5;
     const subarray_model weak_port(t, k, sram, geometry(4), 0, 4), strong_port(t, k, strong, geometry(4), 0, 4);

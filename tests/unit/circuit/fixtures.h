@@ -29,6 +29,18 @@ inline cell rram(double r_on, unsigned bits = 4) {
     return c;
 }
 
+/// An 8T SRAM cell as configs/cells/sram.yaml: 1 bit, a 60 kOhm read stack, on/off 1e5, 364 F^2, 1 ns read pulse.
+inline cell sram(double r_on = 60e3) {
+    cell c;
+    c.type = "sram";
+    c.r_on = r_on;
+    c.on_off_ratio = 1e5;
+    c.bits = 1;
+    c.area_f2 = 364;
+    c.read_pulse = 1e-9;
+    return c;
+}
+
 /// A batch of reads: 100 vectors of 8 input bits on 128 rows, half the (row, slice) inputs on, the active cells at
 /// `mean_level` on average (level units).
 inline read_activity activity(unsigned cols = 130, double mean_level = 7.5) {
