@@ -34,6 +34,7 @@ import yaml
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from table1 import COLUMNS  # noqa: E402  (published values)
+from table1 import tops_w as table1_tops_w  # noqa: E402
 
 FACTORS = [f"{m}_{c}" for m in ("area", "energy", "latency")
            for c in ("array", "switch", "adc", "accumulation", "buffer", "interconnect", "digital")] + \
@@ -112,11 +113,11 @@ def measured(A):
 
 
 def tops_w(y, macs):
-    """Table 1's TOPS/W (one operation per MAC) from [design, metric] predictions: MACs over the dynamic energy plus
-    the leakage power over the latency (uJ, mW, ms)."""
+    """Table 1's TOPS/W from [design, metric] predictions (uJ, mW, ms): the leakage energy is the leakage power over
+    the latency."""
     names = [k for k, *_ in METRICS]
-    e = y[:, names.index("energy")] * 1e-6 + y[:, names.index("leakage")] * 1e-3 * y[:, names.index("latency")] * 1e-3
-    return macs / e / 1e12
+    col = lambda k: y[:, names.index(k)]  # noqa: E731
+    return table1_tops_w(macs, col("energy") * 1e-6, col("leakage") * 1e-3 * col("latency") * 1e-3)
 
 
 def fit(base, paper, weights, ridge, keep, start, macs, paper_tops):
