@@ -18,10 +18,10 @@ DEB_PACKAGES := build-essential cmake ninja-build pkg-config libsystemc-dev libe
                 libonnx-dev libprotobuf-dev protobuf-compiler \
                 python3-torch python3-onnx python3-numpy python3-matplotlib python3-pytest python3-yaml libopenblas0-pthread
 
-.PHONY: help deps build run test bench docs clean
+.PHONY: help deps build run test agreement bench docs clean
 
 help:
-	@echo "targets: deps build run test bench docs clean"
+	@echo "targets: deps build run test agreement bench docs clean"
 	@echo "  make run CONFIG=configs/experiments/default.yaml OUT=out"
 
 deps:
@@ -44,6 +44,10 @@ test: build
 	cmake --build $(ASAN_DIR) -j$(JOBS)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --test-dir $(ASAN_DIR) --output-on-failure -j$(JOBS) -L unit
+
+# The shipped model against PyTorch on the whole Fashion-MNIST test set (make test checks the first 2000 images).
+agreement: build
+	bash tests/regression/onnx_models.sh ./$(BUILD_DIR)/cimtlm . 0
 
 bench: build
 	@shopt -s nullglob; n=0; \

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <string>
 
 #include "models/core/error.h"
@@ -102,7 +103,7 @@ adc_transfer adc_transfer::nonlinear(unsigned bits, std::vector<double> levels) 
     a.m_lo = levels.front();
     a.m_hi = levels.back();
     a.m_full_scale = static_cast<std::int64_t>(std::min(std::ceil(a.m_hi - a.m_lo), 0x1.0p62));
-    a.m_thresholds.resize(n - 1);
+    a.m_thresholds.assign(n, std::numeric_limits<double>::infinity());  // the last entry pads to 2^bits
     for (std::size_t k = 0; k + 1 < n; ++k) a.m_thresholds[k] = 0.5 * (levels[k] + levels[k + 1]);
     a.m_values.resize(n);
     for (std::size_t k = 0; k < n; ++k) a.m_values[k] = round_half_away(levels[k]);
@@ -215,12 +216,20 @@ void adc_transfer::convert_real(const double* s, std::int64_t* out, int n) const
             }
         }
         return;
-    case kind::nonlinear:
+    case kind::nonlinear: {
+        // upper_bound over the sorted thresholds, branch-free: the column values are noisy, so a branching binary
+        // search mispredicts about half its steps. m_thresholds is padded with +inf to 2^bits entries; after the
+        // jumps, i counts the thresholds <= x (the same index upper_bound returns).
+        const double* th = m_thresholds.data();
+        const std::size_t top_step = m_thresholds.size() / 2;
         for (int k = 0; k < n; ++k) {
-            const auto i = std::upper_bound(m_thresholds.begin(), m_thresholds.end(), clean(s[k])) - m_thresholds.begin();
-            out[k] = m_values[static_cast<std::size_t>(i)];
+            const double x = clean(s[k]);
+            std::size_t i = 0;
+            for (std::size_t step = top_step; step > 0; step /= 2) i += th[i + step - 1] <= x ? step : 0;
+            out[k] = m_values[i];
         }
         return;
+    }
     }
 }
 

@@ -100,7 +100,7 @@ private:
     bool m_lossless = true;
     bool m_identity = false;  // full-scale kind and lossless: convert() returns the sum unchanged
     std::vector<double> m_levels;      // nonlinear: reconstruction levels
-    std::vector<double> m_thresholds;  // nonlinear: midpoints between consecutive levels
+    std::vector<double> m_thresholds;  // nonlinear: midpoints between consecutive levels, then +inf (2^bits)
     std::vector<std::int64_t> m_values;  // nonlinear: llround(level)
     // convert() of every integer sum in [0, size), precomputed by convert_slow() so the hot loop does no
     // division or llround; empty when the range is too large to tabulate cheaply.

@@ -19,17 +19,6 @@ column_histogram::column_histogram(double lo_, double hi_, int nbins)
     bins.assign(static_cast<std::size_t>(nbins), 0);
 }
 
-void column_histogram::add(double v) {
-    if (std::isnan(v)) return;
-    ++count;
-    min_seen = std::min(min_seen, v);
-    max_seen = std::max(max_seen, v);
-    const double pos = (v - lo) / (hi - lo) * static_cast<double>(bins.size());
-    const std::size_t last = bins.size() - 1;
-    const std::size_t k = pos <= 0.0 ? 0 : pos >= static_cast<double>(last) ? last : static_cast<std::size_t>(pos);
-    ++bins[k];
-}
-
 void column_histogram::merge(const column_histogram& o) {
     if (o.lo != lo || o.hi != hi || o.bins.size() != bins.size())
         throw model_error("column_histogram", "cannot merge histograms with different binning");

@@ -21,8 +21,17 @@ public:
     /// Throws cim::model_error unless hi > lo (both finite) and nbins >= 1.
     column_histogram(double lo, double hi, int nbins = 4096);
 
-    /// NaN is ignored.
-    void add(double v);
+    /// NaN is ignored. Inline: the calibration pass adds every column value of every read.
+    void add(double v) {
+        if (v != v) return;
+        ++count;
+        min_seen = v < min_seen ? v : min_seen;
+        max_seen = v > max_seen ? v : max_seen;
+        const double pos = (v - lo) / (hi - lo) * static_cast<double>(bins.size());
+        const std::size_t last = bins.size() - 1;
+        const std::size_t k = pos <= 0.0 ? 0 : pos >= static_cast<double>(last) ? last : static_cast<std::size_t>(pos);
+        ++bins[k];
+    }
     /// Throws cim::model_error when the binning differs.
     void merge(const column_histogram& other);
     /// The p-th percentile (p in [0, 100]), linearly interpolated inside its bin and clamped to

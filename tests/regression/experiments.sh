@@ -10,7 +10,7 @@ figs=(fig5 fig6 fig7)
 if [ -f /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz ]; then
   figs=(fig3 fig4 "${figs[@]}")
 else
-  echo "dataset-fashion-mnist not installed: skipping fig3 and fig4"
+  echo "SKIPPED: fig3 and fig4 (dataset-fashion-mnist is not installed; make test installs it)"
 fi
 for f in "${figs[@]}"; do
   echo "== $f"

@@ -7,6 +7,7 @@
 #include "models/config/overrides.h"
 #include "models/config/yaml_reader.h"
 #include "models/core/error.h"
+#include "tests/unit/common/temp_dir.h"
 
 namespace {
 
@@ -37,10 +38,9 @@ struct root_cfg {
     }
 };
 
-// ctest runs every TEST in its own process, in parallel: file names carry the test name so they never clash.
+// Every test writes into its own temp folder (tests/unit/common/temp_dir.h), so relative includes resolve there.
 std::string write_tmp(const std::string& name, const std::string& text) {
-    const std::string path =
-        ::testing::TempDir() + ::testing::UnitTest::GetInstance()->current_test_info()->name() + "_" + name;
+    const std::string path = cim::testing::temp_path(name);
     std::ofstream(path) << text;
     return path;
 }

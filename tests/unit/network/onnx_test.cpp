@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "tests/unit/common/error_helpers.h"
+#include "tests/unit/common/temp_dir.h"
 #include "models/core/error.h"
 #include "models/network/loader.h"
 #include "models/network/onnx_loader.h"
@@ -96,11 +97,7 @@ onnx::ModelProto new_model(const std::string& graph_name) {
     return m;
 }
 
-std::string temp_path(const std::string& name) {
-    // Tests run in parallel processes (ctest): the test name keeps their files apart.
-    return ::testing::TempDir() + "cim_onnx_" + ::testing::UnitTest::GetInstance()->current_test_info()->name() + "_" +
-           name;
-}
+std::string temp_path(const std::string& name) { return cim::testing::temp_path(name); }
 
 std::string write_bytes(const std::string& name, const std::string& bytes) {
     const std::string path = temp_path(name);
@@ -288,7 +285,7 @@ onnx::ModelProto residual_model() {
 TEST(onnx, residual_add_reshape_matmul_bias) {
     const std::string path = save(residual_model(), "resnetish.onnx");
     const graph g = load_onnx(path);
-    EXPECT_EQ(g.name, "cim_onnx_residual_add_reshape_matmul_bias_resnetish");
+    EXPECT_EQ(g.name, "resnetish");  // the file stem
     const std::vector<op> kinds = {op::input, op::conv2d, op::relu, op::conv2d, op::add, op::relu, op::flatten, op::linear};
     ASSERT_EQ(g.layers.size(), kinds.size());
     for (std::size_t i = 0; i < kinds.size(); ++i) EXPECT_EQ(g.layers[i].kind, kinds[i]) << i;

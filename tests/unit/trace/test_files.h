@@ -11,16 +11,13 @@
 #include <vector>
 
 #include "tests/unit/common/error_helpers.h"
+#include "tests/unit/common/temp_dir.h"
 #include "models/core/error.h"
 
 namespace cim::trace::testing {
 
-/// A path under the gtest temp dir. ctest runs each test in its own process, in parallel: the test name
-/// keeps their files apart.
-inline std::string temp_path(const std::string& suffix) {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    return ::testing::TempDir() + "cim_trace_" + info->test_suite_name() + "_" + info->name() + "_" + suffix;
-}
+/// A path in the running test's own temp folder.
+inline std::string temp_path(const std::string& suffix) { return cim::testing::temp_path(suffix); }
 
 inline std::string write_raw(const std::string& suffix, const std::string& bytes) {
     const std::string path = temp_path(suffix);
