@@ -8,9 +8,10 @@ namespace cim::circuit {
 /// only sets the magnitude of one class of cost, the same for every configuration. There are no per-device or
 /// per-node factors.
 ///
-/// The built-in values are fitted by `scripts/fit_calibration.py` to the 45 figures of Table 1 of Peng et al.,
-/// IEDM 2019 (area, latency, dynamic energy and leakage of nine designs); docs/validation.md gives the fit, the
-/// residuals and a leave-one-column-out check. Set every factor to 1 for the uncalibrated physics.
+/// The values are data, not code: an experiment names a calibration file (`circuit_calibration:
+/// ../calibration/iedm2019.yaml`, fitted by `scripts/fit_calibration.py` to the 45 figures of Table 1 of Peng et
+/// al., IEDM 2019; docs/validation.md gives the fit, the residuals and a leave-one-out check). Without one, every
+/// factor is 1: the uncalibrated physics.
 ///
 /// Cost classes:
 ///  - array: cells, bit lines, word lines, and the decoders, drivers and prechargers that serve them (latency: the
@@ -27,13 +28,14 @@ namespace cim::circuit {
 /// The sensing time of a column (the read pulse its sense amplifier integrates, plus the conversion) is in the adc
 /// latency class.
 struct calibration {
-    double area_array = 0.7645, area_switch = 6.728, area_adc = 1.091, area_accumulation = 1.51, area_buffer = 2.666,
-           area_interconnect = 1.185, area_digital = 1.006;
-    double energy_array = 0.1572, energy_switch = 0.9336, energy_adc = 0.4141, energy_accumulation = 0.2318, energy_buffer = 0.6823,
-           energy_interconnect = 0.2496, energy_digital = 0.8827;
-    double latency_array = 14.64, latency_switch = 83.53, latency_adc = 1.096, latency_accumulation = 0.5106, latency_buffer = 0.325,
-           latency_interconnect = 0.2308, latency_digital = 0.7207;
-    double leakage_logic = 0.04911, leakage_memory = 0.289, leakage_buffer = 0.1075;
+    // 1 is the uncalibrated physics; the fitted values are data (configs/calibration/*.yaml), chosen by the experiment.
+    double area_array = 1, area_switch = 1, area_adc = 1, area_accumulation = 1, area_buffer = 1, area_interconnect = 1,
+           area_digital = 1;
+    double energy_array = 1, energy_switch = 1, energy_adc = 1, energy_accumulation = 1, energy_buffer = 1,
+           energy_interconnect = 1, energy_digital = 1;
+    double latency_array = 1, latency_switch = 1, latency_adc = 1, latency_accumulation = 1, latency_buffer = 1,
+           latency_interconnect = 1, latency_digital = 1;
+    double leakage_logic = 1, leakage_memory = 1, leakage_buffer = 1;
 
     template <class V>
     void visit(V& v) {

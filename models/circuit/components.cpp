@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <sstream>
 
 #include "models/core/error.h"
 
@@ -28,8 +29,8 @@ bool three_terminal(const cell& c) { return c.type == "fefet" || c.type == "ecra
 }  // namespace
 
 subarray_model::subarray_model(const technology& t, const calibration& k, const cell& c, const subarray_config& g,
-                               unsigned ref_cols, unsigned adc_bits_eff)
-    : m_k(k), m_cell(c), m_geo(g), m_ref_cols(ref_cols), m_adc_bits(adc_bits_eff) {
+                               unsigned ref_cols)
+    : m_cell(c), m_geo(g) {
     const double F = t.feature_size;
     const unsigned n_cols = g.cols + ref_cols;
     const double cols = double(n_cols);
@@ -54,46 +55,50 @@ subarray_model::subarray_model(const technology& t, const calibration& k, const 
     // SRAM senses a voltage (its read ports discharge a precharged bit line), so no DC cell current flows through
     // its switches: they stay minimum size.
     m_w_mux = c.is_sram() ? k_min_width_f : sized_f(r_path / rows_par, k_min_width_f);
-    m_w_row = (three_terminal(c) || c.is_sram()) ? k_min_width_f : sized_f(r_path / cols, k_min_width_f);
+    const double w_row = (three_terminal(c) || c.is_sram()) ? k_min_width_f : sized_f(r_path / cols, k_min_width_f);
     // The periphery circuits (models/circuit/periphery.h): the column mux and the row switch matrix, the row
     // decoder (it spans the array's height) and the mux decoder (its width), each line through an 8F driver.
-    const switch_matrix mux(t, n_cols, m_w_mux), row_switch(t, g.rows, m_w_row);
+    const switch_matrix mux(t, n_cols, m_w_mux), row_switch(t, g.rows, w_row);
     const decoder row_decoder(t, g.rows, rows * pitch, k_driver_width_f);
     const decoder mux_decoder(t, mux_ways(), cols * pitch, k_driver_width_f);
     // Capacitances: bit line (wire + access drains + mux drains), word line (wire + access gates), the row
     // switch's gates, and a mux select line (the transmission gates it switches: cols / cols_per_adc of them).
     const double cw = t.wire_cap_per_length;
-    m_c_bitline = rows * (pitch * cw + t.drain_cap(m_w_access * F)) + mux.drain_cap();
+    const double c_bitline = rows * (pitch * cw + t.drain_cap(m_w_access * F)) + mux.drain_cap();
     const double c_wordline = cols * (pitch * cw + t.gate_cap(m_w_access * F));
     const double c_select = std::ceil(cols / mux_ways()) * mux.gate_cap();
-    m_e_mux_toggle = mux.toggle(cols).energy;  // every transmission gate of the mux, once
     // A row activation: the row decoder's driver charges the word line; the row switch's gates (switch class)
     // add their marginal delay. The word line (local metal) adds its distributed wire delay 0.38 r c L^2.
     const double wire_rc = 0.38 * t.local_wire_res_per_length * cw * std::pow(cols * pitch, 2.0);
     const action_cost wl = row_decoder.drive(c_wordline), wl_switch = row_decoder.drive(c_wordline + row_switch.gate_cap());
-    m_e_row = wl_switch.energy;
     // Sequential and partial read-out decode the row (group) to activate; in parallel read-out the input bits
     // drive every row at once through the switch matrix, so there is nothing to decode (as for the energy).
-    m_t_row = (g.readout == "parallel" ? 0.0 : row_decoder.select().latency) + wire_rc + wl.latency;  // latency_array
-    m_t_row_load = wl_switch.latency - wl.latency;                  // class latency_switch
-    m_e_row_decode = row_decoder.select().energy;
+    const bool parallel = g.readout == "parallel", sequential = g.readout == "sequential";
+    const double t_row = (parallel ? 0.0 : row_decoder.select().latency) + wire_rc + wl.latency;  // latency_array
+    double t_row_load = wl_switch.latency - wl.latency;                                               // latency_switch
+    double e_row_shift = 0;
     // A mux step: decode (class array) and charge a select line's transmission gates (class switch).
-    m_t_mux_step = mux_decoder.select().latency;
-    m_t_mux_load = mux_decoder.drive(c_select).latency;
-    m_e_mux_decode = mux_decoder.select().energy + mux_decoder.drive(c_select).energy - c_select * t.vdd() * t.vdd();
+    const double t_mux_step = mux_decoder.select().latency;
+    const double t_mux_load = mux_decoder.drive(c_select).latency;
+    const double e_mux_decode = mux_decoder.select().energy + mux_decoder.drive(c_select).energy - c_select * t.vdd() * t.vdd();
     // The bit line settles through the mux switch (the sense circuit clamps it at V_read: current mode, so the
     // cells' resistance sets no RC). SRAM's read ports discharge bit lines that a precharger restores.
-    m_t_settle = 2.3 * mux.resistance() * m_c_bitline;
+    double t_settle = 2.3 * mux.resistance() * c_bitline;
     // Cost classes: the transmission gates sized for the cell current (and the write path's level shifters) are
     // the switch class; the decoders, drivers and prechargers that serve the word and bit lines the array class.
     double area_switch = mux.area() + row_switch.area();
     double area_lines = row_decoder.area() + mux_decoder.area();
     double leak_logic = row_decoder.leakage() + mux_decoder.leakage();
+    const double v = c.read_voltage;
+    // Bit lines: a non-volatile array's are charged to V_read once per activation; SRAM's prechargers restore from
+    // Vdd the V_read swing its read ports discharged.
+    double e_bitline = c_bitline * v * v;
     if (c.is_sram()) {
-        m_precharger.emplace(t, n_cols, m_c_bitline);
-        area_lines += m_precharger->area();
-        leak_logic += m_precharger->leakage();
-        m_t_settle += m_precharger->precharge(0, 0).latency;
+        const precharger pre(t, n_cols, c_bitline);
+        area_lines += pre.area();
+        leak_logic += pre.leakage();
+        t_settle += pre.precharge(0, 0).latency;
+        e_bitline = pre.precharge(1.0, v).energy;
     }
     // The write path's level shifters (word and bit lines per row, source lines per column): area and leakage;
     // a read passes its word-line input through the low-voltage stage.
@@ -102,43 +107,115 @@ subarray_model::subarray_model(const technology& t, const calibration& k, const 
         area_switch += ls.area();
         leak_logic += ls.leakage();
         const action_cost shift = ls.shift(1.0, c_wordline);
-        m_e_row_shift = shift.energy;
-        m_t_row_load += shift.latency;
+        e_row_shift = shift.energy;
+        t_row_load += shift.latency;
     }
-    m_area_periphery = k.area_switch * area_switch + k.area_array * area_lines;
-    m_area_array = k.area_array * rows * cols * cell_f2 * F * F;
     // Conversion: a sense circuit per column in sequential read-out, else one per cols_per_adc columns.
     // 1 bit: a latch sense amplifier on SRAM's bit-line voltage, a current sense amplifier on a non-volatile
     // column's current; more bits: a flash (multilevel sense amplifier) or SAR ADC.
-    const unsigned adcs = g.readout == "sequential" ? n_cols : (n_cols + g.cols_per_adc - 1) / g.cols_per_adc;
+    const unsigned adcs = sequential ? n_cols : (n_cols + g.cols_per_adc - 1) / g.cols_per_adc;
     double adc_area = 0, adc_leak = 0;
+    action_cost conv;
+    double sense_per_siemens = 0;  // J per S of column conductance a current sense amplifier mirrors
     if (g.adc_type == "sar") {
-        const sar_adc adc(t, m_adc_bits, g.sense_time);
-        adc_area = adc.area(), adc_leak = adc.leakage(), m_conversion = adc.convert();
-    } else if (m_adc_bits > 1) {
-        const flash_adc adc(t, m_adc_bits, g.sense_time);
-        adc_area = adc.area(), adc_leak = adc.leakage(), m_conversion = adc.convert();
+        const sar_adc adc(t, g.adc_bits, g.sense_time);
+        adc_area = adc.area(), adc_leak = adc.leakage(), conv = adc.convert();
+    } else if (g.adc_bits > 1) {
+        const flash_adc adc(t, g.adc_bits, g.sense_time);
+        adc_area = adc.area(), adc_leak = adc.leakage(), conv = adc.convert();
     } else if (c.is_sram()) {
         const sense_amplifier sa(t, g.sense_time);
-        adc_area = sa.area(), adc_leak = sa.leakage(), m_conversion = sa.sense();
+        adc_area = sa.area(), adc_leak = sa.leakage(), conv = sa.sense();
     } else {
-        // Reference midway between a column's lowest and highest current.
+        // Reference midway between a column's lowest and highest current. The mirror draws the column current
+        // V_read * G for its sense time on top of the reference: linear in the conductance it senses.
         const double i_ref = 0.5 * c.read_voltage * rows_par * (c.g_max() + c.g_min());
-        m_csa.emplace(t, g.sense_time, i_ref);
-        adc_area = m_csa->area(), adc_leak = m_csa->leakage(), m_conversion = m_csa->sense(0.0);
+        const current_sense_amplifier csa(t, g.sense_time, i_ref);
+        adc_area = csa.area(), adc_leak = csa.leakage(), conv = csa.sense(0.0);
+        sense_per_siemens = csa.sense(v).energy - csa.sense(0.0).energy;
     }
-    m_conversion.energy *= k.energy_adc;
-    m_conversion.latency *= k.latency_adc;
-    m_area_adc = k.area_adc * adcs * adc_area;
+    const double t_conv = k.latency_adc * conv.latency;
     // Shift-add: an adder and register of (adc_bits + cell_bits + 8) bits per ADC.
-    const shift_add sa(t, m_adc_bits + c.bits + 8);
-    m_area_shift_add = k.area_accumulation * adcs * sa.area();
-    m_e_shift_add = k.energy_accumulation * sa.accumulate().energy;
-    m_t_shift_add = k.latency_accumulation * sa.accumulate().latency;
+    const circuit::shift_add sa(t, g.adc_bits + c.bits + 8);
+
+    // The activation's timing: row drive and settling; then the column mux's switching over its steps: per step
+    // the mux decoder decodes the column's address, its driver charges the select line's transmission gates, then
+    // the converter samples the column for `sense_time` and resolves on its own (latch and encode, or a SAR's bit
+    // decisions on the sampled charge). Each next address is known in advance and decodes during the previous
+    // step, and the next select line switches while the previous conversion resolves, so after the first step
+    // each shows only where it is longer than what it overlaps.
+    const double drive = k.latency_array * (t_row + t_settle) + k.latency_switch * t_row_load;
+    const double decode = k.latency_array * t_mux_step;
+    const double select = k.latency_switch * t_mux_load;
+    const double sample = std::min(t_conv, k.latency_adc * g.sense_time);
+    const double resolve = t_conv - sample;
+    const double later = std::max(0.0, select - resolve) + std::max(0.0, decode - (select + t_conv));
+
+    // Cell energy: V^2 * G over every cell on an active input, for one read pulse: the mux applies V_read to the
+    // selected column only, for the read pulse its sense amplifier integrates. SRAM senses a voltage: its read
+    // ports only discharge the precharged bit lines, drawing nothing from a supply, and the prechargers' energy
+    // restores that charge (as NeuroSim: "just BL discharging").
+    const double dg = (c.g_max() - c.g_min()) / double(c.levels() - 1);
+    const double e_cell = c.is_sram() ? 0.0 : v * v * c.read_pulse;  // J per S
+
+    std::ostringstream variant;
+    variant << g.rows << "x" << n_cols << " " << c.type << " " << g.readout << " " << g.adc_type << " " << g.adc_bits
+            << "-bit";
+    m_table = action_table("subarray", variant.str());
+    const cost_class A = cost_class::array, S = cost_class::switches, D = cost_class::adc, C = cost_class::accumulation;
+    const category ca = category::array, cd = category::adc, cc = category::accumulation, co = category::other;
+    auto add = [&](const char* name, const char* unit, const char* desc, category cat, cost_class cls, double e,
+                   double l) { m_table.add(action{name, unit, desc, cat, cls, e, l}); };
+    add("activation", "op", "array activation: rows driven, bit lines settled (a row group decoded in sequential or "
+        "partial read-out)", ca, A, parallel ? 0.0 : k.energy_array * row_decoder.select().energy, drive);
+    add("mux_select", "op", "first column-mux step of an activation: address decoded, select line switched", ca, A, 0.0,
+        decode + select);
+    add("mux_step", "op", "further column-mux step: the decode and select time its conversion does not hide", ca, A, 0.0,
+        later);
+    add("row_drive", "op", "word line switched by its driver through the row switch", ca, A, k.energy_array * wl_switch.energy,
+        0.0);
+    add("row_level_shift", "op", "row input passed through the write path's level shifter", co, S,
+        k.energy_switch * e_row_shift, 0.0);
+    add("mux_decode", "op", "column-mux select line decoded and driven", ca, A, k.energy_array * e_mux_decode, 0.0);
+    add("mux_toggle", "op", "every transmission gate of the column mux switched once", co, S,
+        k.energy_switch * mux.toggle(cols).energy, 0.0);
+    add("bitline", "op", c.is_sram() ? "bit line restored by its precharger" : "bit line charged to the read voltage", ca, A,
+        k.energy_array * e_bitline, 0.0);
+    add("cell_on", "op", "cell on an active input: its off conductance for one read pulse", ca, A,
+        k.energy_array * e_cell * c.g_min(), 0.0);
+    add("cell_level", "level", "one conductance level of a cell on an active input, for one read pulse", ca, A,
+        k.energy_array * e_cell * dg, 0.0);
+    add("conversion_step", "op", "conversion in series on an activation's critical path", cd, D, 0.0, t_conv);
+    add("conversion", "op", "one column converted by an ADC or sense amplifier", cd, D, k.energy_adc * conv.energy, 0.0);
+    add("sense_on", "op", "current sense amplifier mirroring a cell's off current", cd, D,
+        k.energy_adc * sense_per_siemens * c.g_min(), 0.0);
+    add("sense_level", "level", "current sense amplifier mirroring one conductance level", cd, D,
+        k.energy_adc * sense_per_siemens * dg, 0.0);
+    add("shift_add", "op", "converted value shifted and added into its weight's partial sum", cc, C,
+        k.energy_accumulation * sa.accumulate().energy, 0.0);
+    add("row_accumulate", "op", "sequential read-out: a row's shift-add before the next row is read", cc, C, 0.0,
+        sequential ? k.latency_accumulation * sa.accumulate().latency : 0.0);
+
+    m_table.add(area_part{"cells", ca, A, k.area_array * rows * cols * cell_f2 * F * F});
+    m_table.add(area_part{"switches", co, S, k.area_switch * area_switch});
+    m_table.add(area_part{"decoders", co, A, k.area_array * area_lines});
+    m_table.add(area_part{"adc", cd, D, k.area_adc * adcs * adc_area});
+    m_table.add(area_part{"shift_add", cc, C, k.area_accumulation * adcs * sa.area()});
     // Leakage: the logic (decoders, prechargers, level shifters, ADCs, shift-add); an SRAM cell leaks through two
     // off transistors of its cross-coupled pair.
-    m_leakage = k.leakage_logic * (leak_logic + adcs * (adc_leak + sa.leakage()));
-    if (c.is_sram()) m_leakage += k.leakage_memory * rows * cols * 2.0 * t.inverter_leakage();
+    m_table.add(leakage_part{"logic", leakage_class::logic, k.leakage_logic * (leak_logic + adcs * (adc_leak + sa.leakage()))});
+    m_table.add(leakage_part{"cells", leakage_class::memory,
+                             c.is_sram() ? k.leakage_memory * rows * cols * 2.0 * t.inverter_leakage() : 0.0});
+}
+
+double subarray_model::area_array() const {
+    return m_table.area_by_category()[static_cast<std::size_t>(category::array)];
+}
+
+double subarray_model::area_adc() const { return m_table.area_by_category()[static_cast<std::size_t>(category::adc)]; }
+
+double subarray_model::area_periphery() const {
+    return m_table.area_by_category()[static_cast<std::size_t>(category::other)];
 }
 
 unsigned subarray_model::cycles_per_slice(unsigned active_rows) const {
@@ -148,80 +225,73 @@ unsigned subarray_model::cycles_per_slice(unsigned active_rows) const {
 
 unsigned subarray_model::mux_ways() const { return m_geo.readout == "sequential" ? 1u : m_geo.cols_per_adc; }
 
-subarray_model::activation subarray_model::activation_of(unsigned active_cols) const {
-    activation t;
-    t.steps = std::min(mux_ways(), std::max(1u, active_cols));
-    t.drive = m_k.latency_array * (m_t_row + m_t_settle) + m_k.latency_switch * m_t_row_load;
-    if (t.steps > 1) {
-        // Per mux step: the mux decoder decodes the column's address, its driver charges the select line's
-        // transmission gates, then the converter samples the column for `sense_time` and resolves on its own
-        // (latch and encode, or a SAR's bit decisions on the sampled charge). Each next address is known in advance
-        // and decodes during the previous step, and the next select line switches while the previous conversion
-        // resolves, so after the first step each shows only where it is longer than what it overlaps.
-        const double decode = m_k.latency_array * m_t_mux_step;
-        const double select = m_k.latency_switch * m_t_mux_load;
-        const double sample = std::min(m_conversion.latency, m_k.latency_adc * m_geo.sense_time);
-        const double resolve = m_conversion.latency - sample;
-        const double later = std::max(0.0, select - resolve) + std::max(0.0, decode - (select + m_conversion.latency));
-        t.mux = decode + select + (t.steps - 1) * later;
-    }
-    return t;
-}
-
 double subarray_model::activation_time(unsigned active_cols) const {
-    const activation t = activation_of(active_cols);
-    return t.drive + t.mux + t.steps * m_conversion.latency;
+    const double steps = steps_of(active_cols);
+    return m_table[activation].latency + (steps > 1 ? m_table[mux_select].latency + (steps - 1) * m_table[mux_step].latency : 0.0) +
+           steps * m_table[conversion_step].latency;
 }
 
-subarray_model::read_cost subarray_model::read(const read_activity& a) const {
-    read_cost r;
-    if (a.vectors == 0 || a.input_slices == 0) return r;
+void subarray_model::count(const read_activity& a, std::vector<double>& n) const {
+    n.resize(action_count, 0.0);
+    if (a.vectors == 0 || a.input_slices == 0) return;
     const double reads = double(a.vectors) * a.input_slices;  // bit-serial cycles of the whole batch
     // Row activations: sequential read-out with zero skipping reads the rows whose input bit is 1, one at a time.
     const bool sequential = m_geo.readout == "sequential";
     const double cycles = sequential && m_geo.skip_zero_rows ? double(a.input_ones) : reads * cycles_per_slice(a.active_rows);
-    const activation t = activation_of(a.active_cols);
-    const double steps = t.steps;
-    // Cell energy: V^2 * G over every cell on an active input, for one read pulse: the mux applies V_read to the
-    // selected column only, for the read pulse its sense amplifier integrates. SRAM senses a voltage: its read
-    // ports only discharge the precharged bit lines, drawing nothing from a supply, and the prechargers' energy
-    // below restores that charge (as NeuroSim: "just BL discharging").
-    const double dg = (m_cell.g_max() - m_cell.g_min()) / double(m_cell.levels() - 1);
+    const double steps = steps_of(a.active_cols);
     const double active_cells = double(a.input_ones) * a.active_cols;
-    const double g_sum = active_cells * m_cell.g_min() + a.column_level_sum * dg;
-    const double v = m_cell.read_voltage;
-    const double e_cells = m_precharger ? 0.0 : v * v * g_sum * m_cell.read_pulse;
-    // Bit lines: a non-volatile array's are charged to V_read once per activation. SRAM's prechargers restore the
-    // V_read swing of the bit lines its read ports discharged, from Vdd: in sequential read-out a bit line
-    // discharges only when the row's cell holds a 1 (the fraction measured on the active inputs); in parallel
-    // read-out the rows on a column discharge it once per activation.
-    const double bitline_reads = cycles * a.active_cols;
-    double e_bitlines = bitline_reads * m_c_bitline * v * v;
-    if (m_precharger) {
-        const double ones = active_cells > 0 ? a.column_level_sum / (active_cells * (m_cell.levels() - 1)) : 0.5;
-        e_bitlines = m_precharger->precharge(bitline_reads * (sequential ? ones : 1.0), v).energy;
+    const double columns = cycles * a.active_cols;
+    n[activation] += cycles;
+    if (steps > 1) {
+        n[mux_select] += cycles;
+        n[mux_step] += cycles * (steps - 1);
+        n[mux_decode] += cycles * steps;
+        n[mux_toggle] += cycles;
     }
+    // A row swings per activation in sequential read-out, per 1 input bit in parallel or partial read-out.
     const double row_swings = sequential ? cycles : double(a.input_ones);
-    // The row decoder selects a row per activation of a sequential or partial read (in parallel read-out the
-    // inputs drive the rows through the switch matrix); its energy joins its drivers' in the array class.
-    const double decodes = m_geo.readout == "parallel" ? 0.0 : cycles;
-    const double mux_decodes = steps > 1 ? cycles * steps : 0.0;
-    r.energy_array = m_k.energy_array *
-                     (e_cells + e_bitlines + row_swings * m_e_row + decodes * m_e_row_decode + mux_decodes * m_e_mux_decode);
-    // Switch class: the mux's transmission gates (when there is a mux) and the level shifters the row inputs pass.
-    r.energy_switch = m_k.energy_switch * ((steps > 1 ? cycles * m_e_mux_toggle : 0.0) + row_swings * m_e_row_shift);
-    r.conversions = static_cast<std::uint64_t>(cycles) * a.active_cols;
-    // A current sense amplifier draws the column current it senses: the total cell current over the reads.
-    r.energy_adc = double(r.conversions) * m_conversion.energy;
-    if (m_csa) r.energy_adc += m_k.energy_adc * (m_csa->sense(v * g_sum).energy - m_csa->sense(0.0).energy);
-    r.energy_accumulation = double(r.conversions) * m_e_shift_add;
-    r.latency_array = cycles * (t.drive + t.mux);
-    r.latency_adc = cycles * steps * m_conversion.latency;
-    // Sequential read-out adds each row's sensed bits into the running sums before the next row is read (the
-    // adder and register per row read in series, as NeuroSim V1.0's sequential mode); a parallel read's
-    // shift-add overlaps the next conversion.
-    r.latency_accumulation = sequential ? cycles * m_t_shift_add : 0.0;
-    r.total.energy = r.energy_array + r.energy_switch + r.energy_adc + r.energy_accumulation;
+    n[row_drive] += row_swings;
+    n[row_level_shift] += row_swings;
+    // SRAM bit lines: in sequential read-out a bit line discharges only when the row's cell holds a 1 (the fraction
+    // measured on the active inputs); in parallel read-out the rows on a column discharge it once per activation.
+    double discharged = 1.0;
+    if (m_cell.is_sram() && sequential)
+        discharged = active_cells > 0 ? a.column_level_sum / (active_cells * (m_cell.levels() - 1)) : 0.5;
+    n[bitline] += columns * discharged;
+    n[cell_on] += active_cells;
+    n[cell_level] += a.column_level_sum;
+    n[conversion_step] += cycles * steps;
+    n[conversion] += columns;
+    n[sense_on] += active_cells;
+    n[sense_level] += a.column_level_sum;
+    n[shift_add] += columns;
+    n[row_accumulate] += cycles;
+}
+
+subarray_model::read_cost subarray_model::read(const read_activity& a) const {
+    std::vector<double> n;
+    count(a, n);
+    read_cost r;
+    double e_other = 0;
+    for (std::size_t i = 0; i < n.size(); ++i) {
+        const action& x = m_table[i];
+        const double e = n[i] * x.energy, l = n[i] * x.latency;
+        switch (x.cls) {
+        case cost_class::array: r.energy_array += e; break;
+        case cost_class::switches: r.energy_switch += e; break;
+        case cost_class::adc: r.energy_adc += e; break;
+        case cost_class::accumulation: r.energy_accumulation += e; break;
+        default: e_other += e;
+        }
+        switch (x.cat) {
+        case category::array: r.latency_array += l; break;
+        case category::adc: r.latency_adc += l; break;
+        case category::accumulation: r.latency_accumulation += l; break;
+        default: break;
+        }
+    }
+    r.conversions = static_cast<std::uint64_t>(n[conversion]);
+    r.total.energy = r.energy_array + r.energy_switch + r.energy_adc + r.energy_accumulation + e_other;
     r.total.latency = r.latency_array + r.latency_adc + r.latency_accumulation;
     return r;
 }
@@ -230,38 +300,71 @@ adder_tree::adder_tree(const technology& t, const calibration& k, unsigned input
     : m_lanes(std::max(1u, lanes)) {
     const adder a(t, bits);
     const double adders = std::max(1u, inputs - 1);  // b-bit adders in one tree
-    m_area = k.area_accumulation * m_lanes * adders * a.area();
-    m_leakage = k.leakage_logic * m_lanes * adders * a.leakage();
-    m_energy_per_word = k.energy_accumulation * adders * a.add().energy;
-    m_depth = std::ceil(std::log2(std::max(2u, inputs)));
-    m_stage = k.latency_accumulation * a.add().latency;
+    const double depth = std::ceil(std::log2(std::max(2u, inputs)));
+    const double stage = k.latency_accumulation * a.add().latency;
+    std::ostringstream variant;
+    variant << inputs << " inputs, " << bits << " bits, " << m_lanes << " lanes";
+    m_table = action_table("adder_tree", variant.str());
+    const category cc = category::accumulation;
+    const cost_class C = cost_class::accumulation;
+    m_table.add(action{"word", "op", "output word reduced (an N-input sum)", cc, C, k.energy_accumulation * adders * a.add().energy, 0.0});
+    m_table.add(action{"beat", "op", "pipeline beat: one word per lane", cc, C, 0.0, stage});
+    m_table.add(action{"fill", "op", "pipeline fill of a reduction: the tree's levels after the first", cc, C, 0.0, (depth - 1.0) * stage});
+    m_table.add(area_part{"adders", cc, C, k.area_accumulation * m_lanes * adders * a.area()});
+    m_table.add(leakage_part{"adders", leakage_class::logic, k.leakage_logic * m_lanes * adders * a.leakage()});
+}
+
+void adder_tree::count(std::uint64_t words, std::vector<double>& n) const {
+    n.resize(action_count, 0.0);
+    if (words == 0) return;
+    n[word] += double(words);
+    n[beat] += std::ceil(double(words) / m_lanes);
+    n[fill] += 1.0;
 }
 
 action_cost adder_tree::reduce(std::uint64_t words) const {
-    if (words == 0) return {};
-    const double beats = std::ceil(double(words) / m_lanes);
-    return {double(words) * m_energy_per_word, (m_depth + beats - 1.0) * m_stage};
+    std::vector<double> n;
+    count(words, n);
+    action_cost c;
+    for (std::size_t i = 0; i < n.size(); ++i) c.energy += n[i] * m_table[i].energy, c.latency += n[i] * m_table[i].latency;
+    return c;
 }
 
 sram_buffer::sram_buffer(const technology& t, const calibration& k, double capacity_bytes, unsigned bus_bits, double clock_hz)
-    : m_capacity(capacity_bytes), m_bus_bits(bus_bits) {
+    : m_bus_bits(bus_bits) {
     if (capacity_bytes <= 0 || bus_bits == 0 || clock_hz <= 0)
         throw model_error("buffer", "a buffer needs a positive size, bus width and clock");
     const gate_unit u(t);
     const double F = t.feature_size;
     const double bits = capacity_bytes * 8.0;
-    m_area = k.area_buffer * bits * 146.0 * F * F * 1.3;
-    m_leakage = k.leakage_buffer * bits * 2.0 * u.leakage;
     // A bit line spans sqrt(bits) cells of ~12F pitch; swing Vdd/2 on read, full on write (averaged).
     const double bl = std::sqrt(bits) * 12.0 * F * t.wire_cap_per_length;
-    m_energy_per_bit = k.energy_buffer * (bl * t.vdd() * t.vdd() * 0.75 + 4.0 * u.energy);
-    m_cycle = k.latency_buffer / clock_hz;
+    const double e_bit = k.energy_buffer * (bl * t.vdd() * t.vdd() * 0.75 + 4.0 * u.energy);
+    std::ostringstream variant;
+    variant << capacity_bytes << " B, " << bus_bits << "-bit bus";
+    m_table = action_table("sram_buffer", variant.str());
+    const category cb = category::buffer;
+    const cost_class B = cost_class::buffer;
+    m_table.add(action{"read_bit", "bit", "bit read", cb, B, e_bit, 0.0});
+    m_table.add(action{"write_bit", "bit", "bit written", cb, B, e_bit, 0.0});
+    m_table.add(action{"beat", "op", "bus cycle of the buffer port", cb, B, 0.0, k.latency_buffer / clock_hz});
+    m_table.add(area_part{"cells", cb, B, k.area_buffer * bits * 146.0 * F * F * 1.3});
+    m_table.add(leakage_part{"cells", leakage_class::buffer, k.leakage_buffer * bits * 2.0 * u.leakage});
 }
 
-action_cost sram_buffer::access(std::uint64_t bytes) const {
+void sram_buffer::count(bool write, std::uint64_t bytes, std::vector<double>& n) const {
+    n.resize(action_count, 0.0);
     const double bits = double(bytes) * 8.0;
-    const double beats = std::ceil(bits / m_bus_bits);
-    return {bits * m_energy_per_bit, beats * m_cycle};
+    n[write ? write_bit : read_bit] += bits;
+    n[beat] += std::ceil(bits / m_bus_bits);
+}
+
+action_cost sram_buffer::access(bool write, std::uint64_t bytes) const {
+    std::vector<double> n;
+    count(write, bytes, n);
+    action_cost c;
+    for (std::size_t i = 0; i < n.size(); ++i) c.energy += n[i] * m_table[i].energy, c.latency += n[i] * m_table[i].latency;
+    return c;
 }
 
 htree::htree(const technology& t, const calibration& k, unsigned leaves, double leaf_side, unsigned bus_bits, double clock_hz)
@@ -270,33 +373,74 @@ htree::htree(const technology& t, const calibration& k, unsigned leaves, double 
     const gate_unit u(t);
     const double side = leaf_side * std::ceil(std::sqrt(double(std::max(1u, leaves))));  // chip side
     // Root to leaf of an H-tree over a square of side D: D/2 + D/4 + ... ~ D (both directions summed).
-    m_path = side;
+    const double path = side;
     // Total wire: each level halves the length and doubles the count: ~ D * log2(leaves) / 2 per bit.
     const double levels = std::max(1.0, std::ceil(std::log2(double(std::max(2u, leaves)))));
     const double total_wire = side * levels * 0.5 * bus_bits;
-    m_area = k.area_interconnect * total_wire * 8.0 * t.feature_size;  // wire pitch of 8F on a dedicated metal layer
     const double repeaters = total_wire / (200e-6);  // one repeater per 200 um
-    m_leakage = k.leakage_logic * repeaters * 20.0 * u.leakage;
-    m_energy_per_bit = k.energy_interconnect * 0.5 * m_path * t.wire_cap_per_length * t.vdd() * t.vdd() * 1.3;  // 30 % repeaters
+    std::ostringstream variant;
+    variant << leaves << " leaves, " << bus_bits << "-bit bus, path " << path * 1e3 << " mm";
+    m_table = action_table("htree", variant.str());
+    const category ci = category::interconnect;
+    const cost_class I = cost_class::interconnect;
+    m_table.add(action{"bit", "bit", "bit moved over the root-to-leaf path",
+                       ci, I, k.energy_interconnect * 0.5 * path * t.wire_cap_per_length * t.vdd() * t.vdd() * 1.3, 0.0});  // 30 % repeaters
+    m_table.add(action{"beat", "op", "bus cycle of the link", ci, I, 0.0, k.latency_interconnect / clock_hz});
     // Optimally repeated wire: ~2 sqrt(R C t_fo4) per unit length (Bakoglu / Ho, Mai, Horowitz 2001).
-    m_wire_delay = k.latency_interconnect * 2.0 * std::sqrt(t.wire_res_per_length * t.wire_cap_per_length * u.delay) * m_path;
-    m_cycle = k.latency_interconnect / clock_hz;
+    m_table.add(action{"transfer", "op", "a transfer's flight over the repeated wires of the path", ci, I, 0.0,
+                       k.latency_interconnect * 2.0 * std::sqrt(t.wire_res_per_length * t.wire_cap_per_length * u.delay) * path});
+    m_table.add(area_part{"wires", ci, I, k.area_interconnect * total_wire * 8.0 * t.feature_size});  // 8F pitch
+    m_table.add(leakage_part{"repeaters", leakage_class::logic, k.leakage_logic * repeaters * 20.0 * u.leakage});
 }
 
-action_cost htree::transfer(std::uint64_t bytes) const {
-    if (bytes == 0) return {};
+void htree::count(std::uint64_t bytes, std::vector<double>& n) const {
+    n.resize(action_count, 0.0);
+    if (bytes == 0) return;
     const double bits = double(bytes) * 8.0;
-    return {bits * m_energy_per_bit, std::ceil(bits / m_bus_bits) * m_cycle + m_wire_delay};
+    n[bit] += bits;
+    n[beat] += std::ceil(bits / m_bus_bits);
+    n[transfer] += 1.0;
 }
 
-digital_unit::digital_unit(const calibration& k, bool accumulation, unsigned lanes, const lane_circuit& lane,
-                           double clock_hz)
+action_cost htree::transfer_cost(std::uint64_t bytes) const {
+    std::vector<double> n;
+    count(bytes, n);
+    action_cost c;
+    for (std::size_t i = 0; i < n.size(); ++i) c.energy += n[i] * m_table[i].energy, c.latency += n[i] * m_table[i].latency;
+    return c;
+}
+
+digital_unit::digital_unit(const std::string& kind, const calibration& k, bool accumulation, unsigned lanes,
+                           const lane_circuit& lane, double clock_hz)
     : m_lanes(std::max(1u, lanes)) {
     if (clock_hz <= 0) throw model_error("digital_unit", "a digital unit needs a clock");
-    m_area = (accumulation ? k.area_accumulation : k.area_digital) * m_lanes * lane.area;
-    m_leakage = k.leakage_logic * m_lanes * lane.leakage;
-    m_energy = (accumulation ? k.energy_accumulation : k.energy_digital) * lane.op.energy;
-    m_cycle = (accumulation ? k.latency_accumulation : k.latency_digital) * std::max(1.0 / clock_hz, lane.op.latency);
+    const cost_class cls = accumulation ? cost_class::accumulation : cost_class::digital;
+    const category cat = accumulation ? category::accumulation : category::other;
+    const double area_k = accumulation ? k.area_accumulation : k.area_digital;
+    const double energy_k = accumulation ? k.energy_accumulation : k.energy_digital;
+    const double latency_k = accumulation ? k.latency_accumulation : k.latency_digital;
+    std::ostringstream variant;
+    variant << m_lanes << " lanes";
+    m_table = action_table(kind, variant.str());
+    m_table.add(action{"element", "op", "element processed by a lane", cat, cls, energy_k * lane.op.energy, 0.0});
+    m_table.add(action{"beat", "op", "clock cycle of the lanes (one element each)", cat, cls, 0.0,
+                       latency_k * std::max(1.0 / clock_hz, lane.op.latency)});
+    m_table.add(area_part{"lanes", cat, cls, area_k * m_lanes * lane.area});
+    m_table.add(leakage_part{"lanes", leakage_class::logic, k.leakage_logic * m_lanes * lane.leakage});
+}
+
+void digital_unit::count(std::uint64_t elements, std::vector<double>& n) const {
+    n.resize(action_count, 0.0);
+    n[element] += double(elements);
+    n[beat] += std::ceil(double(elements) / m_lanes);
+}
+
+action_cost digital_unit::process(std::uint64_t elements) const {
+    std::vector<double> n;
+    count(elements, n);
+    action_cost c;
+    for (std::size_t i = 0; i < n.size(); ++i) c.energy += n[i] * m_table[i].energy, c.latency += n[i] * m_table[i].latency;
+    return c;
 }
 
 lane_circuit accumulator_lane(const technology& t, unsigned bits) {
@@ -314,10 +458,6 @@ lane_circuit activation_lane(const technology& t, unsigned acc_bits) {
 lane_circuit pooling_lane(const technology& t, unsigned bits) {
     const max_pool p(t, bits);
     return {p.area(), p.leakage(), p.compare()};
-}
-
-action_cost digital_unit::process(std::uint64_t elements) const {
-    return {double(elements) * m_energy, std::ceil(double(elements) / m_lanes) * m_cycle};
 }
 
 }  // namespace cim::circuit

@@ -1,8 +1,10 @@
 #pragma once
 #include <cstdint>
-#include <optional>
+#include <algorithm>
 #include <string>
+#include <vector>
 
+#include "models/circuit/action_table.h"
 #include "models/circuit/calibration.h"
 #include "models/circuit/periphery.h"
 #include "models/circuit/technology.h"
@@ -76,25 +78,51 @@ struct read_activity {
 ///  - cell current from the programmed levels and the inputs, held for the whole activation;
 ///  - an activation drives the rows, settles the bit lines, then steps the column mux through cols_per_adc
 ///    columns with one conversion each.
+/// Its action table (table()) lists what a read is made of; count() turns a batch's measured activity into counts
+/// of those actions, and the energy and latency of the batch are the counts times the table.
 /// Does not model: IR drop along the wires, sense-amplifier offset, write energy.
 class subarray_model {
 public:
-    subarray_model(const technology& t, const calibration& k, const cell& c, const subarray_config& g,
-                   unsigned ref_cols, unsigned adc_bits_eff);
+    /// The actions of table(), in table order (the index of each count).
+    enum action_id : std::size_t {
+        activation,       // an array activation: rows driven, bit lines settled (latency: drive and settle)
+        mux_select,       // the column mux's first step of an activation: decode and select
+        mux_step,         // each further mux step: what the conversions do not hide of decode and select
+        row_drive,        // a word line switched by its driver
+        row_level_shift,  // a row input through the write path's level shifter
+        mux_decode,       // a mux select line decoded and driven
+        mux_toggle,       // the mux's transmission gates switched once
+        bitline,          // a bit line charged to V_read (non-volatile) or restored by its precharger (SRAM)
+        cell_on,          // a cell on an active input: its off current for one read pulse
+        cell_level,       // one conductance level of a cell on an active input, for one read pulse
+        conversion_step,  // one conversion in series on an activation's critical path
+        conversion,       // one column converted (ADC or sense amplifier)
+        sense_on,         // a current sense amplifier mirroring a cell's off current
+        sense_level,      // a current sense amplifier mirroring one conductance level
+        shift_add,        // one converted value shifted and added
+        row_accumulate,   // sequential read-out: a row's shift-add before the next row is read
+        action_count
+    };
 
-    double area() const { return m_area_array + m_area_periphery + m_area_adc + m_area_shift_add; }
-    double area_array() const { return m_area_array; }
-    double area_adc() const { return m_area_adc; }
-    double area_periphery() const { return m_area_periphery; }  // switches, muxes, decoders, drivers
-    double area_shift_add() const { return m_area_shift_add; }
-    double leakage_power() const { return m_leakage; }
+    subarray_model(const technology& t, const calibration& k, const cell& c, const subarray_config& g,
+                   unsigned ref_cols);
+
+    const action_table& table() const { return m_table; }
+    /// Adds the counts of a batch of reads to `counts` (table order; resized to the table).
+    void count(const read_activity& a, std::vector<double>& counts) const;
+
+    double area() const { return m_table.area(); }
+    double area_array() const;  // the cells
+    double area_adc() const;
+    double area_periphery() const;  // switches, muxes, decoders, drivers
+    double leakage_power() const { return m_table.leakage(); }
 
     /// Derived sizes, exposed for tests and `docs/models.md`.
     double access_width_f() const { return m_w_access; }  // access transistor width (F)
     double mux_width_f() const { return m_w_mux; }        // column-mux transistor width (F)
     double activation_time(unsigned active_cols) const;  // s, one activation (unscaled by the activity)
 
-    /// Cost of a batch of reads, split by cost class.
+    /// Energy and latency of a batch of reads by category: count() priced by the table (for tests and tools).
     struct read_cost {
         action_cost total;
         double energy_array = 0, energy_switch = 0, energy_adc = 0, energy_accumulation = 0;
@@ -110,60 +138,52 @@ public:
     unsigned mux_ways() const;
 
 private:
-    /// One activation's timing: row drive and settling, the column mux's switching over all `steps` (`mux`:
-    /// the first step's decode and select, and what the conversions do not hide of the later ones), and `steps`
-    /// conversions.
-    struct activation {
-        double steps = 1, drive = 0, mux = 0;
-    };
-    activation activation_of(unsigned active_cols) const;
-    calibration m_k;
+    /// Mux steps (conversions in series) of one activation of `active_cols` columns.
+    unsigned steps_of(unsigned active_cols) const { return std::min(mux_ways(), std::max(1u, active_cols)); }
     cell m_cell;
     subarray_config m_geo;
-    unsigned m_ref_cols;
-    unsigned m_adc_bits;
-    double m_area_array = 0, m_area_periphery = 0, m_area_adc = 0, m_area_shift_add = 0, m_leakage = 0;
-    double m_w_access = 1, m_w_mux = 1, m_w_row = 1;
-    double m_c_bitline = 0, m_e_mux_toggle = 0;
-    double m_t_row = 0, m_t_row_load = 0, m_t_settle = 0, m_t_mux_step = 0, m_t_mux_load = 0;
-    double m_e_row = 0, m_e_row_decode = 0, m_e_row_shift = 0, m_e_mux_decode = 0, m_e_shift_add = 0;
-    double m_t_shift_add = 0;  // s, calibrated: one shift-add (adder and register)
-    action_cost m_conversion;                         // one conversion, calibrated
-    std::optional<precharger> m_precharger;           // SRAM bit lines
-    std::optional<current_sense_amplifier> m_csa;     // 1-bit read-out of a non-volatile column
+    double m_w_access = 1, m_w_mux = 1;
+    action_table m_table;
 };
 
 /// `lanes` N-input adder trees of b-bit operands (PE and tile accumulation): one tree per output column, as
 /// NeuroSim's AdderTree: N - 1 b-bit ripple-carry adders (periphery.h) in log2(N) pipelined levels; a level
-/// takes one addition.
+/// takes one addition. Reducing w words takes ceil(w / lanes) beats after a pipeline fill of log2(N) - 1 levels.
 class adder_tree {
 public:
+    enum action_id : std::size_t { word, beat, fill, action_count };
     adder_tree(const technology& t, const calibration& k, unsigned inputs, unsigned bits, unsigned lanes);
-    double area() const { return m_area; }
-    double leakage_power() const { return m_leakage; }
-    /// Cost of reducing `words` output words (each an N-input sum): lanes work in parallel, levels pipeline.
+    const action_table& table() const { return m_table; }
+    double area() const { return m_table.area(); }
+    double leakage_power() const { return m_table.leakage(); }
+    /// Counts of reducing `words` output words (each an N-input sum): lanes work in parallel, levels pipeline.
+    void count(std::uint64_t words, std::vector<double>& counts) const;
+    /// count() priced by the table.
     action_cost reduce(std::uint64_t words) const;
 
 private:
-    double m_area = 0, m_leakage = 0, m_energy_per_word = 0, m_stage = 0, m_depth = 0;
     unsigned m_lanes = 1;
+    action_table m_table;
 };
 
 /// An SRAM buffer (global or tile buffer) with a bus of `bus_bits` per clock.
 /// 6T cells of ~146 F^2 plus 30 % periphery; access energy from bit-line swing on a sqrt(capacity) array.
 class sram_buffer {
 public:
+    enum action_id : std::size_t { read_bit, write_bit, beat, action_count };
     sram_buffer(const technology& t, const calibration& k, double capacity_bytes, unsigned bus_bits, double clock_hz);
-    double area() const { return m_area; }
-    double leakage_power() const { return m_leakage; }
-    action_cost read(std::uint64_t bytes) const { return access(bytes); }
-    action_cost write(std::uint64_t bytes) const { return access(bytes); }
-    double capacity_bytes() const { return m_capacity; }
+    const action_table& table() const { return m_table; }
+    double area() const { return m_table.area(); }
+    double leakage_power() const { return m_table.leakage(); }
+    /// Counts of reading or writing `bytes`: bits moved and bus beats.
+    void count(bool write, std::uint64_t bytes, std::vector<double>& counts) const;
+    action_cost read(std::uint64_t bytes) const { return access(false, bytes); }
+    action_cost write(std::uint64_t bytes) const { return access(true, bytes); }
 
 private:
-    action_cost access(std::uint64_t bytes) const;
-    double m_capacity, m_area = 0, m_leakage = 0, m_energy_per_bit = 0, m_cycle = 0;
+    action_cost access(bool write, std::uint64_t bytes) const;
     unsigned m_bus_bits;
+    action_table m_table;
 };
 
 /// H-tree interconnect between the global buffer and `leaves` tiles of side `leaf_side` metres, with
@@ -171,15 +191,19 @@ private:
 /// the repeated-wire delay of the path (0.7 * sqrt(R C ...) per unit length, Bakoglu).
 class htree {
 public:
+    enum action_id : std::size_t { bit, beat, transfer, action_count };
     htree(const technology& t, const calibration& k, unsigned leaves, double leaf_side, unsigned bus_bits, double clock_hz);
-    double area() const { return m_area; }
-    double leakage_power() const { return m_leakage; }
-    double path_length() const { return m_path; }
-    action_cost transfer(std::uint64_t bytes) const;
+    const action_table& table() const { return m_table; }
+    double area() const { return m_table.area(); }
+    double leakage_power() const { return m_table.leakage(); }
+    /// Counts of one transfer of `bytes`: bits, bus beats and the path's wire delay once.
+    void count(std::uint64_t bytes, std::vector<double>& counts) const;
+    /// count() priced by the table.
+    action_cost transfer_cost(std::uint64_t bytes) const;
 
 private:
-    double m_area = 0, m_leakage = 0, m_path = 0, m_energy_per_bit = 0, m_wire_delay = 0, m_cycle = 0;
     unsigned m_bus_bits;
+    action_table m_table;
 };
 
 /// One lane of a digital unit: the circuit (periphery.h) that processes one element per action, uncalibrated.
@@ -193,15 +217,21 @@ struct lane_circuit {
 /// element per clock cycle (or per op latency, if longer).
 class digital_unit {
 public:
-    /// `accumulation`: the unit is priced in the accumulation cost class, otherwise in the digital class.
-    digital_unit(const calibration& k, bool accumulation, unsigned lanes, const lane_circuit& lane, double clock_hz);
-    double area() const { return m_area; }
-    double leakage_power() const { return m_leakage; }
+    enum action_id : std::size_t { element, beat, action_count };
+    /// `accumulation`: the unit is priced in the accumulation cost class and category, otherwise in the digital
+    /// class and the `other` category. `kind` names the unit in its action table ("accumulator", ...).
+    digital_unit(const std::string& kind, const calibration& k, bool accumulation, unsigned lanes, const lane_circuit& lane,
+                 double clock_hz);
+    const action_table& table() const { return m_table; }
+    double area() const { return m_table.area(); }
+    double leakage_power() const { return m_table.leakage(); }
+    /// Counts of processing `elements`: elements and lane beats.
+    void count(std::uint64_t elements, std::vector<double>& counts) const;
     action_cost process(std::uint64_t elements) const;
 
 private:
-    double m_area = 0, m_leakage = 0, m_energy = 0, m_cycle = 0;
     unsigned m_lanes;
+    action_table m_table;
 };
 
 /// The lanes of the chip's digital units, built from periphery.h: an accumulator of `bits` (adder and register);

@@ -51,7 +51,7 @@ std::array<double, 6> htree::own_area() const {
 
 void htree::b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay) {
     const std::uint64_t bytes = tx.get_data_length();
-    const circuit::action_cost c = m_model.transfer(bytes);
+    const circuit::action_cost c = m_model.transfer_cost(bytes);
     m_bytes += bytes;
     m_transfers += 1;
     m_energy += c.energy;

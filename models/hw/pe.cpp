@@ -7,7 +7,7 @@ namespace cim::hw {
 
 digital::digital(const sc_core::sc_module_name& name, const char* type, const context& ctx, category cat,
                  unsigned lanes, const circuit::lane_circuit& lane)
-    : component(name, type, ctx.rec), m_category(cat), m_model(ctx.calib, cat == category::accumulation, lanes, lane, ctx.clock_hz) {
+    : component(name, type, ctx.rec), m_category(cat), m_model(type, ctx.calib, cat == category::accumulation, lanes, lane, ctx.clock_hz) {
     in.register_b_transport(this, &digital::b_transport);
 }
 

@@ -17,19 +17,14 @@ subarray::subarray(const sc_core::sc_module_name& name, const context& ctx, cons
     : component(name, "subarray", ctx.rec),
       m_ctx(ctx),
       m_slot(slot),
-      m_model(ctx.tech, ctx.calib, ctx.cell, ctx.subarray, ref_columns(ctx), ctx.subarray.adc_bits),
+      m_model(ctx.tech, ctx.calib, ctx.cell, ctx.subarray, ref_columns(ctx)),
       m_programmed(programmed) {
     in.register_b_transport(this, &subarray::b_transport);
     if (m_slot.used() && m_programmed < 0) throw model_error(std::string(sc_core::sc_object::name()), "a mapped subarray was not programmed");
 }
 
 std::array<double, 6> subarray::own_area() const {
-    std::array<double, 6> a{};
-    a[static_cast<std::size_t>(category::array)] = m_model.area_array();
-    a[static_cast<std::size_t>(category::adc)] = m_model.area_adc();
-    a[static_cast<std::size_t>(category::accumulation)] = m_model.area_shift_add();
-    a[static_cast<std::size_t>(category::other)] = m_model.area_periphery();
-    return a;
+    return m_model.table().area_by_category();
 }
 
 void subarray::b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay) {

@@ -45,7 +45,7 @@ sc_core::sc_time link_finish(int transfers, std::uint64_t bytes, double& occupan
     cim::hw::htree link("htree", rec, tech, calib, 4, 1e-3, 128, 1e9);
     sender s("sender", transfers, bytes);
     s.out.bind(link.in);
-    occupancy = cim::circuit::htree(tech, cim::circuit::calibration{}, 4, 1e-3, 128, 1e9).transfer(bytes).latency;
+    occupancy = cim::circuit::htree(tech, cim::circuit::calibration{}, 4, 1e-3, 128, 1e9).transfer_cost(bytes).latency;
     sc_core::sc_start();
     return s.done;
 }

@@ -17,6 +17,7 @@ namespace cim::circuit {
 namespace {
 
 using fixtures::activity;  // a batch of reads with every cell at its middle level (7.5 of 15)
+using fixtures::fitted;
 using fixtures::node;
 using fixtures::rram;
 
@@ -42,10 +43,10 @@ calibration ones() {
 
 TEST(Circuit, MoreAdcBitsCostMoreAreaEnergyAndTime) {
     const technology t = node32();
-    const calibration k;
+    const calibration k = fitted();
     double area = 0, energy = 0, latency = 0;
     for (unsigned b = 3; b <= 8; ++b) {
-        const subarray_model m(t, k, rram(100e3), geometry(b), 2, b);
+        const subarray_model m(t, k, rram(100e3), geometry(b), 2);
         const auto r = m.read(activity());
         EXPECT_GT(m.area_adc(), area) << b << " bits";
         EXPECT_GT(r.energy_adc, energy) << b << " bits";
@@ -59,12 +60,12 @@ TEST(Circuit, SarAdcGrowsLinearlyFlashExponentially) {
     // ADC is 2^b - 1 comparators (20 inverter equivalents each) and one decision. So flash is smaller and faster at
     // few bits, SAR smaller at many; SAR area, energy and time grow with every bit, but only linearly.
     const technology t = node32();
-    const calibration k;
+    const calibration k = fitted();
     double area = 0, energy = 0, latency = 0;
     for (unsigned b = 2; b <= 8; ++b) {
         subarray_config sar = geometry(b), flash = geometry(b);
         sar.adc_type = "sar";
-        const subarray_model ms(t, k, rram(100e3), sar, 2, b), mf(t, k, rram(100e3), flash, 2, b);
+        const subarray_model ms(t, k, rram(100e3), sar, 2), mf(t, k, rram(100e3), flash, 2);
         const auto rs = ms.read(activity()), rf = mf.read(activity());
         EXPECT_GT(ms.area_adc(), area) << b;
         EXPECT_GT(rs.energy_adc, energy) << b;
@@ -89,10 +90,10 @@ TEST(Circuit, SarAdcGrowsLinearlyFlashExponentially) {
 
 TEST(Circuit, LargerRonGivesLessColumnCurrentNarrowerSwitchesFasterReads) {
     const technology t = node32();
-    const calibration k;
+    const calibration k = fitted();
     double prev_energy = 1e9, prev_mux = 1e9, prev_area = 1e9, prev_time = 1e9;
     for (double r_on : {6e3, 40e3, 100e3, 500e3, 5e6}) {
-        const subarray_model m(t, k, rram(r_on), geometry(), 2, 5);
+        const subarray_model m(t, k, rram(r_on), geometry(), 2);
         const auto r = m.read(activity());
         EXPECT_LT(r.energy_array, prev_energy) << r_on;  // V^2 G t: less current per cell
         EXPECT_LE(m.mux_width_f(), prev_mux) << r_on;
@@ -105,7 +106,7 @@ TEST(Circuit, LargerRonGivesLessColumnCurrentNarrowerSwitchesFasterReads) {
     // The time to drive the rows and step the mux (sensing excluded: latency_adc = 0) grows with those widths.
     calibration drive_only = ones();
     drive_only.latency_adc = 0;
-    const subarray_model small(t, drive_only, rram(6e3), geometry(), 2, 5), large(t, drive_only, rram(100e3), geometry(), 2, 5);
+    const subarray_model small(t, drive_only, rram(6e3), geometry(), 2), large(t, drive_only, rram(100e3), geometry(), 2);
     EXPECT_GT(small.mux_width_f(), 10.0 * large.mux_width_f());
     EXPECT_GT(small.activation_time(130), 5.0 * large.activation_time(130));
 }
@@ -115,18 +116,18 @@ TEST(Circuit, AccessTransistorSizingMatchesNeuroSimRule) {
     // LINEAR_REGION_RATIO (0.2) / access resistance. At 32 nm LSTP R_on(1F) = Vdd / (Ion * F) = 46.86 kOhm, so a
     // 6 kOhm cell gets 46.86k * 0.2 / 1.5k = 6.25 F; a 100 kOhm cell stays at its drawn 2 F.
     const technology t = node32();
-    const calibration k;
-    EXPECT_NEAR(subarray_model(t, k, rram(6e3), geometry(), 2, 5).access_width_f(), 6.248, 0.01);
-    EXPECT_DOUBLE_EQ(subarray_model(t, k, rram(100e3), geometry(), 2, 5).access_width_f(), 2.0);
+    const calibration k = fitted();
+    EXPECT_NEAR(subarray_model(t, k, rram(6e3), geometry(), 2).access_width_f(), 6.248, 0.01);
+    EXPECT_DOUBLE_EQ(subarray_model(t, k, rram(100e3), geometry(), 2).access_width_f(), 2.0);
     cell fefet = rram(6e3);
     fefet.type = "fefet";  // a three-terminal cell reads through its own channel: no access device to size
-    EXPECT_DOUBLE_EQ(subarray_model(t, k, fefet, geometry(), 2, 5).access_width_f(), 2.0);
+    EXPECT_DOUBLE_EQ(subarray_model(t, k, fefet, geometry(), 2).access_width_f(), 2.0);
 }
 
 TEST(Circuit, NodeScaling) {
-    const calibration k;
+    const calibration k = fitted();
     const technology a = node32(), b = node7();
-    const subarray_model m32(a, k, rram(100e3), geometry(), 2, 5), m7(b, k, rram(100e3), geometry(), 2, 5);
+    const subarray_model m32(a, k, rram(100e3), geometry(), 2), m7(b, k, rram(100e3), geometry(), 2);
     // Areas drawn in F^2 scale with F^2.
     EXPECT_NEAR(m7.area_array() / m32.area_array(), (7.0 / 32.0) * (7.0 / 32.0), 1e-9);
     EXPECT_LT(m7.area(), 0.1 * m32.area());
@@ -140,12 +141,12 @@ TEST(Circuit, NodeScaling) {
 
 TEST(Circuit, SequentialReadOutSensesEveryRowWithoutMux) {
     const technology t = node32();
-    const calibration k;
+    const calibration k = fitted();
     const cell sram = fixtures::sram();
     subarray_config every_row = geometry(1, "sequential");
     every_row.skip_zero_rows = false;
-    const subarray_model seq(t, k, sram, geometry(1, "sequential"), 0, 1), all(t, k, sram, every_row, 0, 1),
-        par(t, k, sram, geometry(4), 0, 4);
+    const subarray_model seq(t, k, sram, geometry(1, "sequential"), 0), all(t, k, sram, every_row, 0),
+        par(t, k, sram, geometry(4), 0);
     EXPECT_EQ(all.cycles_per_slice(128), 128u);
     EXPECT_EQ(par.cycles_per_slice(128), 1u);
     EXPECT_EQ(seq.mux_ways(), 1u);
@@ -176,13 +177,13 @@ TEST(Circuit, SramReadEnergyIsTheBitLinesNotACellCurrent) {
     // An 8T SRAM read port discharges its precharged bit line; the precharger restores that charge, so the read
     // energy does not depend on the read stack's resistance. A 1T1R column, clamped at V_read, draws V^2 G t.
     const technology t = node32();
-    const calibration k;
+    const calibration k = fitted();
     const cell sram = fixtures::sram(60e3), strong = fixtures::sram(30e3);
     read_activity a = activity(128);
     a.column_level_sum = double(a.input_ones) * 128 * 0.5;
-    const subarray_model weak_port(t, k, sram, geometry(4), 0, 4), strong_port(t, k, strong, geometry(4), 0, 4);
+    const subarray_model weak_port(t, k, sram, geometry(4), 0), strong_port(t, k, strong, geometry(4), 0);
     EXPECT_DOUBLE_EQ(strong_port.read(a).energy_array, weak_port.read(a).energy_array);
-    const subarray_model r60(t, k, rram(60e3), geometry(), 0, 5), r30(t, k, rram(30e3), geometry(), 0, 5);
+    const subarray_model r60(t, k, rram(60e3), geometry(), 0), r30(t, k, rram(30e3), geometry(), 0);
     EXPECT_GT(r30.read(activity(128)).energy_array, 1.5 * r60.read(activity(128)).energy_array);
 }
 
@@ -202,7 +203,7 @@ TEST(Circuit, MuxSwitchingOverlapsConversions) {
             k.*factor = value;
             subarray_config g = geometry();
             g.sense_time = 1e-12;  // a converter that samples at once and resolves for the rest of its time
-            return subarray_model(t, k, rram(100e3), g, 0, 5).activation_time(cols);
+            return subarray_model(t, k, rram(100e3), g, 0).activation_time(cols);
         };
         return (time(2, 128) - time(1, 128)) - (time(2, 1) - time(1, 1));
     };
@@ -220,7 +221,7 @@ TEST(Circuit, CalibrationFactorsScaleOneCostClassLinearly) {
     calibration two = one;
     two.energy_adc = 2;
     two.area_switch = 2;
-    const subarray_model a(t, one, rram(100e3), geometry(), 2, 5), b(t, two, rram(100e3), geometry(), 2, 5);
+    const subarray_model a(t, one, rram(100e3), geometry(), 2), b(t, two, rram(100e3), geometry(), 2);
     const auto ra = a.read(activity()), rb = b.read(activity());
     EXPECT_DOUBLE_EQ(rb.energy_adc, 2 * ra.energy_adc);
     EXPECT_DOUBLE_EQ(rb.energy_array, ra.energy_array);
@@ -233,7 +234,7 @@ TEST(Circuit, CalibrationFactorsScaleOneCostClassLinearly) {
     EXPECT_DOUBLE_EQ(rb.total.latency, ra.total.latency);
     calibration both = two;
     both.area_array = 2;
-    const subarray_model c(t, both, rram(100e3), geometry(), 2, 5);
+    const subarray_model c(t, both, rram(100e3), geometry(), 2);
     EXPECT_DOUBLE_EQ(c.area_periphery(), 2 * a.area_periphery());
     EXPECT_DOUBLE_EQ(c.area_array(), 2 * a.area_array());
 }

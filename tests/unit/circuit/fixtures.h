@@ -17,6 +17,14 @@ inline technology node(const std::string& name, const std::string& device = "lst
     return t;
 }
 
+/// The shipped calibration (configs/calibration/iedm2019.yaml), which the experiments use.
+inline calibration fitted() {
+    calibration k;
+    cfg::load_file(std::string(CIM_SOURCE_DIR) + "/configs/calibration/iedm2019.yaml", k);
+    k.validate();
+    return k;
+}
+
 /// A 1T1R RRAM cell of 48 F^2 with a 2F access transistor and on/off 10.
 inline cell rram(double r_on, unsigned bits = 4) {
     cell c;

@@ -12,6 +12,7 @@
 namespace cim::circuit {
 namespace {
 
+using fixtures::fitted;
 using fixtures::node;
 using fixtures::rram;
 
@@ -171,8 +172,8 @@ TEST(Periphery, DigitalLanesFromTheLibrary) {
     EXPECT_GT(activation_lane(t, 24).area, accumulator_lane(t, 24).area);
     EXPECT_DOUBLE_EQ(accumulator_lane(t, 24).area, shift_add(t, 24).area());
     // A digital unit of 4 lanes takes one clock per 4 elements (its op is faster than the clock).
-    const calibration k;
-    const digital_unit unit(k, false, 4, pooling_lane(t, 8), 1e9);
+    const calibration k = fitted();
+    const digital_unit unit("pooling", k, false, 4, pooling_lane(t, 8), 1e9);
     EXPECT_NEAR(unit.process(8).latency, 2.0 * k.latency_digital * 1e-9, 1e-18);
     EXPECT_NEAR(unit.process(8).energy, 8.0 * k.energy_digital * p.compare().energy, 1e-9 * unit.process(8).energy);
 }
@@ -182,17 +183,17 @@ read_activity activity() { return fixtures::activity(130, 0.5); }
 
 TEST(Periphery, SubarrayLevelShiftersCountOnlyWhenAsked) {
     const technology t = node("32nm");
-    const calibration k;
+    const calibration k = fitted();
     subarray_config with, without;
     with.level_shifters = true;
-    const subarray_model a(t, k, rram(100e3, 4), without, 2, 5), b(t, k, rram(100e3, 4), with, 2, 5);
+    const subarray_model a(t, k, rram(100e3, 4), without, 2), b(t, k, rram(100e3, 4), with, 2);
     EXPECT_GT(b.area_periphery(), a.area_periphery() + 0.5 * (2 * 128 + 130) * level_shifter(t, 1).area() * k.area_switch);
     EXPECT_GT(b.leakage_power(), a.leakage_power());
     EXPECT_GT(b.read(activity()).energy_switch, a.read(activity()).energy_switch);
     EXPECT_GT(b.activation_time(130), a.activation_time(130));
     cell sram = rram(60e3, 1);
     sram.type = "sram";
-    const subarray_model s1(t, k, sram, without, 0, 4), s2(t, k, sram, with, 0, 4);
+    const subarray_model s1(t, k, sram, without, 0), s2(t, k, sram, with, 0);
     EXPECT_DOUBLE_EQ(s1.area(), s2.area());  // SRAM writes at Vdd
 }
 
@@ -200,15 +201,15 @@ TEST(Periphery, OneBitNonVolatileReadOutSensesCurrent) {
     // A 1-bit read-out of a non-volatile column is a current sense amplifier: its energy follows the cell current,
     // so a 10x smaller r_on costs more ADC energy; a 5-bit flash ADC's does not depend on the current.
     const technology t = node("32nm");
-    const calibration k;
+    const calibration k = fitted();
     subarray_config one, five;
     one.adc_bits = 1;
     five.adc_bits = 5;
-    const auto e1_low = subarray_model(t, k, rram(100e3, 1), one, 2, 1).read(activity()).energy_adc;
-    const auto e1_high = subarray_model(t, k, rram(10e3, 1), one, 2, 1).read(activity()).energy_adc;
+    const auto e1_low = subarray_model(t, k, rram(100e3, 1), one, 2).read(activity()).energy_adc;
+    const auto e1_high = subarray_model(t, k, rram(10e3, 1), one, 2).read(activity()).energy_adc;
     EXPECT_GT(e1_high, 1.5 * e1_low);
-    const auto e5_low = subarray_model(t, k, rram(100e3, 1), five, 2, 5).read(activity()).energy_adc;
-    const auto e5_high = subarray_model(t, k, rram(10e3, 1), five, 2, 5).read(activity()).energy_adc;
+    const auto e5_low = subarray_model(t, k, rram(100e3, 1), five, 2).read(activity()).energy_adc;
+    const auto e5_high = subarray_model(t, k, rram(10e3, 1), five, 2).read(activity()).energy_adc;
     EXPECT_DOUBLE_EQ(e5_low, e5_high);
 }
 
