@@ -17,12 +17,50 @@ namespace {
 double ratio_or_inf(double r) { return (r <= 0 || !std::isfinite(r)) ? std::numeric_limits<double>::infinity() : r; }
 }  // namespace
 
+func::subarray_block program_slot(const network::layer& L, const mapping::subarray_slot& where, std::uint64_t block_id,
+                                  const hardware_options& o) {
+    return func::program_block(L.qweights.data(), L.weight_rows(), where.row_begin, where.row_end, where.ch_begin,
+                               where.ch_end, o.quant, o.cell_bits, o.device, ratio_or_inf(o.on_off_ratio),
+                               func::rng_key{o.seed, static_cast<std::uint64_t>(where.layer), block_id});
+}
+
+func::adc_transfer default_adc(const func::subarray_block& b, const hardware_options& o) {
+    return func::adc_transfer(o.adc_bits, func::full_scale(b, o.quant, o.rows_per_read));
+}
+
+void read_block(const programmed_slot& s, const func::adc_transfer& adc, const hardware_options& o,
+                const std::int32_t* x, int n, std::int64_t row_stride, int duplication, std::int64_t image_id,
+                std::int64_t* psums, func::mvm_activity* act, func::column_histogram* observe) {
+    const int rows = s.where.row_end - s.where.row_begin;
+    const int m = vectors_of_copy(s.where.copy, n, duplication);
+    if (m == 0) return;
+    // Per-thread scratch: the gathered rows of this copy's vectors and their stable ids.
+    thread_local std::vector<std::int32_t> xs;
+    thread_local std::vector<std::int64_t> ids;
+    xs.resize(static_cast<std::size_t>(m) * rows);
+    ids.resize(static_cast<std::size_t>(m));
+    int i = 0;
+    for (int v = s.where.copy; v < n; v += duplication, ++i) {
+        const std::int32_t* src = x + static_cast<std::size_t>(v) * static_cast<std::size_t>(row_stride) + s.where.row_begin;
+        std::copy(src, src + rows, xs.begin() + static_cast<std::ptrdiff_t>(i) * rows);
+        ids[static_cast<std::size_t>(i)] = (image_id << 32) | v;  // stable: image and output pixel
+    }
+    func::read_options ro;
+    ro.read_noise_sigma = o.device.read_noise_sigma;
+    ro.seed = o.seed;
+    ro.layer = static_cast<std::uint64_t>(s.where.layer);
+    ro.block = s.block_id;
+    ro.vector_ids = ids.data();
+    ro.observe = observe;
+    ro.rows_per_read = o.rows_per_read;
+    func::block_mvm(s.block, xs.data(), m, rows, o.quant, adc, psums, act, ro);
+}
+
 hardware_model::hardware_model(const network::graph& g, const mapping::plan& p, const hardware_options& o)
     : m_graph(g), m_plan(p), m_opt(o) {
     program();
     m_adcs.clear();
-    for (const auto& s : m_slots)
-        m_adcs.emplace_back(m_opt.adc_bits, func::full_scale(s.block, m_opt.quant, m_opt.rows_per_read));
+    for (const auto& s : m_slots) m_adcs.push_back(default_adc(s.block, m_opt));
 }
 
 void hardware_model::program() {
@@ -41,10 +79,7 @@ void hardware_model::program() {
                 programmed_slot s;
                 s.where = where;
                 s.block_id = block_id;
-                s.block = func::program_block(L.qweights.data(), L.weight_rows(), where.row_begin, where.row_end,
-                                              where.ch_begin, where.ch_end, m_opt.quant, m_opt.cell_bits, m_opt.device,
-                                              ratio_or_inf(m_opt.on_off_ratio),
-                                              func::rng_key{m_opt.seed, static_cast<std::uint64_t>(where.layer), block_id});
+                s.block = program_slot(L, where, block_id, m_opt);
                 m_index[t][p][k] = static_cast<int>(m_slots.size());
                 m_by_layer[static_cast<std::size_t>(where.layer)].push_back(static_cast<int>(m_slots.size()));
                 m_slots.push_back(std::move(s));
@@ -69,32 +104,9 @@ void hardware_model::read_slot(int slot, const func::adc_transfer& adc, const st
                                std::vector<std::int64_t>& psums, func::mvm_activity* act,
                                func::column_histogram* observe) const {
     const programmed_slot& s = m_slots[static_cast<std::size_t>(slot)];
-    const int rows = s.where.row_end - s.where.row_begin;
-    const int chans = s.where.ch_end - s.where.ch_begin;
-    int m = 0;
-    for (int v = s.where.copy; v < n; v += duplication) ++m;
-    psums.resize(static_cast<std::size_t>(m) * chans);
-    if (m == 0) return;
-    // Per-thread scratch: the gathered rows of this copy's vectors and their stable ids.
-    thread_local std::vector<std::int32_t> xs;
-    thread_local std::vector<std::int64_t> ids;
-    xs.resize(static_cast<std::size_t>(m) * rows);
-    ids.resize(static_cast<std::size_t>(m));
-    int i = 0;
-    for (int v = s.where.copy; v < n; v += duplication, ++i) {
-        const std::int32_t* src = x + static_cast<std::size_t>(v) * static_cast<std::size_t>(row_stride) + s.where.row_begin;
-        std::copy(src, src + rows, xs.begin() + static_cast<std::ptrdiff_t>(i) * rows);
-        ids[static_cast<std::size_t>(i)] = (image_id << 32) | v;  // stable: image and output pixel
-    }
-    func::read_options ro;
-    ro.read_noise_sigma = m_opt.device.read_noise_sigma;
-    ro.seed = m_opt.seed;
-    ro.layer = static_cast<std::uint64_t>(s.where.layer);
-    ro.block = s.block_id;
-    ro.vector_ids = ids.data();
-    ro.observe = observe;
-    ro.rows_per_read = m_opt.rows_per_read;
-    func::block_mvm(s.block, xs.data(), m, rows, m_opt.quant, adc, psums.data(), act, ro);
+    psums.resize(static_cast<std::size_t>(vectors_of_copy(s.where.copy, n, duplication)) *
+                 static_cast<std::size_t>(s.where.ch_end - s.where.ch_begin));
+    read_block(s, adc, m_opt, x, n, row_stride, duplication, image_id, psums.data(), act, observe);
 }
 
 void hardware_model::run_slot(int slot, const func::adc_transfer& adc, const std::int32_t* x, int n,

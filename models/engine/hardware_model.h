@@ -35,6 +35,29 @@ struct programmed_slot {
     func::subarray_block block;
 };
 
+/// Programs the block of subarray slot `where` (block id `block_id`, its index in plan order) of layer `L`, with the
+/// device non-idealities frozen from its seeded streams: the one programming routine of both engines (the batched
+/// engine's hardware_model and the platform's subarray modules, which program their own cells).
+func::subarray_block program_slot(const network::layer& L, const mapping::subarray_slot& where, std::uint64_t block_id,
+                                  const hardware_options& o);
+
+/// The ADC a block starts with: linear over the largest column value one conversion can produce.
+func::adc_transfer default_adc(const func::subarray_block& b, const hardware_options& o);
+
+/// Vectors of an n-vector batch that copy `copy` of a layer duplicated `duplication` times processes
+/// (v = copy, copy + duplication, ...).
+inline int vectors_of_copy(int copy, int n, int duplication) {
+    return copy < n ? (n - copy + duplication - 1) / duplication : 0;
+}
+
+/// One subarray read: the vectors of its copy (v % duplication == copy) of an n x R input matrix through the
+/// programmed block `s` and `adc`, read noise keyed by (seed, layer, block, image << 32 | vector). Writes the compact
+/// partial sums (vectors of the copy in order x the slot's channels) to `psums`, which must hold that many. The one
+/// routine both engines call for a subarray read.
+void read_block(const programmed_slot& s, const func::adc_transfer& adc, const hardware_options& o,
+                const std::int32_t* x, int n, std::int64_t row_stride, int duplication, std::int64_t image_id,
+                std::int64_t* psums, func::mvm_activity* act, func::column_histogram* observe = nullptr);
+
 /// The chip as the data path sees it: every used subarray programmed once, with device non-idealities frozen
 /// at programming time from a seeded stream per (layer, subarray). Both engines use this one object: the
 /// SystemC subarray modules point into it, and the batched engine loops over it, so they cannot disagree

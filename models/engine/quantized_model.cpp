@@ -175,37 +175,60 @@ std::vector<std::int32_t> finish_layer(const weight_output_rule& rule, const std
 void apply_nonweight_layer(const graph& g, int layer_index, const std::vector<std::vector<std::int32_t>>& outputs,
                            std::vector<std::int32_t>& out, const func::quant_config& q) {
     const layer& l = at(g, layer_index);
+    std::vector<const std::vector<std::int32_t>*> inputs;
+    if (l.kind == op::input) {
+        if (outputs.empty()) throw model_error(key(l), "image is missing");
+        inputs.push_back(&outputs[0]);
+    } else {
+        for (std::size_t k = 0; k < l.input_ids.size(); ++k) inputs.push_back(&producer_output(g, l, k, outputs));
+    }
+    apply_nonweight_layer(g, layer_index, inputs, out, q);
+}
+
+void apply_nonweight_layer(const graph& g, int layer_index, const std::vector<const std::vector<std::int32_t>*>& inputs,
+                           std::vector<std::int32_t>& out, const func::quant_config& q) {
+    const layer& l = at(g, layer_index);
     const std::int32_t a = act_max(q);
     const auto n = static_cast<std::size_t>(l.out.size());
+    // The k-th input, checked against its producer's shape.
+    auto input = [&](std::size_t k) -> const std::vector<std::int32_t>& {
+        if (k >= inputs.size() || inputs[k] == nullptr) throw model_error(key(l), "input " + std::to_string(k) + " is missing");
+        const auto& x = *inputs[k];
+        const int p = producer(l, k);
+        if (static_cast<std::int64_t>(x.size()) != at(g, p).out.size())
+            throw model_error(key(l), "output of producer '" + at(g, p).name + "' has " + std::to_string(x.size()) +
+                                          " values, expected " + std::to_string(at(g, p).out.size()));
+        return x;
+    };
     switch (l.kind) {
         case op::conv2d:
         case op::linear: throw model_error(key(l), "apply_nonweight_layer called on a weight layer");
         case op::input: {
-            if (outputs.empty() || static_cast<std::int64_t>(outputs[0].size()) != g.input.size())
-                throw model_error(key(l), "image has " + std::to_string(outputs.empty() ? 0 : outputs[0].size()) +
+            if (inputs.empty() || inputs[0] == nullptr || static_cast<std::int64_t>(inputs[0]->size()) != g.input.size())
+                throw model_error(key(l), "image has " + std::to_string(inputs.empty() || !inputs[0] ? 0 : inputs[0]->size()) +
                                               " values, expected " + std::to_string(g.input.size()));
-            for (std::int32_t v : outputs[0])
+            for (std::int32_t v : *inputs[0])
                 if (v < 0 || v > a)
                     throw model_error(key(l), "image value " + std::to_string(v) + " outside [0, " +
                                                   std::to_string(a) + "]");
-            if (&out != &outputs[0]) out = outputs[0];
+            if (&out != inputs[0]) out = *inputs[0];
             return;
         }
         case op::relu: {
-            const auto& x = producer_output(g, l, 0, outputs);
+            const auto& x = input(0);
             std::vector<std::int32_t> y(n);
             for (std::size_t k = 0; k < n; ++k) y[k] = std::clamp(x[k], 0, a);
             out = std::move(y);
             return;
         }
         case op::flatten: {
-            const auto& x = producer_output(g, l, 0, outputs);
+            const auto& x = input(0);
             if (&out != &x) out = x;  // CHW row-major is already the flat order
             return;
         }
         case op::max_pool:
         case op::avg_pool: {
-            const auto& x = producer_output(g, l, 0, outputs);
+            const auto& x = input(0);
             std::vector<std::int32_t> y(n);
             const auto& in = l.in;
             if (l.kind == op::max_pool)
@@ -216,8 +239,8 @@ void apply_nonweight_layer(const graph& g, int layer_index, const std::vector<st
             return;
         }
         case op::add: {
-            const auto& x0 = producer_output(g, l, 0, outputs);
-            const auto& x1 = producer_output(g, l, 1, outputs);
+            const auto& x0 = input(0);
+            const auto& x1 = input(1);
             const double sa = at(g, producer(l, 0)).out_scale, sb = at(g, producer(l, 1)).out_scale;
             if (!(sa > 0.0) || !(sb > 0.0) || !(l.out_scale > 0.0))
                 throw model_error(key(l), "input or output scale is not set (run calibrate or import the scales)");

@@ -7,7 +7,7 @@
 
 namespace cim::engine {
 
-// The integer semantics of a quantised network, shared by both engines (ARCHITECTURE.md §1, §5).
+// The integer semantics of a quantised network, shared by both engines (docs/architecture.md §1, §5).
 //
 // Every activation tensor is int32, CHW row-major, with one real scale per tensor: real = int * scale,
 // stored in the producing layer's network::layer::out_scale. Weights have one scale per tensor or one per
@@ -68,6 +68,11 @@ bool is_logits_layer(const network::graph& g, int layer_index);
 /// size, an image value outside [0, A], or (add) a missing scale.
 void apply_nonweight_layer(const network::graph& g, int layer_index,
                            const std::vector<std::vector<std::int32_t>>& outputs, std::vector<std::int32_t>& out,
+                           const func::quant_config& q);
+/// The same from the layer's inputs in input_ids order (for op::input, the image): the form a vector unit of the
+/// platform uses, which receives the tensors it works on.
+void apply_nonweight_layer(const network::graph& g, int layer_index,
+                           const std::vector<const std::vector<std::int32_t>*>& inputs, std::vector<std::int32_t>& out,
                            const func::quant_config& q);
 
 /// Throws cim::model_error("layers.<name>", ...) for the first conv2d/linear whose input can be negative:

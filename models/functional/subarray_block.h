@@ -58,7 +58,7 @@ struct rng_key {
     std::uint64_t block = 0;
 };
 
-/// program_block with device non-idealities (ARCHITECTURE.md section 5), frozen at programming.
+/// program_block with device non-idealities (docs/accuracy.md), frozen at programming.
 /// on_off_ratio = g_max/g_min; +inf or 0 mean an infinite ratio (g_min = 0). Otherwise it must be > 1.
 /// dev.ideal(): exactly the integer block of the overload above (bit-identical fast path).
 /// Otherwise every cell (reference columns included) gets p = k + g0 in units of dg, g0 = (L-1)/(ratio-1),

@@ -1,15 +1,47 @@
 #pragma once
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
-#include "models/hw/accumulator_impl.h"
+#include "models/circuit/components.h"
+#include "models/circuit/technology.h"
+#include "models/engine/hardware_model.h"
 #include "models/hw/buffer.h"
-#include "models/hw/pe.h"
+#include "models/hw/controller.h"
+#include "models/hw/interconnect.h"
 #include "models/hw/tile.h"
+#include "models/hw/vector_unit.h"
 
 namespace cim::hw {
+
+/// PE options (the `chip.pe:` config section).
+struct pe_config {
+    struct accumulator_config {
+        std::string impl = "tlm";  // tlm | rtl
+        std::string scope = "*";   // glob over PE paths that use `impl` (e.g. "chip.tile_3.*")
+        std::string block = "pe_accumulator";  // the RTL block (platforms/rtl)
+        double clock = 0;                      // Hz; 0: the chip clock
+        template <class V>
+        void visit(V& v) {
+            v.choice("impl", impl, {"tlm", "rtl"},
+                     "PE accumulation path: the TLM adder tree, or a verilated RTL block (platforms/rtl) driven pin by "
+                     "pin by its transactor, whose clock cycles are the accumulation time");
+            v("scope", scope, "glob over PE paths (e.g. chip.tile_0.pe_*) that use impl; the others use tlm");
+            v.choice("block", block, {"pe_accumulator", "pe_accumulator_lanes4"},
+                     "the RTL block: pe_accumulator (one word per clock, latency 1) or pe_accumulator_lanes4 (four "
+                     "words per clock, a 3-stage pipeline)");
+            v("clock", clock, unit::hertz, "clock of the RTL block; 0 runs it at the chip clock");
+        }
+    } accumulator;
+    template <class V>
+    void visit(V& v) {
+        v("accumulator", accumulator, "the PE's accumulation path of its subarrays' partial sums");
+    }
+};
 
 /// Chip-level options (the `chip:` config section).
 struct chip_config {
@@ -28,7 +60,7 @@ struct chip_config {
         v("clock", clock, unit::hertz,
           "clock of the digital periphery, buffers and interconnect; 0 derives it from the node: 1 / (clock_fo4 FO4)");
         v("clock_fo4", clock_fo4, "clock period in FO4 inverter delays of the node, used when clock is 0");
-        v("global_buffer", global_buffer, "the chip's global activation buffer");
+        v("global_buffer", global_buffer, "the chip's global activation buffer (its size bounds the activations held)");
         v("tile_buffer", tile_buffer, "each tile's input buffer");
         v("htree_bus_bits", htree_bus_bits, "width of the H-tree bus between global buffer and tiles");
         v("accumulator_lanes", accumulator_lanes, "adds per clock of the chip accumulation unit");
@@ -41,83 +73,50 @@ struct chip_config {
     double clock_hz(const circuit::technology& t) const { return clock > 0 ? clock : 1.0 / (clock_fo4 * t.fo4_delay()); }
 };
 
-/// Per layer results of one run.
-struct layer_result {
-    int layer = -1;
-    std::string name;
-    double latency = 0;  // s
-    double dynamic_energy = 0;  // J
-    proto::latency_split split;
-    // Bits of the layer's input activations (weight layers; summed over images) and how many of them are 1: the
-    // input-bit density, the activity parameter of the paper's pseudo-traced simulation.
-    std::uint64_t input_bits = 0, input_ones = 0;
-    double input_density() const { return input_bits ? double(input_ones) / double(input_bits) : 0.0; }
+/// Everything a chip is elaborated from, passed down by reference (no globals).
+struct chip_inputs {
+    const circuit::technology& tech;
+    const circuit::calibration& calib;
+    const circuit::cell& cell;
+    const circuit::subarray_config& subarray;
+    const engine::hardware_options& options;  // the data path: quant, cell bits, ADC bits, device, seed
+    const network::graph& graph;              // with quantised weights and scales
+    const mapping::plan& plan;
+    /// One ADC per used subarray in plan order (tile, PE, subarray), set by calibration; nullptr: each block's own
+    /// full-scale ADC.
+    const std::vector<func::adc_transfer>* adcs = nullptr;
+    trace_costing trace;
+    run_mode mode = run_mode::layer_by_layer;
+    std::vector<std::vector<std::int32_t>> images;
+    int image_count = 0;
+    const accumulation_factory* rtl = nullptr;
 };
 
-class chip;
-
-/// Runs the network layer by layer: reads inputs from the global buffer, sends them over the H-tree to the
-/// layer's tiles (transfers share the bus, computation overlaps), accumulates across tiles, requantises, applies
-/// activation and pooling in the chip's digital units and writes results back. It owns the functional tensors
-/// (the contents of the global buffer); modules price and time their movement. Synchronises at layer ends.
-/// Logs each layer's interval, the current layer and the global buffer's occupancy (bytes of live tensors) to
-/// the transaction log, from which --vcd and --trace-json are written.
-class controller : public component {
-public:
-    SC_HAS_PROCESS(controller);
-    controller(const sc_core::sc_module_name& name, const context& ctx, chip& parent,
-               std::vector<std::vector<std::int32_t>> images);
-
-    const std::vector<std::vector<std::int32_t>>& outputs() const { return m_outputs; }  // last image, per layer
-    const std::vector<layer_result>& results() const { return m_results; }               // summed over images
-    bool finished() const { return m_finished; }
-    int images() const { return static_cast<int>(m_images.size()); }
-
-private:
-    void run();
-    double run_weight_layer(int li, proto::latency_split& split);
-    double run_other_layer(int li, proto::latency_split& split);
-    double move(tlm_utils::simple_initiator_socket<controller>& s, tlm::tlm_command cmd, std::uint64_t bytes,
-                sc_core::sc_time& t);
-    double op(proto::compute_initiator_socket<controller>& s, int layer, std::uint64_t elements, sc_core::sc_time& t);
-
-    const context& m_ctx;
-    chip& m_chip;
-    std::vector<std::vector<std::int32_t>> m_images;
-    std::vector<std::vector<std::int32_t>> m_outputs;
-    std::vector<layer_result> m_results;
-    std::vector<int> m_last_use;
-    bool m_finished = false;
-    std::int64_t m_image = 0;  // index of the image being run
-    std::vector<std::int32_t> m_cols;  // im2col scratch
-    std::vector<std::int64_t> m_acc;   // accumulator scratch
-
-public:
-    tlm_utils::simple_initiator_socket<controller> to_global_buffer{"to_global_buffer"};
-    tlm_utils::simple_initiator_socket<controller> to_htree{"to_htree"};
-    proto::compute_initiator_socket<controller> to_accumulator{"to_accumulator"};
-    proto::compute_initiator_socket<controller> to_activation{"to_activation"};
-    proto::compute_initiator_socket<controller> to_pooling{"to_pooling"};
-    std::vector<std::unique_ptr<proto::compute_initiator_socket<controller>>> to_tiles;
-};
-
-/// The chip: global buffer, H-tree, tiles (elaborated from the mapping plan), chip-level accumulation,
-/// activation and pooling units, and the controller. There is no hand-written topology.
+/// The chip, elaborated from the mapping plan (no hand-written topology): tiles of PEs of subarrays, the global
+/// buffer, the H-tree interconnect, the accumulation, activation and pooling units, and the controller. It owns
+/// the circuit models whose action tables its modules count against (one per distinct geometry).
 class chip : public component {
 public:
-    chip(const sc_core::sc_module_name& name, const context& ctx, const chip_config& cfg,
-         std::vector<std::vector<std::int32_t>> images);
+    chip(const sc_core::sc_module_name& name, run_record& rec, const chip_inputs& in, const chip_config& cfg);
+    ~chip() override;
 
     controller& ctrl() { return *m_controller; }
     const controller& ctrl() const { return *m_controller; }
-    std::vector<std::unique_ptr<tile>>& tiles() { return m_tiles; }
-    buffer& global_buffer() { return *m_global_buffer; }
+    double clock_hz() const { return m_clock_hz; }
 
 private:
+    double m_clock_hz;
+    std::unique_ptr<circuit::subarray_model> m_subarray_model;
+    std::unique_ptr<subarray_setup> m_subarray_setup;
+    std::unique_ptr<circuit::sram_buffer> m_global_buffer_model, m_tile_buffer_model;
+    std::map<std::pair<unsigned, bool>, std::unique_ptr<circuit::adder_tree>> m_adders;
+    std::unique_ptr<tile_setup> m_tile_setup;
+    std::unique_ptr<circuit::htree> m_htree_model;
+    std::unique_ptr<circuit::digital_unit> m_accumulator_model, m_activation_model, m_pooling_model;
     std::vector<std::unique_ptr<tile>> m_tiles;
     std::unique_ptr<buffer> m_global_buffer;
-    std::unique_ptr<htree> m_htree;
-    std::unique_ptr<digital> m_accumulator, m_activation, m_pooling;
+    std::unique_ptr<interconnect> m_interconnect;
+    std::unique_ptr<vector_unit> m_accumulator, m_activation, m_pooling;
     std::unique_ptr<controller> m_controller;
 };
 

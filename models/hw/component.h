@@ -1,75 +1,82 @@
 #pragma once
-#include <array>
+#include <cstdint>
+#include <exception>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <systemc>
 
-#include "models/hw/trace_log.h"
+#include "models/circuit/action_table.h"
+#include "models/hw/concurrency.h"
+#include "models/hw/read_log.h"
+#include "models/hw/timeline.h"
 #include "models/stats/stats.h"
 
 namespace cim::hw {
 
-/// Cost categories of the report's breakdown (ARCHITECTURE.md §7).
-enum class category { array, adc, accumulation, buffer, interconnect, other };
-inline constexpr std::array<const char*, 6> k_category_names{"array", "adc", "accumulation", "buffer", "interconnect", "other"};
-
-/// Dynamic energy charged during the run, by category. Owned by the chip; every component charges the energies its
-/// circuit models price, so category totals need no second walk (the controller takes per-layer energy as the
-/// difference of total() across a layer).
-class energy_ledger {
-public:
-    void charge(category c, double joules);
-    double total() const;
-    double by_category(category c) const { return m_by_category[static_cast<std::size_t>(c)]; }
-
-private:
-    std::array<double, 6> m_by_category{};
+/// What the modules of one chip share during a run: the timeline of their activities, the process pool of their
+/// fork/joins, the log of subarray activity (recorded by a run, replayed by `cimtlm reprice`), waveform tracing,
+/// and the first error a process raised.
+struct run_record {
+    timeline time;
+    process_pool pool{"fork"};
+    read_log reads;
+    bool replay = false;  // timing only: subarrays take their activity from `reads` and no data flows
+    sc_core::sc_trace_file* trace = nullptr;  // --vcd: modules create and trace their signals
+    std::vector<std::string> trace_scopes;    // shell globs of module paths to trace (empty: all)
+    std::exception_ptr failure;               // the first exception a process raised (rethrown after sc_start)
+    std::uint64_t ticks = 0;                  // clock cycles clocked blocks spent (progress the timeline does not show)
+    /// True when the module at `path` is traced.
+    bool traced(const std::string& path) const;
 };
 
-/// What the modules of one chip record during a run: the energy they charge and the transaction log.
-struct recorder {
-    energy_ledger ledger;
-    trace_log log;
-};
-
-/// Base of every cimtlm SystemC module: holds the statistics group and reports the module's *own* area and
-/// leakage (children excluded), split by category, so the report can sum the tree without double counting.
+/// Base of every cimtlm SystemC module. A module behaves, counts the actions of its action table (circuit::*) by
+/// layer, and spends simulated time: work() records an activity on the timeline and waits for the time the
+/// counts take. It holds no joules: the report prices the counts. It reports its own area and leakage through its
+/// table (children excluded), and its statistics (times, stalls) with their units and descriptions.
 class component : public sc_core::sc_module {
 public:
-    component(const sc_core::sc_module_name& name, const char* type, recorder& rec)
-        : sc_core::sc_module(name), m_type(type), m_rec(rec) {}
+    component(const sc_core::sc_module_name& name, const char* type, run_record& rec, const circuit::action_table* table);
 
     const char* type() const { return m_type; }
+    /// The action table the counts refer to; nullptr for a module with no costs of its own.
+    const circuit::action_table* table() const { return m_table; }
+    /// Counts by graph layer (index = layer; empty where the module did nothing for the layer), in table order.
+    const std::vector<std::vector<double>>& counts() const { return m_counts; }
     const stats::group& statistics() const { return m_stats; }
-    /// Own area by category (m^2).
-    virtual std::array<double, 6> own_area() const { return {}; }
-    /// Own leakage power (W).
-    virtual double own_leakage_power() const { return 0.0; }
     /// True when the module holds no part of the mapped network (idle subarray, unused tile slot).
     virtual bool idle() const { return false; }
 
 protected:
-    void charge(category c, double joules) { m_rec.ledger.charge(c, joules); }
-    /// Log one served transaction [start, end) (absolute simulated times) on this module's track.
-    void log_interval(std::string what, const sc_core::sc_time& start, const sc_core::sc_time& end) {
-        if (!m_rec.log.enabled()) return;
-        if (m_track < 0) m_track = m_rec.log.track(name());
-        m_rec.log.record(m_track, std::move(what), start, end);
-    }
-    recorder& records() { return m_rec; }
+    /// Adds `n` (table order) to the counts of `layer`.
+    void add_counts(int layer, const std::vector<double>& n);
+    /// Works for the time the counts `n` take on this module (table latencies, split by category): records an
+    /// activity that follows `cause`, waits, and returns the activity. Call from a thread process.
+    int work(int cause, const std::vector<double>& n, int layer, std::int64_t image, const char* label);
+    /// Works for `duration`, all of it in category `cat` (time that no table prices: RTL clock cycles).
+    int work(int cause, const sc_core::sc_time& duration, circuit::category cat, int layer, std::int64_t image,
+             const char* label);
+    /// Records the interval from `start` to now (time already spent, e.g. inside an RTL block) as an activity in
+    /// category `cat`, after `cause`; returns the activity.
+    int elapsed(int cause, const sc_core::sc_time& start, circuit::category cat, int layer, std::int64_t image,
+                const char* label);
+    /// Synchronises an LT caller's annotated delay: waits it out and zeroes it.
+    static void sync(sc_core::sc_time& delay);
+
+    run_record& m_rec;
     stats::group m_stats;
+    stats::sum m_busy{m_stats, "busy_time", "s", "simulated time the module spent working"};
+    std::unique_ptr<sc_core::sc_signal<bool, sc_core::SC_MANY_WRITERS>> m_busy_signal;  // traced runs only
 
 private:
+    int spend(int cause, const std::array<timeline::ps, circuit::k_categories>& split, int layer, std::int64_t image,
+              const char* label);
     const char* m_type;
-    recorder& m_rec;
-    int m_track = -1;
+    const circuit::action_table* m_table;
+    std::vector<std::vector<double>> m_counts;
+    int m_track;
+    int m_working = 0;  // works in progress (busy signal)
 };
-
-inline double area_sum(const std::array<double, 6>& a) {
-    double s = 0;
-    for (double v : a) s += v;
-    return s;
-}
 
 }  // namespace cim::hw

@@ -3,104 +3,118 @@
 #include <algorithm>
 #include <string>
 
+#include "models/core/error.h"
+
 namespace cim::hw {
 
-digital::digital(const sc_core::sc_module_name& name, const char* type, const context& ctx, category cat,
-                 unsigned lanes, const circuit::lane_circuit& lane)
-    : component(name, type, ctx.rec), m_category(cat), m_model(type, ctx.calib, cat == category::accumulation, lanes, lane, ctx.clock_hz) {
-    in.register_b_transport(this, &digital::b_transport);
-}
-
-std::array<double, 6> digital::own_area() const {
-    std::array<double, 6> a{};
-    a[static_cast<std::size_t>(m_category)] = m_model.area();
-    return a;
-}
-
-circuit::action_cost digital::run(std::uint64_t elements) {
-    const auto c = m_model.process(elements);
-    m_ops += elements;
-    m_energy += c.energy;
-    charge(m_category, c.energy);
-    return c;
-}
-
-void digital::b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay) {
-    auto* op = tx.get_extension<proto::op_extension>();
-    if (op == nullptr) {
-        tx.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
-        return;
-    }
-    const sc_core::sc_time start = sc_core::sc_time_stamp() + delay;
-    delay += sc_core::sc_time(run(op->elements).latency, sc_core::SC_SEC);
-    log_interval(std::to_string(op->elements) + " ops", start, sc_core::sc_time_stamp() + delay);
-    tx.set_response_status(tlm::TLM_OK_RESPONSE);
-}
-
-namespace {
-// Partial-sum width entering the PE adder tree: ADC output + shifts of weight and input bits.
-unsigned psum_bits(const context& ctx) { return ctx.subarray.adc_bits + ctx.quant.weight_bits + ctx.quant.input_bits; }
-}  // namespace
-
-pe::pe(const sc_core::sc_module_name& name, const context& ctx, const mapping::pe_plan& plan,
-       const std::vector<int>& programmed)
-    : component(name, "pe", ctx.rec),
-      m_adder(ctx.tech, ctx.calib, static_cast<unsigned>(std::max<std::size_t>(2, plan.subarrays.size())), psum_bits(ctx),
-              ctx.subarray.cols) {
+pe::pe(const sc_core::sc_module_name& name, run_record& rec, const subarray_setup& setup, const mapping::pe_plan& plan,
+       std::uint64_t first_block_id, const network::graph* graph, const std::vector<const func::adc_transfer*>& adcs,
+       const circuit::adder_tree& adder, const accumulation_factory* rtl)
+    : component(name, "pe", rec, &adder.table()), m_plan(plan), m_adder(adder) {
     in.register_b_transport(this, &pe::b_transport);
-    if (ctx.make_accumulator) m_acc = (*ctx.make_accumulator)(std::string(sc_core::sc_object::name()));
-    if (!m_acc) m_acc = std::make_unique<tlm_pe_accumulator>();
-    for (std::size_t i = 0; i < plan.subarrays.size(); ++i) {
-        const std::string n = "subarray_" + std::to_string(i);
-        m_subarrays.push_back(std::make_unique<subarray>(n.c_str(), ctx, plan.subarrays[i], programmed.at(i)));
-        m_out.push_back(std::make_unique<proto::compute_initiator_socket<pe>>(("to_" + n).c_str()));
-        m_out.back()->bind(m_subarrays.back()->in);
-        if (plan.subarrays[i].used()) ++m_used;
+    if (rtl != nullptr && *rtl) m_rtl = (*rtl)(std::string(sc_core::sc_object::name()));
+    for (std::size_t k = 0; k < plan.subarrays.size(); ++k) {
+        const mapping::subarray_slot& slot = plan.subarrays[k];
+        const network::layer* layer =
+            slot.used() && graph ? &graph->layers.at(static_cast<std::size_t>(slot.layer)) : nullptr;
+        auto c = std::make_unique<child>();
+        const std::string n = "subarray_" + std::to_string(k);
+        c->target = std::make_unique<subarray>(n.c_str(), rec, setup, slot, first_block_id + k, layer,
+                                               k < adcs.size() ? adcs[k] : nullptr);
+        c->socket = std::make_unique<proto::compute_initiator_socket<pe>>(("to_" + n).c_str());
+        c->socket->bind(c->target->in);
+        if (slot.used()) ++m_used;
+        m_children.push_back(std::move(c));
     }
-}
-
-std::array<double, 6> pe::own_area() const {
-    std::array<double, 6> a{};
-    a[static_cast<std::size_t>(category::accumulation)] = m_adder.area();
-    return a;
 }
 
 void pe::b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay) {
-    auto* op = tx.get_extension<proto::mvm_extension>();
-    m_last_words = 0;
-    if (op == nullptr) {
+    auto* x = tx.get_extension<proto::mvm_extension>();
+    if (x == nullptr) {
         tx.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
         return;
     }
-    // Subarrays read in parallel: each starts at the PE's time; the PE waits for the slowest.
-    sc_core::sc_time slowest = delay;
-    proto::latency_split split;
-    m_blocks.clear();
-    for (std::size_t i = 0; i < m_subarrays.size(); ++i) {
-        if (m_subarrays[i]->idle() || m_subarrays[i]->slot().layer != op->layer) continue;
-        sc_core::sc_time d = delay;
-        (*m_out[i])->b_transport(tx, d);
-        if (tx.get_response_status() != tlm::TLM_OK_RESPONSE) return;
-        m_last_words += m_subarrays[i]->last_words();
-        const auto& where = m_subarrays[i]->slot();
-        if (!m_subarrays[i]->psums().empty())
-            m_blocks.push_back({m_subarrays[i]->psums().data(), where.copy, where.ch_begin, where.ch_end - where.ch_begin});
-        if (d > slowest) {
-            slowest = d;
-            split = op->critical;
+    sync(delay);
+    int cause = m_rec.time.later(x->cause, m_self.acquire());
+    // The subarrays of this layer read concurrently, each writing its partial sums into its own buffer.
+    m_branches.clear();
+    std::vector<child*> active;
+    for (std::size_t k = 0; k < m_children.size(); ++k) {
+        const mapping::subarray_slot& slot = m_plan.subarrays[k];
+        if (!slot.used() || slot.layer != x->layer) continue;
+        if (engine::vectors_of_copy(slot.copy, x->n_vectors, x->duplication) == 0) continue;  // a copy with no vector
+        child& c = *m_children[k];
+        c.ext = *x;
+        c.ext.cause = cause;
+        c.ext.response_words = 0;
+        if (x->inputs != nullptr) {
+            c.psums.assign(static_cast<std::size_t>(engine::vectors_of_copy(slot.copy, x->n_vectors, x->duplication)) *
+                               static_cast<std::size_t>(slot.ch_end - slot.ch_begin),
+                           0);
+            c.ext.psums = c.psums.data();
+        } else {
+            c.ext.psums = nullptr;
         }
+        active.push_back(&c);
+        m_branches.emplace_back([&c, this] {
+            proto::extension_guard<proto::mvm_extension> guard(c.payload, c.ext);
+            sc_core::sc_time d = sc_core::SC_ZERO_TIME;
+            (*c.socket)->b_transport(c.payload, d);
+            if (c.payload.get_response_status() != tlm::TLM_OK_RESPONSE)
+                throw model_error(c.target->name(), "the subarray rejected the read");
+            sync(d);
+        });
     }
-    // Behaviour: the accumulation path adds the subarrays' partial sums into the layer's accumulators.
-    m_rtl_cycles += m_acc->accumulate(op->outputs, op->n_vectors, op->duplication, op->out_channels, m_blocks);
-    const auto c = m_adder.reduce(m_last_words);
-    m_adds += m_last_words;
-    m_energy += c.energy;
-    charge(category::accumulation, c.energy);
-    split.accumulation += c.latency;
-    op->critical = split;
-    log_interval("adder tree", sc_core::sc_time_stamp() + slowest,
-                 sc_core::sc_time_stamp() + slowest + sc_core::sc_time(c.latency, sc_core::SC_SEC));
-    delay = slowest + sc_core::sc_time(c.latency, sc_core::SC_SEC);
+    m_rec.pool.fork_join(m_branches);
+    // Join: the accumulation follows the subarray that finished last.
+    std::uint64_t words = 0;
+    m_blocks.clear();
+    for (child* c : active) {
+        cause = m_rec.time.later(cause, c->ext.cause);
+        words += c->ext.response_words;
+    }
+    for (std::size_t k = 0; k < m_children.size(); ++k) {
+        const mapping::subarray_slot& slot = m_plan.subarrays[k];
+        if (!slot.used() || slot.layer != x->layer) continue;
+        if (engine::vectors_of_copy(slot.copy, x->n_vectors, x->duplication) == 0) continue;
+        m_blocks.push_back({m_children[k]->psums.data(), slot.copy, slot.ch_begin, slot.ch_end - slot.ch_begin});
+    }
+    // Accumulation: the adder tree's words are counted either way (its table prices the energy); the time is the
+    // adder tree's (TLM) or the RTL block's clock cycles.
+    m_n.assign(m_n.size(), 0.0);
+    m_adder.count(words, m_n);
+    add_counts(x->layer, m_n);
+    if (m_rtl) {
+        // The block accumulates into the PE's own sums (its channels, from zero); they join the layer's
+        // accumulators when it is done, as the tile's adder tree would. The PEs of a layer run at once, so the block
+        // must never read-modify-write the layer's shared accumulators over its clock cycles.
+        int lo = x->out_channels, hi = 0;
+        for (const psum_block& b : m_blocks) lo = std::min(lo, b.ch_begin), hi = std::max(hi, b.ch_begin + b.chans);
+        const int width = std::max(0, hi - lo);
+        std::vector<psum_block> local_blocks = m_blocks;
+        for (psum_block& b : local_blocks) b.ch_begin -= lo;
+        std::vector<std::int64_t> local(x->inputs ? static_cast<std::size_t>(x->n_vectors) * static_cast<std::size_t>(width) : 0, 0);
+        const sc_core::sc_time start = sc_core::sc_time_stamp();
+        const std::uint64_t c0 = m_rtl->cycles();
+        m_rtl->accumulate(x->inputs ? local.data() : nullptr, x->n_vectors, x->duplication, width, local_blocks);
+        if (x->inputs)
+            for (int v = 0; v < x->n_vectors; ++v)
+                for (int c = 0; c < width; ++c)
+                    x->acc[static_cast<std::size_t>(v) * static_cast<std::size_t>(x->out_channels) + static_cast<std::size_t>(lo + c)] +=
+                        local[static_cast<std::size_t>(v) * static_cast<std::size_t>(width) + static_cast<std::size_t>(c)];
+        m_rtl_cycles += static_cast<double>(m_rtl->cycles() - c0);
+        cause = elapsed(cause, start, circuit::category::accumulation, x->layer, x->image, "rtl accumulate");
+    } else {
+        if (x->inputs != nullptr)
+            for (const psum_block& b : m_blocks)
+                engine::add_partial_sums(b.psums, b.copy, x->duplication, x->n_vectors, x->out_channels, b.ch_begin,
+                                         b.chans, x->acc);
+        cause = work(cause, m_n, x->layer, x->image, "adder tree");
+    }
+    for (child* c : active) std::vector<std::int64_t>().swap(c->psums);  // transient: free until the next read
+    m_self.release(cause);
+    x->cause = cause;
+    x->response_words = words;
     tx.set_response_status(tlm::TLM_OK_RESPONSE);
 }
 

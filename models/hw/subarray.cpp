@@ -7,86 +7,70 @@
 
 namespace cim::hw {
 
-namespace {
-// With a lossless-enough ADC the conversion is exact; the ADC the circuit model prices is the configured one.
-unsigned ref_columns(const context& ctx) { return func::reference_columns(ctx.quant, ctx.cell.bits); }
-}  // namespace
-
-subarray::subarray(const sc_core::sc_module_name& name, const context& ctx, const mapping::subarray_slot& slot,
-                   int programmed)
-    : component(name, "subarray", ctx.rec),
-      m_ctx(ctx),
-      m_slot(slot),
-      m_model(ctx.tech, ctx.calib, ctx.cell, ctx.subarray, ref_columns(ctx)),
-      m_programmed(programmed) {
+subarray::subarray(const sc_core::sc_module_name& name, run_record& rec, const subarray_setup& setup,
+                   const mapping::subarray_slot& slot, std::uint64_t block_id, const network::layer* layer,
+                   const func::adc_transfer* calibrated)
+    : component(name, "subarray", rec, &setup.model.table()), m_setup(setup), m_adc(1, 0) {
     in.register_b_transport(this, &subarray::b_transport);
-    if (m_slot.used() && m_programmed < 0) throw model_error(std::string(sc_core::sc_object::name()), "a mapped subarray was not programmed");
-}
-
-std::array<double, 6> subarray::own_area() const {
-    return m_model.table().area_by_category();
+    m_slot.where = slot;
+    m_slot.block_id = block_id;
+    if (!slot.used()) return;
+    const auto& o = setup.options;
+    m_columns = static_cast<unsigned>((slot.ch_end - slot.ch_begin) * func::columns_per_weight(o.quant, o.cell_bits) +
+                                      func::reference_columns(o.quant, o.cell_bits));
+    if (rec.replay) return;  // a timing replay reads no cells
+    if (layer == nullptr) throw model_error(std::string(sc_core::sc_object::name()), "a mapped subarray has no layer");
+    m_slot.block = engine::program_slot(*layer, slot, block_id, o);
+    m_adc = calibrated ? *calibrated : engine::default_adc(m_slot.block, o);
 }
 
 void subarray::b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay) {
-    auto* op = tx.get_extension<proto::mvm_extension>();
-    m_last_words = 0;
-    m_psums.clear();
-    if (op == nullptr || !m_slot.used() || op->layer != m_slot.layer) {
+    auto* x = tx.get_extension<proto::mvm_extension>();
+    const mapping::subarray_slot& where = m_slot.where;
+    if (x == nullptr || !where.used() || x->layer != where.layer) {
         tx.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
         return;
     }
-    const int rows = m_slot.row_end - m_slot.row_begin;
-    const int chans = m_slot.ch_end - m_slot.ch_begin;
-    int n = 0;  // vectors of this copy: v % duplication == copy
-    for (int v = m_slot.copy; v < op->n_vectors; v += op->duplication) ++n;
-    if (n == 0) {
-        tx.set_response_status(tlm::TLM_OK_RESPONSE);
-        return;
-    }
-    // Behaviour: the same routine the batched engine runs for this subarray (bit-identical by construction).
+    sync(delay);
+    const int n = engine::vectors_of_copy(where.copy, x->n_vectors, x->duplication);
+    const int rows = where.row_end - where.row_begin;
+    const int chans = where.ch_end - where.ch_begin;
+    // Behaviour: the read the batched engine runs for this block, or its recorded activity in a replay.
     func::mvm_activity act;
-    const auto& model = m_ctx.model;
-    model.read_slot(m_programmed, model.adcs()[static_cast<std::size_t>(m_programmed)], op->inputs, op->n_vectors,
-                    op->row_stride, op->duplication, op->image, m_psums, &act);
-    const func::subarray_block& block = model.slots()[static_cast<std::size_t>(m_programmed)].block;
-
-    circuit::read_activity a;  // price the measured activity
+    if (m_rec.replay) {
+        const read_log::read& r = m_rec.reads.find(m_slot.block_id, x->layer, x->image);
+        act.input_ones = r.input_ones;
+        act.column_sum_total = r.column_level_sum;
+    } else {
+        if (x->inputs == nullptr || x->psums == nullptr) throw model_error(name(), "a read without data");
+        engine::read_block(m_slot, m_adc, m_setup.options, x->inputs, x->n_vectors, x->row_stride, x->duplication,
+                           x->image, x->psums, &act);
+        m_rec.reads.add(read_log::read{m_slot.block_id, x->layer, x->image, act.input_ones, act.column_sum_total});
+    }
+    // The activity the counts are taken from: measured, or the pseudo / average trace's assumption.
+    circuit::read_activity a;
     a.vectors = static_cast<std::uint64_t>(n);
-    a.input_slices = func::input_slices(m_ctx.quant);
+    a.input_slices = func::input_slices(m_setup.options.quant);
     a.active_rows = static_cast<unsigned>(rows);
-    a.active_cols = static_cast<unsigned>(block.columns());
+    a.active_cols = m_columns;
     a.input_ones = act.input_ones;
     a.column_level_sum = act.column_sum_total;
-    if (m_ctx.trace.kind != trace_costing::mode::real) {  // price assumed activity parameters instead
-        const bool pseudo = m_ctx.trace.kind == trace_costing::mode::pseudo;
-        const double density = pseudo ? op->input_density : m_ctx.trace.average_activity;
-        const double level = pseudo ? m_ctx.trace.layer_mean_level->at(static_cast<std::size_t>(op->layer))
-                                    : m_ctx.trace.average_activity * double(m_ctx.cell.levels() - 1);
+    const trace_costing& tc = m_setup.trace;
+    if (tc.kind != trace_costing::mode::real) {
+        const bool pseudo = tc.kind == trace_costing::mode::pseudo;
+        const double density = pseudo ? x->input_density : tc.average_activity;
+        const double level = pseudo ? tc.layer_mean_level.at(static_cast<std::size_t>(x->layer))
+                                    : tc.average_activity * double((1u << m_setup.options.cell_bits) - 1);
         a.input_ones = static_cast<std::uint64_t>(std::llround(density * double(n) * a.input_slices * rows));
         a.column_level_sum = double(a.input_ones) * a.active_cols * level;
     }
-    const auto cost = m_model.read(a);
-
-    m_vectors += static_cast<std::uint64_t>(n);  // count
-    m_conversions += cost.conversions;
-    m_input_ones += act.input_ones;
-    m_energy_array += cost.energy_array;
-    m_energy_adc += cost.energy_adc;
-    m_energy_switch += cost.energy_switch;
-    m_energy_shift_add += cost.energy_accumulation;
-    m_busy += cost.total.latency;
-    charge(category::array, cost.energy_array);
-    charge(category::adc, cost.energy_adc);
-    charge(category::other, cost.energy_switch);
-    charge(category::accumulation, cost.energy_accumulation);
-    op->critical = {};
-    op->critical.array = cost.latency_array;
-    op->critical.adc = cost.latency_adc;
-    op->critical.accumulation = cost.latency_accumulation;
-    m_last_words = static_cast<std::uint64_t>(n) * static_cast<std::uint64_t>(chans);
-    const sc_core::sc_time start = sc_core::sc_time_stamp() + delay;
-    delay += sc_core::sc_time(cost.total.latency, sc_core::SC_SEC);
-    log_interval(m_ctx.graph.layers[static_cast<std::size_t>(op->layer)].name + " read", start, sc_core::sc_time_stamp() + delay);
+    m_n.assign(m_n.size(), 0.0);
+    m_setup.model.count(a, m_n);
+    add_counts(x->layer, m_n);
+    m_reads += 1;
+    m_vectors += static_cast<std::uint64_t>(n);
+    x->cause = work(x->cause, m_n, x->layer, x->image, "read");
+    x->response_words = static_cast<std::uint64_t>(n) * static_cast<std::uint64_t>(chans);
     tx.set_response_status(tlm::TLM_OK_RESPONSE);
 }
 

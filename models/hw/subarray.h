@@ -3,54 +3,63 @@
 #include <vector>
 
 #include "models/circuit/components.h"
+#include "models/engine/hardware_model.h"
 #include "models/functional/adc_transfer.h"
-#include "models/functional/subarray_block.h"
 #include "models/hw/component.h"
-#include "models/hw/context.h"
+#include "models/mapping/plan.h"
+#include "models/network/graph.h"
 #include "models/proto/compute.h"
 
 namespace cim::hw {
 
-/// One synaptic subarray: rows x cols cells (plus reference columns) with WL drivers, column mux, ADCs and
-/// shift-add. Loosely timed: one b_transport runs the bit-serial MVMs of every input vector its copy owns
-/// (vector v belongs to copy v % duplication) through the functional crossbar kernel, and the circuit model
-/// prices the measured activity. Physics lives in circuit::subarray_model; this class counts and times.
-/// Does not model: IR drop, device non-idealities (functional issue), write/programming cost.
+/// How the subarray read costs see the data (run.trace; Fig. 7 of the DNN+NeuroSim paper). The data path always
+/// computes the real values; only the activity that the counts are taken from changes.
+struct trace_costing {
+    enum class mode { real, pseudo, average } kind = mode::real;
+    double average_activity = 0.5;          // average: input-bit density and mean level fraction
+    std::vector<double> layer_mean_level;   // pseudo: mean programmed level per graph layer
+};
+
+/// What every subarray of a chip shares: its circuit model (the action table its counts refer to), the data path
+/// options it programs and reads with, and the costing mode.
+struct subarray_setup {
+    const circuit::subarray_model& model;
+    const engine::hardware_options& options;
+    trace_costing trace;
+};
+
+/// One synaptic subarray: rows x cols cells (plus reference columns) with word-line drivers, column mux, ADCs and
+/// shift-add. It owns its state: the cells it programs itself (engine::program_slot, the routine the batched
+/// engine uses, with the device non-idealities of its block's seeded streams) and its ADC references. A
+/// transaction carries every input vector of a layer for one image; the subarray reads the vectors of its
+/// duplicate copy (v % duplication == copy) bit-serially through the functional crossbar kernel, writes its partial
+/// sums where the payload points, counts the actions of the measured activity and spends their time.
+/// In a timing replay it takes the activity from the run's read log and computes nothing.
+/// Does not model: IR drop, write or programming cost, endurance.
 class subarray : public component {
 public:
     proto::compute_target_socket<subarray> in{"in"};
 
-    /// `slot` is the plan's placement; `programmed` the model's slot index, or -1 when idle.
-    subarray(const sc_core::sc_module_name& name, const context& ctx, const mapping::subarray_slot& slot, int programmed);
+    /// `layer` holds the weights of the slot's layer (nullptr for an idle slot); `calibrated` is the ADC set by
+    /// calibration (nullptr: linear over the block's full scale).
+    subarray(const sc_core::sc_module_name& name, run_record& rec, const subarray_setup& setup,
+             const mapping::subarray_slot& slot, std::uint64_t block_id, const network::layer* layer,
+             const func::adc_transfer* calibrated);
 
-    std::array<double, 6> own_area() const override;
-    double own_leakage_power() const override { return m_model.leakage_power(); }
-    bool idle() const override { return !m_slot.used(); }
-    const mapping::subarray_slot& slot() const { return m_slot; }
-    /// Output words (vector x channel partial sums) produced by the last transaction.
-    std::uint64_t last_words() const { return m_last_words; }
-    /// The last transaction's compact partial sums (vectors of this copy x the slot's channels), for the PE's
-    /// accumulation path.
-    const std::vector<std::int64_t>& psums() const { return m_psums; }
+    bool idle() const override { return !m_slot.where.used(); }
+    /// The programmed cells (tests compare them with the batched engine's).
+    const func::subarray_block& block() const { return m_slot.block; }
 
 private:
     void b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay);
 
-    const context& m_ctx;
-    const mapping::subarray_slot m_slot;
-    const circuit::subarray_model m_model;
-    const int m_programmed;                       // index into ctx.model.slots(), -1 when idle
-    std::vector<std::int64_t> m_psums;
-    std::uint64_t m_last_words = 0;
-
-    stats::counter m_vectors{m_stats, "vectors", "op", "input vectors processed (bit-serial MVMs)"};
-    stats::counter m_conversions{m_stats, "adc_conversions", "op", "ADC conversions"};
-    stats::counter m_input_ones{m_stats, "input_ones", "op", "(row, input bit) pairs with a 1 applied"};
-    stats::sum m_energy_array{m_stats, "energy_array", "J", "cell, bit-line and word-line energy"};
-    stats::sum m_energy_adc{m_stats, "energy_adc", "J", "ADC energy"};
-    stats::sum m_energy_switch{m_stats, "energy_switch", "J", "column-mux switching energy"};
-    stats::sum m_energy_shift_add{m_stats, "energy_shift_add", "J", "shift-add energy"};
-    stats::sum m_busy{m_stats, "busy_time", "s", "time spent reading"};
+    const subarray_setup& m_setup;
+    engine::programmed_slot m_slot;
+    func::adc_transfer m_adc;
+    unsigned m_columns = 0;  // weight and reference columns the slot's block reads
+    std::vector<double> m_n;
+    stats::counter m_reads{m_stats, "transactions", "op", "read transactions served (a layer's vectors for one image)"};
+    stats::counter m_vectors{m_stats, "vectors", "op", "input vectors read (bit-serial MVMs)"};
 };
 
 }  // namespace cim::hw

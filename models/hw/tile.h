@@ -1,45 +1,62 @@
 #pragma once
+#include <functional>
+#include <map>
 #include <memory>
 #include <vector>
 
+#include "models/circuit/components.h"
 #include "models/hw/buffer.h"
 #include "models/hw/pe.h"
 
 namespace cim::hw {
 
-/// A tile: a tile buffer that stages the input vectors, PEs computing in parallel, and an accumulation
-/// adder tree that sums the PEs' partial sums. All subarrays of a tile belong to one layer (layer-by-layer
-/// dataflow, as DNN+NeuroSim). An input transaction carries every vector of the layer; the tile takes the
-/// rows its PEs hold. Does not model: contention on the tile buffer port between PEs (a later issue).
+/// The circuit models a tile is built from, shared by the tiles of a chip.
+struct tile_setup {
+    const subarray_setup& subarrays;
+    const circuit::sram_buffer& buffer;
+    /// The adder tree of a PE of `inputs` subarrays, or of a tile of `inputs` PEs (made once per size).
+    std::function<const circuit::adder_tree&(unsigned inputs, bool tile)> adder;
+    const accumulation_factory* rtl = nullptr;
+};
+
+/// A tile: a tile buffer that stages the layer's input vectors, PEs computing concurrently (one process each,
+/// joined by the tile), and an adder tree that sums the PEs' partial sums. All subarrays of a tile belong to one
+/// layer (layer-by-layer dataflow, as DNN+NeuroSim). A transaction carries every vector of the layer for one
+/// image; the tile stages the rows its PEs hold through its buffer and returns its partial-sum words. A tile
+/// serves one transaction at a time (in pipelined mode its layer's next image waits for it).
 class tile : public component {
 public:
     proto::compute_target_socket<tile> in{"in"};
 
-    tile(const sc_core::sc_module_name& name, const context& ctx, const mapping::tile_plan& plan, std::size_t index,
-         const buffer_config& buffer_cfg);
+    tile(const sc_core::sc_module_name& name, run_record& rec, const tile_setup& setup, const mapping::tile_plan& plan,
+         std::uint64_t first_block_id, const network::graph* graph, const std::vector<const func::adc_transfer*>& adcs,
+         const buffer_config& buffer_cfg, double clock_hz);
 
-    std::array<double, 6> own_area() const override;
-    double own_leakage_power() const override { return m_adder.leakage_power(); }
     bool idle() const override { return m_plan.layer < 0; }
-    int layer() const { return m_plan.layer; }
-    /// Distinct weight rows held (the input bytes per vector the tile needs).
-    int input_rows() const { return m_input_rows; }
-    std::uint64_t last_words() const { return m_last_words; }
 
 private:
     void b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay);
-    const context& m_ctx;
+    int stage(int cause, std::uint64_t bytes, int layer, std::int64_t image);
+
+    struct child {
+        std::unique_ptr<pe> target;
+        std::unique_ptr<proto::compute_initiator_socket<tile>> socket;
+        proto::payload payload;
+        proto::mvm_extension ext;
+    };
     const mapping::tile_plan& m_plan;
+    const circuit::adder_tree& m_adder;
     buffer m_buffer;
-    tlm_utils::simple_initiator_socket<tile> m_to_buffer{"to_buffer"};
-    std::vector<std::unique_ptr<pe>> m_pes;
-    std::vector<std::unique_ptr<proto::compute_initiator_socket<tile>>> m_out;
-    circuit::adder_tree m_adder;
+    proto::buffer_initiator_socket<tile> m_to_buffer{"to_buffer"};
+    proto::payload m_buffer_payload;
+    proto::buffer_extension m_buffer_ext;
+    std::vector<std::unique_ptr<child>> m_children;
+    resource m_self;
     int m_input_rows = 0;
-    std::uint64_t m_last_words = 0;
+    unsigned m_input_bits = 8;
+    std::vector<double> m_n;
+    std::vector<std::function<void()>> m_branches;
     stats::counter m_vectors{m_stats, "vectors", "op", "input vectors received"};
-    stats::counter m_adds{m_stats, "accumulation_words", "op", "partial sums reduced across PEs"};
-    stats::sum m_energy{m_stats, "energy_accumulation", "J", "tile accumulation energy"};
 };
 
 }  // namespace cim::hw

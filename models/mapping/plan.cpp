@@ -1,6 +1,7 @@
 #include "models/mapping/plan.h"
 
 #include <algorithm>
+#include <set>
 #include <cmath>
 #include <map>
 #include <sstream>
@@ -343,6 +344,15 @@ std::string describe(const plan& p, const network::graph& g) {
                   100.0 * p.utilization());
     os << buf;
     return os.str();
+}
+
+int tile_input_rows(const tile_plan& t) {
+    std::set<int> seen;
+    int rows = 0;
+    for (const pe_plan& p : t.pes)
+        for (const subarray_slot& s : p.subarrays)
+            if (s.used() && s.copy == 0 && seen.insert(s.row_begin).second) rows += s.row_end - s.row_begin;
+    return rows;
 }
 
 }  // namespace cim::mapping

@@ -86,6 +86,9 @@ struct plan {
     const layer_plan* find_layer(int graph_index) const;
 };
 
+/// Distinct weight rows a tile holds (its copy-0 blocks): the input bytes per vector it needs.
+int tile_input_rows(const tile_plan& t);
+
 /// Build the floorplan. Throws model_error when the geometry is impossible or a fixed chip is too small.
 plan build(const network::graph& g, const config& cfg, const geometry& geo);
 

@@ -1,33 +1,25 @@
 #include "models/report/report.h"
 
+#include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <map>
 #include <regex>
 #include <sstream>
 
+#include <fmt/format.h>
+
+#include "models/core/error.h"
 #include "models/core/file_io.h"
 
 namespace cim::report {
 
 namespace {
 
-void walk(const sc_core::sc_object& obj, std::vector<component_row>& rows, double per_image) {
-    if (const auto* c = dynamic_cast<const hw::component*>(&obj)) {
-        component_row r;
-        r.path = obj.name();
-        r.type = c->type();
-        r.area = c->own_area();
-        r.leakage_w = c->own_leakage_power();
-        r.idle = c->idle();
-        for (const stats::entry* e : c->statistics().entries()) {
-            const double v = e->value() * per_image;
-            if (e->unit() == "J") r.energy_j += v;
-            r.stats[e->name()] = {{"value", v}, {"unit", e->unit()}};
-        }
-        rows.push_back(std::move(r));
-    }
-    for (const sc_core::sc_object* child : obj.get_child_objects()) walk(*child, rows, per_image);
+using J = nlohmann::ordered_json;
+
+void walk(const sc_core::sc_object& obj, std::vector<const hw::component*>& out) {
+    if (const auto* c = dynamic_cast<const hw::component*>(&obj)) out.push_back(c);
+    for (const sc_core::sc_object* child : obj.get_child_objects()) walk(*child, out);
 }
 
 /// "chip.tile_12.pe_3.subarray_0" -> "chip.tile[*].pe[*].subarray[*]" (Accelergy-style instance collapse).
@@ -36,92 +28,166 @@ std::string collapse(const std::string& path) {
     return std::regex_replace(path, idx, "[*]");
 }
 
+J category_split(const std::array<double, k_cat>& a) {
+    J j = J::object();
+    for (std::size_t k = 0; k < k_cat; ++k) j[circuit::k_category_names[k]] = a[k];
+    return j;
+}
+
 }  // namespace
 
-report_data collect(const hw::chip& chip, const hw::energy_ledger& ledger, const mapping::plan& plan,
-                    const network::graph& graph) {
+report_data collect(const hw::chip& chip, const hw::run_record& rec, const mapping::plan& plan,
+                    const network::graph& graph, hw::run_mode mode) {
     report_data r;
     const auto& ctrl = chip.ctrl();
     r.images = std::max(1, ctrl.images());
+    r.mode = mode == hw::run_mode::pipelined ? "pipelined" : "layer_by_layer";
     const double per_image = 1.0 / r.images;
-    walk(chip, r.components, per_image);
-    for (const auto& c : r.components) {
-        for (std::size_t k = 0; k < 6; ++k) r.area_by[k] += c.area[k];
-        r.leakage_power_w += c.leakage_w;
+    r.sim_time_s = ctrl.end_time().to_seconds();
+    const std::size_t L = graph.layers.size();
+
+    // The critical path of the run, from the activity that ended it.
+    const hw::timeline& tl = rec.time;
+    const int last = tl.last();
+    const hw::timeline::path cp = tl.critical_path(last, L);
+    for (std::size_t k = 0; k < k_cat; ++k) r.latency_by[k] = 1e-12 * static_cast<double>(cp.by_category[k]) * per_image;
+    std::map<std::string, int> module_index;
+    for (std::size_t i = 0; i < tl.modules().size(); ++i) module_index[tl.modules()[i]] = static_cast<int>(i);
+
+    // Counts x tables: every energy figure from one product.
+    std::vector<const hw::component*> comps;
+    walk(chip, comps);
+    std::vector<double> energy_by_layer(L, 0.0);
+    for (const hw::component* c : comps) {
+        component_row row;
+        row.path = c->name();
+        row.type = c->type();
+        row.idle = c->idle();
+        const circuit::action_table* t = c->table();
+        if (t != nullptr) {
+            row.table = t->kind() + " (" + t->variant() + ")";
+            row.area = t->area_by_category();
+            row.leakage_w = t->leakage();
+            std::vector<double> total(t->size(), 0.0);
+            const auto& counts = c->counts();
+            for (std::size_t l = 0; l < counts.size(); ++l) {
+                if (counts[l].empty()) continue;
+                const auto e = t->energy_by_category(counts[l]);
+                for (std::size_t k = 0; k < k_cat; ++k) {
+                    row.energy_by[k] += e[k] * per_image;
+                    if (l < L) energy_by_layer[l] += e[k] * per_image;
+                }
+                for (std::size_t a = 0; a < t->size() && a < counts[l].size(); ++a) total[a] += counts[l][a];
+            }
+            for (std::size_t a = 0; a < t->size(); ++a) {
+                row.counts.emplace_back((*t)[a].name, total[a] * per_image);
+                r.energy_by_class[static_cast<std::size_t>((*t)[a].cls)] += total[a] * (*t)[a].energy * per_image;
+            }
+            for (const auto& part : t->areas()) r.area_by_class[static_cast<std::size_t>(part.cls)] += part.area;
+            for (const auto& part : t->leakages()) r.leakage_by_class[static_cast<std::size_t>(part.cls)] += part.power;
+        }
+        for (double e : row.energy_by) row.energy_j += e;
+        for (const stats::entry* e : c->statistics().entries()) row.stats.emplace_back(e->name(), e->value());
+        for (const auto& [name, v] : row.stats)
+            if (name == "busy_time") row.busy_s = v;
+        const auto it = module_index.find(row.path);
+        if (it != module_index.end()) row.critical_s = 1e-12 * static_cast<double>(cp.by_module[static_cast<std::size_t>(it->second)]);
+        for (std::size_t k = 0; k < k_cat; ++k) {
+            r.area_by[k] += row.area[k];
+            r.energy_by[k] += row.energy_by[k];
+        }
+        r.leakage_power_w += row.leakage_w;
+        // Units and descriptions, once per type.
+        J& type = r.statistics[row.type];
+        if (type.is_null()) {
+            type = J::object();
+            J actions = J::object(), st = J::object();
+            if (t != nullptr)
+                for (const auto& a : t->actions())
+                    actions[a.name] = {{"unit", a.unit}, {"category", circuit::name_of(a.cat)},
+                                       {"class", circuit::name_of(a.cls)}, {"description", a.description}};
+            for (const stats::entry* e : c->statistics().entries())
+                st[e->name()] = {{"unit", e->unit()}, {"description", e->description()}};
+            type["actions"] = actions;
+            type["statistics"] = st;
+        }
+        r.components.push_back(std::move(row));
     }
     for (double a : r.area_by) r.area_m2 += a;
-    for (std::size_t k = 0; k < 6; ++k) r.energy_by[k] = ledger.by_category(static_cast<hw::category>(k)) * per_image;
-    r.dynamic_energy_j = ledger.total() * per_image;
-    for (auto l : ctrl.results()) {
-        if (l.layer <= 0) continue;  // the input node
-        l.latency *= per_image;
-        l.dynamic_energy *= per_image;
-        l.split.array *= per_image;
-        l.split.adc *= per_image;
-        l.split.accumulation *= per_image;
-        l.split.buffer *= per_image;
-        l.split.interconnect *= per_image;
-        l.split.other *= per_image;
-        r.latency_s += l.latency;
-        r.latency_by[0] += l.split.array;
-        r.latency_by[1] += l.split.adc;
-        r.latency_by[2] += l.split.accumulation;
-        r.latency_by[3] += l.split.buffer;
-        r.latency_by[4] += l.split.interconnect;
-        r.latency_by[5] += l.split.other;
-        const mapping::layer_plan* lp = plan.find_layer(l.layer);
-        r.layer_utilization.push_back(lp ? lp->utilization() : -1.0);
-        r.layer_duplication.push_back(lp ? lp->duplication : 0);
-        r.layer_tiles.push_back(lp ? lp->num_tiles : 0);
-        r.layers.push_back(l);
+    for (double e : r.energy_by) r.dynamic_energy_j += e;
+
+    // Layers (the input node is left out).
+    for (const auto& lr : ctrl.results()) {
+        if (lr.layer <= 0) continue;
+        report_data::layer_row row;
+        row.layer = lr.layer;
+        row.name = lr.name;
+        row.latency_s = lr.latency * per_image;
+        row.dynamic_energy_j = energy_by_layer[static_cast<std::size_t>(lr.layer)];
+        for (std::size_t k = 0; k < k_cat; ++k)
+            row.latency_by[k] = 1e-12 * static_cast<double>(cp.by_layer_category[static_cast<std::size_t>(lr.layer)][k]) * per_image;
+        const mapping::layer_plan* lp = plan.find_layer(lr.layer);
+        row.utilization = lp ? lp->utilization() : -1.0;
+        row.duplication = lp ? lp->duplication : 0;
+        row.tiles = lp ? lp->num_tiles : 0;
+        row.input_bits = lr.input_bits;
+        row.input_ones = lr.input_ones;
+        r.layers.push_back(row);
     }
-    // Split the remainder (controller bookkeeping between the parts) into "other" so the parts add up.
-    double parts = 0;
-    for (double v : r.latency_by) parts += v;
-    if (r.latency_s > parts) r.latency_by[5] += r.latency_s - parts;
-    double stage = 0;
-    for (const auto& l : r.layers) {
-        const network::layer& L = graph.layers[static_cast<std::size_t>(l.layer)];
-        if (L.has_weights()) stage = 0;
-        stage += l.latency;
-        r.pipeline_stage_s = std::max(r.pipeline_stage_s, stage);
+
+    // Time: layer by layer, one inference is the whole run divided by the images; pipelined, images overlap, and
+    // the throughput is the steady state between the first and the last image's completion.
+    const auto& done = ctrl.image_done();
+    r.first_image_latency_s = done.empty() ? 0.0 : done.front();
+    if (mode == hw::run_mode::pipelined && done.size() >= 2) {
+        r.latency_s = r.first_image_latency_s;
+        r.fps = double(done.size() - 1) / (done.back() - done.front());
+    } else {
+        r.latency_s = r.sim_time_s * per_image;
+        r.fps = r.latency_s > 0 ? 1.0 / r.latency_s : 0.0;
     }
-    r.fps_pipelined = r.pipeline_stage_s > 0 ? 1.0 / r.pipeline_stage_s : 0.0;
-    r.leakage_energy_j = r.leakage_power_w * r.latency_s;
+    // The bound: no module can serve images faster than its busy time per image, nor a layer faster than its own
+    // work per image.
+    double slowest = 0;
+    for (const auto& c : r.components) slowest = std::max(slowest, c.busy_s * per_image);
+    const auto& finished = ctrl.done();
+    for (std::size_t l = 1; l < L && l < finished.size(); ++l) {
+        double own = 0;
+        for (std::size_t i = 0; i < finished[l].size(); ++i)
+            if (finished[l][i] >= 0)
+                own += 1e-12 * static_cast<double>(tl.own_time(finished[l][i], static_cast<int>(l), static_cast<std::int64_t>(i)));
+        slowest = std::max(slowest, own * per_image);
+    }
+    r.fps_bound = slowest > 0 ? 1.0 / slowest : 0.0;
+
+    r.leakage_energy_j = r.leakage_power_w * r.sim_time_s * per_image;
     r.macs = static_cast<double>(graph.total_macs());
     const double ops = 2.0 * r.macs;
     const double energy = r.dynamic_energy_j + r.leakage_energy_j;
-    r.tops = r.latency_s > 0 ? ops / r.latency_s / 1e12 : 0.0;
+    r.tops = ops * r.fps / 1e12;
     r.tops_per_w = energy > 0 ? ops / energy / 1e12 : 0.0;
-    r.fps = r.latency_s > 0 ? 1.0 / r.latency_s : 0.0;
     r.tops_per_mm2 = r.area_m2 > 0 ? r.tops / (r.area_m2 * 1e6) : 0.0;
     r.memory_utilization = plan.utilization();
     r.network = graph.name;
     return r;
 }
 
-nlohmann::ordered_json to_json(const report_data& r) {
-    using J = nlohmann::ordered_json;
-    auto split = [](const std::array<double, 6>& a) {
-        J j = J::object();
-        for (std::size_t k = 0; k < 6; ++k) j[hw::k_category_names[k]] = a[k];
-        return j;
-    };
+J to_json(const report_data& r) {
     J j = J::object();
-    j["schema"] = "cimtlm.report/1";
+    j["schema"] = "cimtlm.report/2";
     J run = J::object();
-    run["version"] = "0.1.0";
+    run["version"] = CIMTLM_VERSION;
     run["argv"] = r.argv;
     run["wall_time_s"] = r.wall_time_s;
-    run["sim_time_s"] = r.sim_time_s;
     run["peak_memory_bytes"] = r.peak_memory_bytes;
-    run["images"] = r.images;
     run["sources"] = r.sources;
     run["network_path"] = r.network_path;
     j["run"] = run;
     j["config"] = r.config;
     J s = J::object();
     s["network"] = r.network;
+    s["mode"] = r.mode;
+    s["images"] = r.images;
     s["area_m2"] = r.area_m2;
     s["latency_s"] = r.latency_s;
     s["dynamic_energy_j"] = r.dynamic_energy_j;
@@ -130,8 +196,9 @@ nlohmann::ordered_json to_json(const report_data& r) {
     s["tops_per_w"] = r.tops_per_w;
     s["tops"] = r.tops;
     s["fps"] = r.fps;
-    s["fps_pipelined"] = r.fps_pipelined;
-    s["pipeline_stage_latency_s"] = r.pipeline_stage_s;
+    s["fps_bound"] = r.fps_bound;
+    s["first_image_latency_s"] = r.first_image_latency_s;
+    s["sim_time_s"] = r.sim_time_s;
     s["tops_per_mm2"] = r.tops_per_mm2;
     s["memory_utilization"] = r.memory_utilization;
     s["macs"] = r.macs;
@@ -142,76 +209,103 @@ nlohmann::ordered_json to_json(const report_data& r) {
         s["accuracy_ideal"] = r.accuracy_ideal;
         s["agreement"] = r.agreement;
     }
+    if (r.activations_collapsed) s["activations_collapsed"] = r.collapse_note;
     j["summary"] = s;
-    j["breakdown"] = {{"area_m2", split(r.area_by)}, {"dynamic_energy_j", split(r.energy_by)}, {"latency_s", split(r.latency_by)}};
+    j["breakdown"] = {{"area_m2", category_split(r.area_by)},
+                      {"dynamic_energy_j", category_split(r.energy_by)},
+                      {"latency_s", category_split(r.latency_by)}};
+    J by_class = J::object(), area = J::object(), energy = J::object(), leakage = J::object();
+    for (std::size_t k = 0; k < circuit::k_cost_classes; ++k) {
+        area[circuit::k_cost_class_names[k]] = r.area_by_class[k];
+        energy[circuit::k_cost_class_names[k]] = r.energy_by_class[k];
+    }
+    for (std::size_t k = 0; k < circuit::k_leakage_classes; ++k) leakage[circuit::k_leakage_class_names[k]] = r.leakage_by_class[k];
+    by_class["area_m2"] = area;
+    by_class["dynamic_energy_j"] = energy;
+    by_class["leakage_power_w"] = leakage;
+    j["by_class"] = by_class;
     J layers = J::array();
-    for (std::size_t i = 0; i < r.layers.size(); ++i) {
-        const auto& l = r.layers[i];
+    for (const auto& l : r.layers) {
         J o = J::object();
         o["name"] = l.name;
-        o["latency_s"] = l.latency;
-        o["dynamic_energy_j"] = l.dynamic_energy;
-        o["memory_utilization"] = r.layer_utilization[i] < 0 ? J(nullptr) : J(r.layer_utilization[i]);
-        o["duplication"] = r.layer_duplication[i];
-        o["tiles"] = r.layer_tiles[i];
+        o["latency_s"] = l.latency_s;
+        o["dynamic_energy_j"] = l.dynamic_energy_j;
+        o["critical_path_s"] = category_split(l.latency_by);
+        o["memory_utilization"] = l.utilization < 0 ? J(nullptr) : J(l.utilization);
+        o["duplication"] = l.duplication;
+        o["tiles"] = l.tiles;
         o["input_bit_density"] = l.input_bits ? J(l.input_density()) : J(nullptr);
         layers.push_back(o);
     }
     j["layers"] = layers;
     J comps = J::array();
+    double idle_area = 0, idle_energy = 0;
+    std::int64_t idle_count = 0;
     for (const auto& c : r.components) {
-        if (c.idle && c.type == std::string("subarray")) continue;  // idle subarrays: counted in the area only
+        if (c.idle && c.type == std::string("subarray")) {  // idle subarrays: one line for all of them
+            ++idle_count;
+            for (double v : c.area) idle_area += v;
+            idle_energy += c.energy_j;
+            continue;
+        }
         J o = J::object();
         o["path"] = c.path;
         o["type"] = c.type;
+        if (!c.table.empty()) o["table"] = c.table;
         double a = 0;
         for (double v : c.area) a += v;
         o["area_m2"] = a;
         o["leakage_w"] = c.leakage_w;
         o["dynamic_energy_j"] = c.energy_j;
-        o["stats"] = c.stats;
+        o["busy_fraction"] = r.sim_time_s > 0 ? c.busy_s / r.sim_time_s : 0.0;
+        o["critical_path_s"] = c.critical_s;
+        J counts = J::object();
+        for (const auto& [k, v] : c.counts) counts[k] = v;
+        o["counts"] = counts;
+        J st = J::object();
+        for (const auto& [k, v] : c.stats) st[k] = v;
+        o["stats"] = st;
         comps.push_back(o);
     }
     j["components"] = comps;
+    j["idle_subarrays"] = {{"count", idle_count}, {"area_m2", idle_area}, {"dynamic_energy_j", idle_energy}};
+    j["statistics"] = r.statistics;
     return j;
 }
 
 std::string table(const report_data& r) {
-    std::ostringstream os;
-    char b[512];
-    os << "cimtlm: " << r.network << ", " << r.images << " image(s), per inference\n";
-    std::snprintf(b, sizeof b,
-                  "  area            %12.4f mm^2\n  latency         %12.4f ms\n  dynamic energy  %12.4f uJ\n"
-                  "  leakage power   %12.4f mW\n  leakage energy  %12.4f uJ\n  energy eff.     %12.4f TOPS/W\n"
-                  "  throughput      %12.2f FPS  (%.4f TOPS), pipelined %.2f FPS\n  compute density %12.4f TOPS/mm^2\n"
-                  "  memory util.    %12.2f %%\n  MACs            %12.4g\n",
-                  r.area_m2 * 1e6, r.latency_s * 1e3, r.dynamic_energy_j * 1e6, r.leakage_power_w * 1e3,
-                  r.leakage_energy_j * 1e6, r.tops_per_w, r.fps, r.tops, r.fps_pipelined, r.tops_per_mm2, 100.0 * r.memory_utilization,
-                  r.macs);
-    os << b;
+    std::string o;
+    o += fmt::format("cimtlm: {}, {} image(s), {}, per inference\n", r.network, r.images,
+                     r.mode == "pipelined" ? "pipelined" : "layer by layer");
+    o += fmt::format("  area            {:12.4f} mm^2\n", r.area_m2 * 1e6);
+    o += fmt::format("  latency         {:12.4f} ms\n", r.latency_s * 1e3);
+    o += fmt::format("  dynamic energy  {:12.4f} uJ\n", r.dynamic_energy_j * 1e6);
+    o += fmt::format("  leakage power   {:12.4f} mW\n", r.leakage_power_w * 1e3);
+    o += fmt::format("  leakage energy  {:12.4f} uJ\n", r.leakage_energy_j * 1e6);
+    o += fmt::format("  energy eff.     {:12.4f} TOPS/W\n", r.tops_per_w);
+    o += fmt::format("  throughput      {:12.2f} FPS  ({:.4f} TOPS){}\n", r.fps, r.tops,
+                     r.mode == "pipelined" ? fmt::format(", bound {:.2f} FPS", r.fps_bound) : std::string());
+    o += fmt::format("  compute density {:12.4f} TOPS/mm^2\n", r.tops_per_mm2);
+    o += fmt::format("  memory util.    {:12.2f} %\n", 100.0 * r.memory_utilization);
+    o += fmt::format("  MACs            {:12.4g}\n", r.macs);
     if (r.has_accuracy) {
-        std::snprintf(b, sizeof b,
-                      "  accuracy        %12.2f %%  (hardware-aware, %lld images of %s)\n"
-                      "  accuracy ideal  %12.2f %%  (integer-exact quantised network; agreement %.2f %%)\n",
-                      100.0 * r.accuracy, static_cast<long long>(r.accuracy_images), r.dataset.c_str(),
-                      100.0 * r.accuracy_ideal, 100.0 * r.agreement);
-        os << b;
+        o += fmt::format("  accuracy        {:12.2f} %  (hardware-aware, {} images of {})\n", 100.0 * r.accuracy,
+                         r.accuracy_images, r.dataset);
+        o += fmt::format("  accuracy ideal  {:12.2f} %  (integer-exact quantised network; agreement {:.2f} %)\n",
+                         100.0 * r.accuracy_ideal, 100.0 * r.agreement);
     }
-    os << "\nbreakdown       area mm^2  area %    dyn uJ  energy %   latency ms\n";
-    for (std::size_t k = 0; k < 6; ++k) {
-        std::snprintf(b, sizeof b, "  %-12s %10.4f %7.1f %9.4f %9.1f %12.5f\n", hw::k_category_names[k], r.area_by[k] * 1e6,
-                      r.area_m2 > 0 ? 100 * r.area_by[k] / r.area_m2 : 0.0, r.energy_by[k] * 1e6,
-                      r.dynamic_energy_j > 0 ? 100 * r.energy_by[k] / r.dynamic_energy_j : 0.0, r.latency_by[k] * 1e3);
-        os << b;
-    }
-    os << "\nlayer            latency ms    dyn uJ   util %   dup  tiles\n";
-    for (std::size_t i = 0; i < r.layers.size(); ++i) {
-        if (r.layer_utilization[i] < 0 && r.layers[i].latency == 0) continue;
-        std::snprintf(b, sizeof b, "  %-14s %10.5f %9.4f %8s %5d %6d\n", r.layers[i].name.c_str(), r.layers[i].latency * 1e3,
-                      r.layers[i].dynamic_energy * 1e6,
-                      r.layer_utilization[i] < 0 ? "-" : std::to_string(int(std::lround(1000 * r.layer_utilization[i])) / 10.0).substr(0, 5).c_str(),
-                      r.layer_duplication[i], r.layer_tiles[i]);
-        os << b;
+    if (r.activations_collapsed) o += "  WARNING: " + r.collapse_note + "\n";
+    o += "\nbreakdown       area mm^2  area %    dyn uJ  energy %   latency ms\n";
+    for (std::size_t k = 0; k < k_cat; ++k)
+        o += fmt::format("  {:<12} {:10.4f} {:7.1f} {:9.4f} {:9.1f} {:12.5f}\n", circuit::k_category_names[k],
+                         r.area_by[k] * 1e6, r.area_m2 > 0 ? 100 * r.area_by[k] / r.area_m2 : 0.0, r.energy_by[k] * 1e6,
+                         r.dynamic_energy_j > 0 ? 100 * r.energy_by[k] / r.dynamic_energy_j : 0.0, r.latency_by[k] * 1e3);
+    o += "\nlayer            latency ms    dyn uJ   util %   dup  tiles\n";
+    for (const auto& l : r.layers) {
+        if (l.utilization < 0 && l.latency_s == 0) continue;
+        o += fmt::format("  {:<14} {:10.5f} {:9.4f} {:>8} {:5d} {:6d}\n", l.name, l.latency_s * 1e3, l.dynamic_energy_j * 1e6,
+                         l.utilization < 0 ? std::string("-") : fmt::format("{:.1f}", 100.0 * l.utilization), l.duplication,
+                         l.tiles);
     }
     // Components collapsed by type path, sorted by path.
     struct agg {
@@ -224,42 +318,75 @@ std::string table(const report_data& r) {
         a.inst += 1;
         for (double v : c.area) a.area += v;
         a.dyn += c.energy_j;
-        a.leak += c.leakage_w * r.latency_s;
+        a.leak += c.leakage_w * r.sim_time_s / r.images;
     }
-    os << "\ncomponent                                inst   area mm^2  area %    dyn uJ   leak uJ  energy %\n";
+    o += "\ncomponent                                inst   area mm^2  area %    dyn uJ   leak uJ  energy %\n";
     const double etot = r.dynamic_energy_j + r.leakage_energy_j;
     for (const auto& [path, a] : by) {
         const int depth = static_cast<int>(std::count(path.begin(), path.end(), '.'));
-        std::string name = std::string(static_cast<std::size_t>(2 * depth), ' ') + path.substr(path.rfind('.') == std::string::npos ? 0 : path.rfind('.') + 1);
-        std::snprintf(b, sizeof b, "  %-38s %5d %11.4f %7.1f %9.4f %9.4f %9.1f\n", name.c_str(), a.inst, a.area * 1e6,
-                      r.area_m2 > 0 ? 100 * a.area / r.area_m2 : 0.0, a.dyn * 1e6, a.leak * 1e6,
-                      etot > 0 ? 100 * (a.dyn + a.leak) / etot : 0.0);
-        os << b;
+        const std::string name =
+            std::string(static_cast<std::size_t>(2 * depth), ' ') + path.substr(path.rfind('.') == std::string::npos ? 0 : path.rfind('.') + 1);
+        o += fmt::format("  {:<38} {:5d} {:11.4f} {:7.1f} {:9.4f} {:9.4f} {:9.1f}\n", name, a.inst, a.area * 1e6,
+                         r.area_m2 > 0 ? 100 * a.area / r.area_m2 : 0.0, a.dyn * 1e6, a.leak * 1e6,
+                         etot > 0 ? 100 * (a.dyn + a.leak) / etot : 0.0);
     }
-    return os.str();
+    return o;
 }
 
 std::string layers_csv(const report_data& r) {
-    std::ostringstream os;
-    os << "name,latency_s,dynamic_energy_j,memory_utilization,duplication,tiles,array_latency_s,adc_latency_s,"
-          "accumulation_latency_s,buffer_latency_s,interconnect_latency_s,other_latency_s,input_bit_density\n";
-    char b[512];
-    for (std::size_t i = 0; i < r.layers.size(); ++i) {
-        const auto& l = r.layers[i];
-        char density[32] = "";
-        if (l.input_bits) std::snprintf(density, sizeof density, "%.6g", l.input_density());
-        std::snprintf(b, sizeof b, "%s,%.9g,%.9g,%s,%d,%d,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%s\n", l.name.c_str(), l.latency,
-                      l.dynamic_energy, r.layer_utilization[i] < 0 ? "" : std::to_string(r.layer_utilization[i]).c_str(),
-                      r.layer_duplication[i], r.layer_tiles[i], l.split.array, l.split.adc, l.split.accumulation,
-                      l.split.buffer, l.split.interconnect, l.split.other, density);
-        os << b;
+    std::string o =
+        "name,latency_s,dynamic_energy_j,memory_utilization,duplication,tiles,array_latency_s,adc_latency_s,"
+        "accumulation_latency_s,buffer_latency_s,interconnect_latency_s,other_latency_s,input_bit_density\n";
+    for (const auto& l : r.layers) {
+        // Layer names come from the network file: quote them if they need it (RFC 4180).
+        std::string name = l.name;
+        if (name.find_first_of(",\"\n") != std::string::npos) {
+            std::string q = "\"";
+            for (char ch : name) q += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+            name = q + "\"";
+        }
+        o += fmt::format("{},{:.9g},{:.9g},{},{},{}", name, l.latency_s, l.dynamic_energy_j,
+                         l.utilization < 0 ? std::string() : fmt::format("{:.6f}", l.utilization), l.duplication, l.tiles);
+        for (double v : l.latency_by) o += fmt::format(",{:.9g}", v);
+        o += "," + (l.input_bits ? fmt::format("{:.6g}", l.input_density()) : std::string()) + "\n";
     }
-    return os.str();
+    return o;
 }
 
-void write_outputs(const report_data& r, const std::string& dir) {
+J counts_json(const hw::chip& chip, const hw::run_record& rec) {
+    std::vector<const hw::component*> comps;
+    walk(chip, comps);
+    J j = J::object();
+    j["schema"] = "cimtlm.counts/1";
+    J cs = J::array();
+    for (const hw::component* c : comps) {
+        const circuit::action_table* t = c->table();
+        if (t == nullptr) continue;
+        J by_layer = J::object();
+        const auto& counts = c->counts();
+        for (std::size_t l = 0; l < counts.size(); ++l)
+            if (!counts[l].empty()) by_layer[std::to_string(l)] = counts[l];
+        if (by_layer.empty()) continue;
+        J actions = J::array();
+        for (const auto& a : t->actions()) actions.push_back(a.name);
+        cs.push_back({{"path", c->name()}, {"table", t->kind() + " (" + t->variant() + ")"}, {"actions", actions},
+                      {"counts", by_layer}});
+    }
+    j["components"] = cs;
+    J reads = J::array();
+    for (const auto& r : rec.reads.reads())
+        reads.push_back({r.block, r.layer, r.image, r.input_ones, r.column_level_sum});
+    J inputs = J::array();
+    for (const auto& i : rec.reads.inputs()) inputs.push_back({i.layer, i.image, i.bits, i.ones});
+    j["reads"] = reads;
+    j["layer_inputs"] = inputs;
+    return j;
+}
+
+void write_outputs(const report_data& r, const J& counts, const std::string& dir) {
     write_file_atomic(dir + "/report.json", to_json(r).dump(2) + "\n");
     write_file_atomic(dir + "/layers.csv", layers_csv(r));
+    write_file_atomic(dir + "/counts.json", counts.dump() + "\n");
 }
 
 }  // namespace cim::report

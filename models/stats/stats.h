@@ -63,4 +63,17 @@ private:
     double m_value = 0.0;
 };
 
+/// The largest value seen of a quantity (a buffer's occupancy, ...).
+class maximum : public entry {
+public:
+    using entry::entry;
+    void update(double v) {
+        if (v > m_value) m_value = v;
+    }
+    double value() const override { return m_value; }
+
+private:
+    double m_value = 0.0;
+};
+
 }  // namespace cim::stats

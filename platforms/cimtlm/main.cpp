@@ -1,10 +1,14 @@
-// cimtlm: the command-line program. Sub-commands: run, map, params (ARCHITECTURE.md §8).
+// cimtlm: the command-line program. Sub-commands: run, accuracy, map, sweep, actions, reprice, params (docs/cli.md).
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <functional>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <iostream>
 #include <string>
@@ -23,6 +27,7 @@
 #include "models/trace/readers.h"
 #include "platforms/cimtlm/sweep.h"
 #include "platforms/inference/platform.h"
+#include "platforms/inference/reprice.h"
 
 namespace {
 
@@ -97,6 +102,22 @@ private:
     std::chrono::steady_clock::time_point m_t0;
 };
 
+/// Moves the VCD SystemC wrote to `partial` into `path` atomically, without its $date section (SystemC stamps the
+/// wall-clock date), so the same run gives the same bytes.
+void finish_vcd(const std::string& partial, const std::string& path) {
+    std::ifstream f(partial, std::ios::binary);
+    if (!f) throw cim::model_error("--vcd", "the waveform " + partial + " was not written");
+    std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    const auto a = text.find("$date");
+    if (a != std::string::npos) {
+        const auto b = text.find("$end", a);
+        if (b != std::string::npos) text.erase(a, b + 4 - a);
+        while (a < text.size() && (text[a] == '\n' || text[a] == ' ')) text.erase(a, 1);
+    }
+    cim::write_file_atomic(path, text);
+    std::remove(partial.c_str());
+}
+
 int cmd_params(bool markdown) {
     const auto docs = cim::cfg::describe(cim::inference::run_config{});
     if (markdown) {
@@ -168,9 +189,109 @@ int cmd_accuracy(const std::string& config, const std::vector<cim::cfg::override
     return 0;
 }
 
+/// Every component class of the chip a config elaborates (one action table per distinct geometry), with its
+/// actions priced for that config, its own area and leakage, and how many instances use it.
+int cmd_actions(const std::string& config, const std::vector<cim::cfg::override_spec>& sets, bool json) {
+    const auto lc = cim::inference::load_run_config(config, sets);
+    cim::hw::read_log none;
+    cim::inference::platform_options o;
+    o.replay = &none;  // structure only: no weights, images or calibration
+    cim::inference::platform plat(lc, cim::inference::prepare_structure(lc), o);
+    struct use {
+        const cim::circuit::action_table* table;
+        int instances = 0;
+    };
+    std::vector<use> tables;
+    std::function<void(const sc_core::sc_object&)> walk = [&](const sc_core::sc_object& obj) {
+        if (const auto* c = dynamic_cast<const cim::hw::component*>(&obj))
+            if (const auto* t = c->table()) {
+                auto it = std::find_if(tables.begin(), tables.end(), [&](const use& u) {
+                    return u.table->kind() == t->kind() && u.table->variant() == t->variant();
+                });
+                if (it == tables.end()) tables.push_back({t, 1});
+                else ++it->instances;
+            }
+        for (const auto* child : obj.get_child_objects()) walk(*child);
+    };
+    walk(plat.chip());
+    nlohmann::ordered_json j = nlohmann::ordered_json::array();
+    for (const auto& u : tables) {
+        const auto& t = *u.table;
+        if (json) {
+            nlohmann::ordered_json a = nlohmann::ordered_json::array(), ar = nlohmann::ordered_json::array(),
+                                   lk = nlohmann::ordered_json::array();
+            for (const auto& x : t.actions())
+                a.push_back({{"name", x.name}, {"unit", x.unit}, {"category", cim::circuit::name_of(x.cat)},
+                             {"class", cim::circuit::name_of(x.cls)}, {"energy_j", x.energy}, {"latency_s", x.latency},
+                             {"description", x.description}});
+            for (const auto& x : t.areas())
+                ar.push_back({{"name", x.name}, {"category", cim::circuit::name_of(x.cat)}, {"class", cim::circuit::name_of(x.cls)},
+                              {"area_m2", x.area}});
+            for (const auto& x : t.leakages())
+                lk.push_back({{"name", x.name}, {"class", cim::circuit::name_of(x.cls)}, {"power_w", x.power}});
+            j.push_back({{"kind", t.kind()}, {"variant", t.variant()}, {"instances", u.instances}, {"actions", a},
+                         {"areas", ar}, {"leakages", lk}});
+            continue;
+        }
+        std::printf("%s (%s): %d instance(s), own area %.4g um^2, leakage %.4g uW\n", t.kind().c_str(),
+                    t.variant().c_str(), u.instances, t.area() * 1e12, t.leakage() * 1e6);
+        std::printf("  %-16s %-6s %-13s %-13s %14s %14s  %s\n", "action", "unit", "category", "class", "energy/count",
+                    "latency/count", "description");
+        for (const auto& x : t.actions())
+            std::printf("  %-16s %-6s %-13s %-13s %11.4g fJ %11.4g ns  %s\n", x.name.c_str(), x.unit.c_str(),
+                        cim::circuit::name_of(x.cat), cim::circuit::name_of(x.cls), x.energy * 1e15, x.latency * 1e9,
+                        x.description.c_str());
+        for (const auto& x : t.areas())
+            std::printf("  area    %-16s %-13s %-13s %11.4g um^2\n", x.name.c_str(), cim::circuit::name_of(x.cat),
+                        cim::circuit::name_of(x.cls), x.area * 1e12);
+        for (const auto& x : t.leakages())
+            std::printf("  leakage %-16s %-13s %-13s %11.4g uW\n", x.name.c_str(), "", cim::circuit::name_of(x.cls),
+                        x.power * 1e6);
+        std::printf("\n");
+    }
+    if (json) std::printf("%s\n", j.dump(2).c_str());
+    return 0;
+}
+
+/// Re-prices a finished run under other cost-only parameters: the platform replays the run's recorded reads (no
+/// data path, no weights, no calibration), counts them against the new action tables and re-times them.
+int cmd_reprice(const std::string& dir, const std::vector<cim::cfg::override_spec>& sets, std::string out, bool quiet,
+                const std::vector<std::string>& argv) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto run = cim::inference::load_finished_run(dir);
+    const auto lc = cim::inference::reprice_config(run, sets);
+    if (out.empty()) out = dir + "/reprice";
+    if (!quiet) std::fprintf(stderr, "cimtlm: re-pricing %s (%zu recorded reads)\n", dir.c_str(), run.reads.reads().size());
+    cim::inference::platform_options o;
+    o.replay = &run.reads;
+    cim::inference::platform plat(lc, cim::inference::prepare_structure(lc), o);
+    plat.simulate();
+    auto r = plat.report();
+    // The behaviour is the run's: its accuracy stands.
+    const auto& s = run.report["summary"];
+    if (s.contains("accuracy")) {
+        r.has_accuracy = true;
+        r.dataset = s.value("dataset", "");
+        r.accuracy_images = s.value("accuracy_images", std::int64_t{0});
+        r.accuracy = s.value("accuracy", 0.0);
+        r.accuracy_ideal = s.value("accuracy_ideal", 0.0);
+        r.agreement = s.value("agreement", 0.0);
+    }
+    r.sources = lc.sources;
+    for (const auto& src : run.report["run"].value("sources", std::vector<std::string>{})) r.sources.push_back(src);
+    r.argv = argv;
+    r.wall_time_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    r.peak_memory_bytes = peak_memory_bytes();
+    cim::report::write_outputs(r, plat.counts(), out);
+    std::cout << cim::report::table(r);
+    std::printf("\nwrote %s/report.json and %s/layers.csv\nwall time %.2f s, CPU time %.2f s, peak memory %.1f MiB\n",
+                out.c_str(), out.c_str(), r.wall_time_s, cpu_seconds(), r.peak_memory_bytes / 1048576.0);
+    return 0;
+}
+
 int cmd_map(const std::string& config, const std::vector<cim::cfg::override_spec>& sets) {
     const auto lc = cim::inference::load_run_config(config, sets);
-    const auto p = cim::inference::prepare(lc);
+    const auto p = cim::inference::prepare_structure(lc);
     std::cout << cim::mapping::describe(p.plan, p.graph);
     return 0;
 }
@@ -187,13 +308,19 @@ int cmd_run(const std::string& config, const std::vector<cim::cfg::override_spec
     if (!quiet)
         std::fprintf(stderr, "cimtlm: elaborating %zu tiles, %lld subarrays\n", prepared.plan.tiles.size(),
                      static_cast<long long>(prepared.plan.num_subarrays()));
-    cim::inference::platform plat(lc, std::move(prepared));
+    cim::inference::platform_options popt;
+    if (!vcd.empty()) {
+        const auto dir = std::filesystem::path(vcd).parent_path();
+        if (!dir.empty()) std::filesystem::create_directories(dir);
+        popt.vcd = vcd + ".partial";
+    }
+    popt.vcd_scopes = vcd_scopes;
+    cim::inference::platform plat(lc, std::move(prepared), popt);
 
-    if (!vcd.empty() || !trace_json.empty()) plat.log().enable(true);
     if (!quiet) std::fprintf(stderr, "cimtlm: simulating %u image(s)\n", lc.cfg.run.images);
     plat.simulate();
-    if (!vcd.empty()) cim::write_file_atomic(vcd, plat.log().vcd(vcd_scopes));
-    if (!trace_json.empty()) cim::write_file_atomic(trace_json, plat.log().chrome_json());
+    if (!vcd.empty()) finish_vcd(popt.vcd + ".vcd", vcd);
+    if (!trace_json.empty()) cim::write_file_atomic(trace_json, plat.record().time.chrome_json());
 
     auto r = plat.report();
     if (data) {  // a labelled dataset: the hardware-aware accuracy from the same programmed chip
@@ -201,8 +328,9 @@ int cmd_run(const std::string& config, const std::vector<cim::cfg::override_spec
         const int n = c.run.limit ? std::min<int>(data->n, static_cast<int>(c.run.limit)) : data->n;
         if (!quiet) std::fprintf(stderr, "cimtlm: accuracy over %d images of %s\n", n, data->name.c_str());
         progress_bar bar(!quiet);
+        const auto model = plat.engine_model();
         const auto acc = cim::engine::evaluate(
-            plat.model(), n, [&](std::int64_t i) { return data->input(static_cast<int>(i), c.quant.input_bits); },
+            *model, n, [&](std::int64_t i) { return data->input(static_cast<int>(i), c.quant.input_bits); },
             data->labels, c.run.threads, [&](std::int64_t d, std::int64_t t) { bar(d, t); });
         r.has_accuracy = true;
         r.dataset = data->name;
@@ -214,7 +342,7 @@ int cmd_run(const std::string& config, const std::vector<cim::cfg::override_spec
     r.argv = argv;
     r.wall_time_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     r.peak_memory_bytes = peak_memory_bytes();
-    cim::report::write_outputs(r, out);
+    cim::report::write_outputs(r, plat.counts(), out);
     std::cout << cim::report::table(r);
     std::printf("\nwrote %s/report.json and %s/layers.csv%s%s%s%s\n", out.c_str(), out.c_str(), vcd.empty() ? "" : ", ",
                 vcd.c_str(), trace_json.empty() ? "" : ", ", trace_json.c_str());
@@ -272,6 +400,19 @@ int sc_main(int argc, char** argv) {
     sweep->add_flag("-q,--quiet", quiet, "no progress line");
     std::string sweep_out;
     sweep->add_option("--out", sweep_out, "results folder (default: the sweep file's out, else out/sweeps/<name>)");
+    auto* actions = app.add_subcommand("actions", "list every component class of a config's chip with its priced actions");
+    actions->add_option("config", config, "experiment YAML")->required();
+    add_common(actions);
+    bool actions_json = false;
+    actions->add_flag("--json", actions_json, "print JSON instead of tables");
+    auto* reprice = app.add_subcommand("reprice", "re-price a finished run under other cost-only parameters, without "
+                                                  "running its data path again");
+    std::string run_dir;
+    reprice->add_option("run_dir", run_dir, "the --out folder of a cimtlm run (report.json and counts.json)")->required();
+    reprice->add_option("--set", flags.sets, "a cost-only parameter to change: key.path=value (repeatable)");
+    std::string reprice_out;
+    reprice->add_option("--out", reprice_out, "output folder (default RUN_DIR/reprice)");
+    reprice->add_flag("-q,--quiet", quiet, "no progress lines on stderr");
     auto* params = app.add_subcommand("params", "list every parameter with unit, default and description");
     params->add_flag("--markdown", markdown, "print a Markdown table (docs/config-reference.md)");
 
@@ -296,6 +437,8 @@ int sc_main(int argc, char** argv) {
         }
         const auto overrides = parse_sets(flags);
         if (*map) return cmd_map(config, overrides);
+        if (*actions) return cmd_actions(config, overrides, actions_json);
+        if (*reprice) return cmd_reprice(run_dir, overrides, reprice_out, quiet, args);
         if (*acc) return cmd_accuracy(config, overrides, out, predictions, quiet, args);
         if (*run) return cmd_run(config, overrides, out, vcd, vcd_scopes, trace_json, quiet, args);
     } catch (const cim::config_error& e) {

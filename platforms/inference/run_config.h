@@ -23,12 +23,17 @@ struct run_section {
     std::string calibration_dataset = "same";  // images that calibrate scales and ADC references
     unsigned limit = 0;                 // images of the dataset evaluated by `accuracy` (0 = all)
     unsigned threads = 1;               // worker threads of the batched engine
+    std::string mode = "layer_by_layer";  // layer_by_layer | pipelined
     std::string trace = "real";         // how the subarray read costs see the data: real | pseudo | average
     double average_activity = 0.5;      // `average` trace: input-bit density and mean cell level (fraction of max)
 
     template <class V>
     void visit(V& v) {
         v("images", images, "images simulated through the SystemC platform (results are per inference)");
+        v.choice("mode", mode, {"layer_by_layer", "pipelined"},
+                 "how images go through the chip: layer_by_layer (layer n+1 starts when layer n has finished, the "
+                 "paper's mode) or pipelined (every layer works on its next image as soon as its inputs are in the "
+                 "global buffer; the buffer's capacity stalls producers)");
         v("calibration_images", calibration_images, "synthetic images used to calibrate per-layer activation scales");
         v("dataset", dataset,
           "input images: synthetic (seeded), fashion-mnist[:train|:test], idx:IMAGES,LABELS, "

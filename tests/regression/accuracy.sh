@@ -22,4 +22,5 @@ diff <(grep -v -e "wall time" -e "^wrote" "$out/a.txt") <(grep -v -e "wall time"
 # Real images through the SystemC platform too.
 "$cimtlm" run "$cfg" --dataset "$data" --set run.images=2 --out "$out/r" -q > /dev/null
 grep -q '"fps"' "$out/r/report.json"
+/usr/bin/python3 "$src/tests/regression/check_report.py" "$out/r/report.json"
 echo "accuracy: same results with 1 and 2 threads; platform ran $data images"

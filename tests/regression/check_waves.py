@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""check_waves.py WAVES.vcd TRACE.json: the VCD's busy flags equal the transaction log's intervals.
+"""check_waves.py WAVES.vcd TRACE.json: the VCD's busy signals equal the timeline's intervals.
 
-For every `busy` wire in the VCD, the high intervals must equal the union of that module's transactions in the
-Perfetto/Chrome trace (same run), to the picosecond. Also checks the VCD is well formed enough to parse
-(header, definitions, monotonic time). Standard library only.
+The VCD comes from SystemC's own tracing of the sc_signals the modules drive; the Perfetto/Chrome trace from the
+timeline of the same run. For every `busy` signal in the VCD, the high intervals must equal the union of that
+module's activities in the trace, to the picosecond. Also checks the VCD is well formed enough to parse (header,
+definitions, monotonic time). Standard library only.
 """
 import json
 import sys
@@ -25,7 +26,9 @@ def parse_vcd(path):
                     scope.pop()
                 elif tok[0] == "$var":
                     width, code, name = int(tok[2]), tok[3], tok[4]
-                    ids[code] = (".".join(scope), name, width)
+                    # SystemC puts every traced object under a top scope of its own, "SystemC".
+                    path = ".".join(scope[1:] if scope and scope[0] == "SystemC" else scope)
+                    ids[code] = (path, name, width)
                     changes[code] = []
                 elif tok[0] == "$enddefinitions":
                     in_defs = False

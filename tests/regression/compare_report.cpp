@@ -1,6 +1,7 @@
-// compare_report EXPECTED ACTUAL [--rel TOL] [--exact]
+// compare_report EXPECTED ACTUAL [--rel TOL] [--exact] [--keys K1,K2,...]
 // Compares two cimtlm report.json files, ignoring the "run" block (wall time, argv). Numbers compare with a
-// relative tolerance (default 1e-9); --exact demands identical JSON. Prints every difference with its key path.
+// relative tolerance (default 1e-9); --exact demands identical JSON; --keys compares only those top-level keys.
+// Prints every difference with its key path.
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -12,6 +13,12 @@
 using json = nlohmann::json;
 
 static int diffs = 0;
+static std::string keys;  // comma-separated top-level keys to compare; empty: all
+
+static bool selected(const std::string& key) {
+    if (keys.empty()) return true;
+    return ("," + keys + ",").find("," + key + ",") != std::string::npos;
+}
 
 static void compare(const json& a, const json& b, const std::string& path, double rel) {
     if (a.is_number() && b.is_number()) {
@@ -28,7 +35,7 @@ static void compare(const json& a, const json& b, const std::string& path, doubl
     }
     if (a.is_object()) {
         for (auto it = a.begin(); it != a.end(); ++it) {
-            if (path.empty() && it.key() == "run") continue;
+            if (path.empty() && (it.key() == "run" || !selected(it.key()))) continue;
             if (!b.contains(it.key())) {
                 if (diffs++ < 30) std::printf("%s.%s: missing\n", path.c_str(), it.key().c_str());
                 continue;
@@ -36,7 +43,7 @@ static void compare(const json& a, const json& b, const std::string& path, doubl
             compare(it.value(), b[it.key()], path + "." + it.key(), rel);
         }
         for (auto it = b.begin(); it != b.end(); ++it)
-            if (!a.contains(it.key()) && !(path.empty() && it.key() == "run"))
+            if (!a.contains(it.key()) && !(path.empty() && (it.key() == "run" || !selected(it.key()))))
                 if (diffs++ < 30) std::printf("%s.%s: unexpected\n", path.c_str(), it.key().c_str());
         return;
     }
@@ -60,6 +67,7 @@ int main(int argc, char** argv) {
     for (int i = 3; i < argc; ++i) {
         if (!std::strcmp(argv[i], "--exact")) rel = 0;
         if (!std::strcmp(argv[i], "--rel") && i + 1 < argc) rel = std::atof(argv[++i]);
+        if (!std::strcmp(argv[i], "--keys") && i + 1 < argc) keys = argv[++i];
     }
     json a, b;
     try {

@@ -8,4 +8,5 @@ trap 'rm -rf "$out"' EXIT
 head -12 "$out/stdout.txt"; tail -1 "$out/stdout.txt"
 grep -q "resnet18_imagenet" "$out/stdout.txt"
 grep -q '"fps"' "$out/report.json"
+/usr/bin/python3 "$src/tests/regression/check_report.py" "$out/report.json"
 grep -q "peak memory" "$out/stdout.txt"

@@ -36,5 +36,5 @@ grep -q "$before already finished" "$tmp/log" || { echo "finished points were no
 [ "$stamp" = "$(stat -c %Y.%N "$tmp"/out/points/p0000*/report.json)" ] || { echo "a finished point was redone"; exit 1; }
 rows=$(($(wc -l < "$tmp/out/results.csv") - 1))
 [ "$rows" -eq 12 ] || { echo "results.csv has $rows rows, expected 12"; exit 1; }
-head -1 "$tmp/out/results.csv" | grep -q "^point,subarray.adc_bits,cell.bits,network,area_m2"
+head -1 "$tmp/out/results.csv" | grep -q "^point,subarray.adc_bits,cell.bits,network,mode,images,area_m2"
 echo "sweep: killed after $before of 12 points; the re-run skipped them and completed results.csv"

@@ -1,4 +1,4 @@
-// Shared main of the SystemC tests: libsystemc provides main() and calls sc_main (TOOLCHAIN.md P3).
+// Shared main of the SystemC tests: libsystemc provides main() and calls sc_main: linking gtest_main too would run a dummy sc_main and no test.
 // SystemC warnings and errors become test failures.
 #include <gtest/gtest.h>
 

@@ -14,6 +14,13 @@ namespace {
 
 using tensor = std::vector<std::int32_t>;
 
+/// Platform options of these tests: keep every layer's output of the last image.
+cim::inference::platform_options keep_outputs() {
+    cim::inference::platform_options o;
+    o.keep_outputs = true;
+    return o;
+}
+
 /// Direct convolution / dense layer: acc[co][oy][ox] = sum w[co][ky][kx][ci] * x[ci][iy][ix].
 std::vector<std::int64_t> plain_layer(const cim::network::layer& L, const tensor& x) {
     const int C = L.in.c, H = L.in.h, W = L.in.w;
@@ -49,7 +56,7 @@ void expect_platform_matches_reference(const std::string& config, std::vector<ci
                                        const std::function<void(const cim::inference::platform&)>& also = {}) {
     const auto lc = cim::inference::load_run_config(config, sets);
     auto prepared = cim::inference::prepare(lc);
-    cim::inference::platform plat(lc, std::move(prepared));
+    cim::inference::platform plat(lc, std::move(prepared), keep_outputs());
     plat.simulate();
     const auto& g = plat.data().graph;
     const auto& got = plat.chip().ctrl().outputs();
@@ -138,7 +145,7 @@ TEST(Platform, LossyAdcChangesResultsAndCostsArePositive) {
     const auto lc = cim::inference::load_run_config(CIM_SOURCE_DIR "/configs/experiments/vgg8_cifar10.yaml", {});
     auto prepared = cim::inference::prepare(lc);
     const auto ref = cim::engine::reference_forward(prepared.graph, lc.cfg.quant, prepared.images.back());
-    cim::inference::platform plat(lc, std::move(prepared));
+    cim::inference::platform plat(lc, std::move(prepared), keep_outputs());
     plat.simulate();
     const auto& got = plat.chip().ctrl().outputs();
     const int conv2 = plat.data().graph.find("conv2");
@@ -151,7 +158,7 @@ TEST(Platform, LossyAdcChangesResultsAndCostsArePositive) {
     EXPECT_GT(r.tops_per_w, 0);
     EXPECT_NEAR(r.memory_utilization, plat.data().plan.utilization(), 1e-12);
     double layer_sum = 0;
-    for (const auto& l : r.layers) layer_sum += l.latency;
+    for (const auto& l : r.layers) layer_sum += l.latency_s;
     EXPECT_NEAR(layer_sum, r.latency_s, 1e-12 * r.latency_s);
 }
 
@@ -168,10 +175,11 @@ void expect_platform_equals_engine(std::vector<cim::cfg::override_spec> sets) {
     sets.insert(sets.begin(), nonideal.begin(), nonideal.end());
     const auto lc = cim::inference::load_run_config(CIM_SOURCE_DIR "/configs/experiments/vgg8_cifar10.yaml", sets);
     auto prepared = cim::inference::prepare(lc);
-    cim::inference::platform plat(lc, std::move(prepared));
+    cim::inference::platform plat(lc, std::move(prepared), keep_outputs());
     plat.simulate();
     const auto& got = plat.chip().ctrl().outputs();  // the last image (index 1)
-    const auto want = plat.model().forward(plat.data().images.back(), 1);
+    // The batched engine programs its own copy of every block (the same routine, not the same object).
+    const auto want = plat.engine_model()->forward(plat.data().images.back(), 1);
     ASSERT_EQ(got.size(), want.size());
     for (std::size_t i = 0; i < want.size(); ++i)
         EXPECT_EQ(got[i], want[i]) << "layer " << plat.data().graph.layers[i].name;
