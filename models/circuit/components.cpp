@@ -196,6 +196,21 @@ subarray_model::subarray_model(const technology& t, const calibration& k, const 
     add("row_accumulate", "op", "sequential read-out: a row's shift-add before the next row is read", cc, C, 0.0,
         sequential ? k.latency_accumulation * sa.accumulate().latency : 0.0);
 
+    // Writes (a subarray programmed during a run): row by row, all columns of a row in parallel. A non-volatile cell
+    // takes a reset pulse and one set pulse per level (pulse-count programming, as NeuroSim's LTP/LTD pulses), each
+    // driving V_w through the cell's mid conductance and charging its bit line; a row lasts the pulses of the top
+    // level. An SRAM cell's write swings its bit line from Vdd in one pulse.
+    const double v_w = c.is_sram() || c.write_voltage <= 0 ? t.vdd() : c.write_voltage;
+    const double e_pulse = c.is_sram() ? 0.0 : v_w * v_w * (0.5 * (c.g_max() + c.g_min()) * c.write_pulse + c_bitline);
+    const double pulses_per_row = c.is_sram() ? 1.0 : double(c.levels());
+    add("row_write", "op", "a row programmed: decoded, its word line driven, its pulses applied", ca, A,
+        k.energy_array * (row_decoder.select().energy + wl_switch.energy),
+        k.latency_array * (row_decoder.select().latency + t_row) + pulses_per_row * c.write_pulse);
+    add("cell_write", "op", c.is_sram() ? "a cell written: its bit line swung from Vdd" : "a cell written: its reset pulse",
+        ca, A, k.energy_array * (c.is_sram() ? c_bitline * v_w * v_w : e_pulse), 0.0);
+    add("level_pulse", "level", "one set pulse of a non-volatile cell (one per level it is programmed to)", ca, A,
+        k.energy_array * e_pulse, 0.0);
+
     m_table.add(area_part{"cells", ca, A, k.area_array * rows * cols * cell_f2 * F * F});
     m_table.add(area_part{"switches", co, S, k.area_switch * area_switch});
     m_table.add(area_part{"decoders", co, A, k.area_array * area_lines});
@@ -266,6 +281,13 @@ void subarray_model::count(const read_activity& a, std::vector<double>& n) const
     n[sense_level] += a.column_level_sum;
     n[shift_add] += columns;
     n[row_accumulate] += cycles;
+}
+
+void subarray_model::count_write(unsigned rows, unsigned cols, double level_sum, std::vector<double>& n) const {
+    n.resize(action_count, 0.0);
+    n[row_write] += rows;
+    n[cell_write] += double(rows) * cols;
+    n[level_pulse] += m_cell.is_sram() ? 0.0 : level_sum;
 }
 
 subarray_model::read_cost subarray_model::read(const read_activity& a) const {

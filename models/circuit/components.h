@@ -101,6 +101,9 @@ public:
         sense_level,      // a current sense amplifier mirroring one conductance level
         shift_add,        // one converted value shifted and added
         row_accumulate,   // sequential read-out: a row's shift-add before the next row is read
+        row_write,        // a row programmed: decoded and driven, its cells' pulses applied in parallel
+        cell_write,       // a cell written: a non-volatile cell's reset pulse, an SRAM cell's bit-line swing
+        level_pulse,      // one set pulse of a non-volatile cell (one per level it is programmed to)
         action_count
     };
 
@@ -110,12 +113,16 @@ public:
     const action_table& table() const { return m_table; }
     /// Adds the counts of a batch of reads to `counts` (table order; resized to the table).
     void count(const read_activity& a, std::vector<double>& counts) const;
+    /// Adds the counts of programming `rows` rows of `cols` cells whose levels sum to `level_sum`.
+    void count_write(unsigned rows, unsigned cols, double level_sum, std::vector<double>& counts) const;
 
     double area() const { return m_table.area(); }
     double area_array() const;  // the cells
     double area_adc() const;
     double area_periphery() const;  // switches, muxes, decoders, drivers
     double leakage_power() const { return m_table.leakage(); }
+    /// Write cycles a cell survives (cell.endurance; 0: unlimited).
+    double endurance() const { return m_cell.endurance; }
 
     /// Derived sizes, exposed for tests and `docs/models.md`.
     double access_width_f() const { return m_w_access; }  // access transistor width (F)

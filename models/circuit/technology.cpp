@@ -85,6 +85,9 @@ void cell::validate() const {
     if (read_pulse <= 0) throw config_error("", 0, "read_pulse", "must be positive");
     if (area_f2 <= 0) throw config_error("", 0, "area_f2", "must be positive");
     if (access_width_f <= 0) throw config_error("", 0, "access_width_f", "must be positive");
+    if (!(write_voltage >= 0 && write_voltage <= 10)) throw config_error("", 0, "write_voltage", "must be in [0, 10 V]");
+    if (!(write_pulse > 0 && write_pulse <= 1e-3)) throw config_error("", 0, "write_pulse", "must be in (0, 1 ms]");
+    if (!(endurance >= 0 && endurance <= 1e18)) throw config_error("", 0, "endurance", "must be in [0, 1e18] cycles");
 }
 
 void calibration::validate() const {

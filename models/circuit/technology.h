@@ -103,6 +103,9 @@ struct cell {
     double read_pulse = 10e-9;  // s
     double area_f2 = 4;         // F^2 per cell (without access device sizing)
     double access_width_f = 1;  // access transistor width in F (1T1R, FeFET/ECRAM read transistor)
+    double write_voltage = 2.0;  // V; an SRAM cell writes at the node's Vdd (0 here means Vdd)
+    double write_pulse = 10e-9;  // s, one programming pulse
+    double endurance = 1e6;      // write cycles a cell survives; 0: unlimited
 
     template <class V>
     void visit(V& v) {
@@ -114,6 +117,12 @@ struct cell {
         v("read_pulse", read_pulse, unit::second, "read pulse width per input bit");
         v("area_f2", area_f2, unit::feature_square, "cell area in units of F^2");
         v("access_width_f", access_width_f, "access transistor width in units of F");
+        v("write_voltage", write_voltage, unit::volt,
+          "programming voltage of a non-volatile cell (0: the node's Vdd, as an SRAM cell writes)");
+        v("write_pulse", write_pulse, unit::second,
+          "one programming pulse; a non-volatile cell takes a reset pulse and one pulse per level it is set to, an "
+          "SRAM cell one pulse");
+        v("endurance", endurance, "write cycles a cell survives (0: unlimited); runs that write report the cycles used");
     }
     void validate() const;
 

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -19,8 +20,13 @@ double ratio_or_inf(double r) { return (r <= 0 || !std::isfinite(r)) ? std::nume
 
 func::subarray_block program_slot(const network::layer& L, const mapping::subarray_slot& where, std::uint64_t block_id,
                                   const hardware_options& o) {
-    return func::program_block(L.qweights.data(), L.weight_rows(), where.row_begin, where.row_end, where.ch_begin,
-                               where.ch_end, o.quant, o.cell_bits, o.device, ratio_or_inf(o.on_off_ratio),
+    return program_slot(L.qweights.data(), L.weight_rows(), where, block_id, o);
+}
+
+func::subarray_block program_slot(const std::int32_t* qweights, std::int64_t weight_rows,
+                                  const mapping::subarray_slot& where, std::uint64_t block_id, const hardware_options& o) {
+    return func::program_block(qweights, weight_rows, where.row_begin, where.row_end, where.ch_begin, where.ch_end,
+                               o.quant, o.cell_bits, o.device, ratio_or_inf(o.on_off_ratio),
                                func::rng_key{o.seed, static_cast<std::uint64_t>(where.layer), block_id});
 }
 
@@ -60,7 +66,13 @@ hardware_model::hardware_model(const network::graph& g, const mapping::plan& p, 
     : m_graph(g), m_plan(p), m_opt(o) {
     program();
     m_adcs.clear();
-    for (const auto& s : m_slots) m_adcs.push_back(default_adc(s.block, m_opt));
+    std::map<std::int64_t, func::adc_transfer> made;  // one per full scale: the copies share its table
+    for (const auto& s : m_slots) {
+        const std::int64_t fs = func::full_scale(s.block, m_opt.quant, m_opt.rows_per_read);
+        auto it = made.find(fs);
+        if (it == made.end()) it = made.emplace(fs, default_adc(s.block, m_opt)).first;
+        m_adcs.push_back(it->second);
+    }
 }
 
 void hardware_model::program() {

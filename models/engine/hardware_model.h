@@ -40,6 +40,9 @@ struct programmed_slot {
 /// engine's hardware_model and the platform's subarray modules, which program their own cells).
 func::subarray_block program_slot(const network::layer& L, const mapping::subarray_slot& where, std::uint64_t block_id,
                                   const hardware_options& o);
+/// The same from a weight matrix `qweights`, row-major [channels][weight_rows] (a write during the run).
+func::subarray_block program_slot(const std::int32_t* qweights, std::int64_t weight_rows,
+                                  const mapping::subarray_slot& where, std::uint64_t block_id, const hardware_options& o);
 
 /// The ADC a block starts with: linear over the largest column value one conversion can produce.
 func::adc_transfer default_adc(const func::subarray_block& b, const hardware_options& o);

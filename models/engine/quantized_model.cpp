@@ -352,19 +352,67 @@ std::vector<std::vector<std::int32_t>> reference_forward(const graph& g, const f
 // ---------------------------------------------------------------------------------------------------------
 // Synthetic weights, images and calibration
 
+namespace {
+
+/// Walker's alias method (Vose's construction) for a discrete distribution over 0..n-1: one 64-bit draw per
+/// sample, the high half picking a column and the low half choosing between its value and its alias.
+class alias_table {
+public:
+    explicit alias_table(const std::vector<double>& p) : m_prob(p.size()), m_alias(p.size()) {
+        const std::size_t n = p.size();
+        std::vector<double> scaled(n);
+        std::vector<std::size_t> small, large;
+        for (std::size_t i = 0; i < n; ++i) {
+            scaled[i] = p[i] * static_cast<double>(n);
+            (scaled[i] < 1.0 ? small : large).push_back(i);
+        }
+        while (!small.empty() && !large.empty()) {
+            const std::size_t s = small.back(), l = large.back();
+            small.pop_back();
+            m_prob[s] = scaled[s];
+            m_alias[s] = static_cast<std::uint32_t>(l);
+            scaled[l] -= 1.0 - scaled[s];
+            if (scaled[l] < 1.0) {
+                large.pop_back();
+                small.push_back(l);
+            }
+        }
+        for (std::size_t i : large) m_prob[i] = 1.0, m_alias[i] = static_cast<std::uint32_t>(i);
+        for (std::size_t i : small) m_prob[i] = 1.0, m_alias[i] = static_cast<std::uint32_t>(i);
+    }
+    std::size_t sample(rng_stream& r) const {
+        const std::uint64_t u = r.next_u64();
+        const std::size_t i = static_cast<std::size_t>(((u >> 32) * m_prob.size()) >> 32);
+        const double f = static_cast<double>(u & 0xffffffffu) * 0x1.0p-32;
+        return f < m_prob[i] ? i : m_alias[i];
+    }
+
+private:
+    std::vector<double> m_prob;
+    std::vector<std::uint32_t> m_alias;
+};
+
+}  // namespace
+
 void synthesize_weights(graph& g, const func::quant_config& q, std::uint64_t seed) {
     const int m = func::weight_max(q);
     const double sigma = m / 3.0;
+    // round(N(0, sigma)) clamped to [-M, M], as a discrete distribution: P(k) = Phi((k + 1/2) / sigma) -
+    // Phi((k - 1/2) / sigma), the clamped tails added to -M and M.
+    const auto phi = [](double x) { return 0.5 * std::erfc(-x / std::sqrt(2.0)); };
+    std::vector<double> p(static_cast<std::size_t>(2 * m + 1));
+    for (int k = -m; k <= m; ++k) {
+        const double lo = k == -m ? 0.0 : phi((k - 0.5) / sigma), hi = k == m ? 1.0 : phi((k + 0.5) / sigma);
+        p[static_cast<std::size_t>(k + m)] = hi - lo;
+    }
+    const alias_table table(p);
     for (int i : g.weight_layers()) {
         layer& l = g.layers[static_cast<std::size_t>(i)];
         const std::int64_t fan_in = l.weight_rows();
         if (fan_in < 1 || l.out_channels < 1) throw model_error(key(l), "empty weight matrix");
         rng_stream rng(seed, {0x77, static_cast<std::uint64_t>(i)});
         l.qweights.resize(static_cast<std::size_t>(fan_in * l.out_channels));
-        for (auto& w : l.qweights) {
-            const double v = std::round(rng.normal() * sigma);
-            w = static_cast<std::int32_t>(std::clamp(v, -double(m), double(m)));
-        }
+        for (auto& w : l.qweights) w = static_cast<std::int32_t>(table.sample(rng)) - m;
         l.weight_scale = {std::sqrt(2.0 / static_cast<double>(fan_in)) * 3.0 / m};
     }
 }

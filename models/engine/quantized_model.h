@@ -82,8 +82,9 @@ void apply_nonweight_layer(const network::graph& g, int layer_index,
 void check_crossbar_inputs(const network::graph& g);
 
 /// Synthetic weights, for runs without a trained model. For weight layer i, every qweight is drawn in
-/// row-major order from rng_stream(seed, {0x77, i}) as round(N(0, sigma)) clamped to [-M, M], with
-/// M = weight_max(q) and sigma = M/3, so every level is used and ~0.3 % of draws clip. One per-tensor
+/// row-major order from rng_stream(seed, {0x77, i}) from the distribution of round(N(0, sigma)) clamped to [-M, M],
+/// with M = weight_max(q) and sigma = M/3 (every level is used and ~0.3 % of the mass sits on +-M), one 64-bit draw
+/// per weight through an alias table. One per-tensor
 /// weight_scale = sqrt(2/fan_in) * 3/M makes the real weights' standard deviation sqrt(2/fan_in) (He initialisation, so
 /// activations neither vanish nor explode through relu layers). fan_in = weight_rows(). Leaves out_scale
 /// alone (see calibrate). Does not model a trained network's accuracy: the logits are meaningless.

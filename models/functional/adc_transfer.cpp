@@ -61,8 +61,9 @@ adc_transfer::adc_transfer(unsigned bits, std::int64_t full_scale)
 
 void adc_transfer::build_table(std::int64_t top) {
     if (top < 0 || top >= max_table) return;
-    m_table.resize(static_cast<std::size_t>(top) + 1);
-    for (std::int64_t s = 0; s <= top; ++s) m_table[s] = static_cast<std::int32_t>(convert_slow(s));
+    auto table = std::make_shared<std::vector<std::int32_t>>(static_cast<std::size_t>(top) + 1);
+    for (std::int64_t s = 0; s <= top; ++s) (*table)[s] = static_cast<std::int32_t>(convert_slow(s));
+    m_table = std::move(table);
 }
 
 adc_transfer adc_transfer::linear(unsigned bits, double lo, double hi) {

@@ -1,5 +1,6 @@
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -63,7 +64,8 @@ public:
     /// The digitised column sum, in the same units as the input. Full-scale kind, lossless: the sum itself.
     std::int64_t convert(std::int64_t column_sum) const {
         if (m_identity) return column_sum;
-        if (column_sum >= 0 && column_sum < static_cast<std::int64_t>(m_table.size())) return m_table[column_sum];
+        const std::vector<std::int32_t>& t = *m_table;
+        if (column_sum >= 0 && column_sum < static_cast<std::int64_t>(t.size())) return t[column_sum];
         return convert_slow(column_sum);
     }
     /// The digitised value of a real column value (non-ideal devices). Full-scale kind, lossless:
@@ -75,7 +77,7 @@ public:
     /// For kernels that hoist convert() out of their loop: convert() is the identity for every integer sum.
     bool integer_identity() const { return m_identity; }
     /// For kernels: convert() of the integer sums [0, size()) (empty when not tabulated).
-    const std::vector<std::int32_t>& integer_table() const { return m_table; }
+    const std::vector<std::int32_t>& integer_table() const { return *m_table; }
 
     bool lossless() const { return m_lossless; }
     unsigned bits() const { return m_bits; }
@@ -104,7 +106,8 @@ private:
     std::vector<std::int64_t> m_values;  // nonlinear: llround(level)
     // convert() of every integer sum in [0, size), precomputed by convert_slow() so the hot loop does no
     // division or llround; empty when the range is too large to tabulate cheaply.
-    std::vector<std::int32_t> m_table;
+    // Shared by copies: a chip's subarrays hold copies of a handful of ADCs.
+    std::shared_ptr<const std::vector<std::int32_t>> m_table = std::make_shared<const std::vector<std::int32_t>>();
 };
 
 }  // namespace cim::func

@@ -2,6 +2,7 @@
 
 #include <Eigen/Core>
 #include <algorithm>
+#include <cstdlib>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -26,6 +27,7 @@ struct scratch {
     std::vector<std::int64_t> conv;  // columns: converted values of one (vector, slice) (non-ideal only)
     std::vector<double> v;           // columns: real column values (non-ideal only)
     std::vector<double> amp;         // columns: read-noise sigma of each column (non-ideal only)
+    std::vector<float> levels;       // rows x columns: an ideal block's byte levels as floats
 };
 
 // Standard normal draws from one rng_stream by the ziggurat method (Marsaglia & Tsang, "The ziggurat
@@ -188,7 +190,16 @@ void block_mvm(const subarray_block& b, const std::int32_t* x, int n, int x_stri
 
     std::fill(out, out + static_cast<std::int64_t>(n) * oc_n, std::int64_t{0});
     thread_local scratch sc;
-    const Eigen::Map<const row_major> levels(b.levels.data(), rows, cols);
+    // The cells as floats for the GEMM: a non-ideal block holds them so, an ideal one as bytes (converted per call,
+    // a small cost next to the GEMM of the call's vectors and slices).
+    const float* cell_data = b.levels.floats();
+    if (cell_data == nullptr) {
+        sc.levels.resize(b.levels.size());
+        const std::uint8_t* u = b.levels.bytes();
+        for (std::size_t k = 0; k < sc.levels.size(); ++k) sc.levels[k] = static_cast<float>(u[k]);
+        cell_data = sc.levels.data();
+    }
+    const Eigen::Map<const row_major> levels(cell_data, rows, cols);
     const int chunk = std::max(1, gemm_rows / t_n);
     std::uint64_t ones = 0;
     std::int64_t current = 0;  // exact integer total (fixed point for non-ideal); converted to double once per call
@@ -361,6 +372,41 @@ void block_mvm(const subarray_block& b, const std::int32_t* x, int n, int x_stri
 
 void reference_mvm(const std::int32_t* qweights, std::int64_t weight_rows, int out_channels, const std::int32_t* x,
                    int n, std::int64_t* out) {
+    if (n <= 0 || out_channels <= 0) return;
+    // An exact integer product through a double GEMM whenever every partial sum stays below 2^52 (doubles hold such
+    // integers exactly, and an exact sum does not depend on the order of its terms), which the magnitudes found
+    // while converting the operands prove; int8-int16 networks always qualify. Worth it from a few vectors on (a
+    // single vector is a matrix-vector product: the loop below is as fast); the weights are converted 64 output
+    // channels at a time, so the scratch stays small.
+    if (n >= 8) {
+        using mat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+        const std::int64_t xn = weight_rows * n;
+        mat xd(n, weight_rows);
+        std::int64_t xmax = 0;
+        for (std::int64_t i = 0; i < xn; ++i) {
+            xmax = std::max<std::int64_t>(xmax, std::llabs(x[i]));
+            xd.data()[i] = static_cast<double>(x[i]);
+        }
+        constexpr int block = 64;
+        bool exact = true;
+        for (int c0 = 0; c0 < out_channels && exact; c0 += block) {
+            const int cn = std::min(block, out_channels - c0);
+            mat wd(cn, weight_rows);
+            std::int64_t wmax = 0;
+            const std::int32_t* w = qweights + static_cast<std::int64_t>(c0) * weight_rows;
+            for (std::int64_t i = 0; i < wd.size(); ++i) {
+                wmax = std::max<std::int64_t>(wmax, std::llabs(w[i]));
+                wd.data()[i] = static_cast<double>(w[i]);
+            }
+            exact = static_cast<double>(wmax) * static_cast<double>(xmax) * static_cast<double>(weight_rows) < 0x1.0p52;
+            if (!exact) break;
+            const mat y = xd * wd.transpose();  // n x cn
+            for (int i = 0; i < n; ++i)
+                for (int c = 0; c < cn; ++c)
+                    out[static_cast<std::int64_t>(i) * out_channels + c0 + c] = static_cast<std::int64_t>(y(i, c));
+        }
+        if (exact) return;
+    }
     for (int i = 0; i < n; ++i) {
         const std::int32_t* xi = x + static_cast<std::int64_t>(i) * weight_rows;
         for (int oc = 0; oc < out_channels; ++oc) {

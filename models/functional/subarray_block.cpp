@@ -23,11 +23,29 @@ std::int64_t full_scale(const subarray_block& b, const quant_config& q, int rows
     return std::int64_t{rows_per_conversion(b, rows_per_read)} * ((std::int64_t{1} << q.dac_bits) - 1) * ((std::int64_t{1} << b.cell_bits) - 1);
 }
 
+cell_levels::cell_levels(std::vector<float> v) {
+    bool small = true;
+    for (float x : v) small = small && x >= 0.0f && x <= 255.0f && x == static_cast<float>(static_cast<int>(x));
+    if (!small) {
+        m_floats = std::move(v);
+        return;
+    }
+    m_bytes.resize(v.size());
+    for (std::size_t k = 0; k < v.size(); ++k) m_bytes[k] = static_cast<std::uint8_t>(v[k]);
+}
+
+cell_levels::cell_levels(std::vector<std::uint8_t> v) : m_bytes(std::move(v)) {}
+
+std::vector<float> cell_levels::to_floats() const {
+    if (m_bytes.empty()) return m_floats;
+    return std::vector<float>(m_bytes.begin(), m_bytes.end());
+}
+
 subarray_block program_block(const std::int32_t* qweights, std::int64_t weight_rows, int row_begin, int row_end,
                              int ch_begin, int ch_end, const quant_config& q, unsigned cell_bits) {
     q.validate();
-    if (cell_bits < 1 || cell_bits > 16)
-        throw model_error("cell_bits", "must be in 1..16, got " + std::to_string(cell_bits));
+    if (cell_bits < 1 || cell_bits > 8)
+        throw model_error("cell_bits", "must be in 1..8, got " + std::to_string(cell_bits));
     if (row_begin < 0 || row_end <= row_begin || row_end > weight_rows)
         throw model_error("block.rows", "row window [" + std::to_string(row_begin) + ", " + std::to_string(row_end) +
                                             ") is empty or outside 0.." + std::to_string(weight_rows));
@@ -47,7 +65,7 @@ subarray_block program_block(const std::int32_t* qweights, std::int64_t weight_r
                                             "-bit cells can exceed 2^24 per column (float-exact limit)");
 
     const int cols = b.columns();
-    b.levels.assign(static_cast<std::size_t>(b.rows) * cols, 0.0f);
+    std::vector<std::uint8_t> levels(static_cast<std::size_t>(b.rows) * cols, 0);  // integer levels < 2^cell_bits <= 256
     const std::int32_t mask = (std::int32_t{1} << cell_bits) - 1;
     const std::int32_t wmax = weight_max(q);
     const std::int32_t offset = std::int32_t{1} << (q.weight_bits - 1);
@@ -64,21 +82,22 @@ subarray_block program_block(const std::int32_t* qweights, std::int64_t weight_r
                                                  std::to_string(row_begin + r) + " is outside +-" +
                                                  std::to_string(wmax) + " for " + std::to_string(q.weight_bits) +
                                                  "-bit weights");
-            float* cell = &b.levels[static_cast<std::size_t>(r) * cols + static_cast<std::size_t>(oc) * b.slices];
+            std::uint8_t* cell = &levels[static_cast<std::size_t>(r) * cols + static_cast<std::size_t>(oc) * b.slices];
             if (diff) {
                 const std::int32_t mag = w < 0 ? -w : w;
-                float* side = w < 0 ? cell + half : cell;
-                for (unsigned j = 0; j < half; ++j) side[j] = static_cast<float>((mag >> (j * cell_bits)) & mask);
+                std::uint8_t* side = w < 0 ? cell + half : cell;
+                for (unsigned j = 0; j < half; ++j) side[j] = static_cast<std::uint8_t>((mag >> (j * cell_bits)) & mask);
             } else {
                 const std::int32_t wu = w + offset;
-                for (unsigned j = 0; j < b.slices; ++j) cell[j] = static_cast<float>((wu >> (j * cell_bits)) & mask);
+                for (unsigned j = 0; j < b.slices; ++j) cell[j] = static_cast<std::uint8_t>((wu >> (j * cell_bits)) & mask);
             }
         }
     }
     for (int r = 0; r < b.rows; ++r) {
-        float* ref = &b.levels[static_cast<std::size_t>(r) * cols + static_cast<std::size_t>(b.out_channels) * b.slices];
-        for (unsigned j = 0; j < b.ref_cols; ++j) ref[j] = static_cast<float>((offset >> (j * cell_bits)) & mask);
+        std::uint8_t* ref = &levels[static_cast<std::size_t>(r) * cols + static_cast<std::size_t>(b.out_channels) * b.slices];
+        for (unsigned j = 0; j < b.ref_cols; ++j) ref[j] = static_cast<std::uint8_t>((offset >> (j * cell_bits)) & mask);
     }
+    b.levels = cell_levels(std::move(levels));
     return b;
 }
 
@@ -129,7 +148,8 @@ subarray_block program_block(const std::int32_t* qweights, std::int64_t weight_r
     const double p_target = g0 + (dev.drift_target + 1.0) / 2.0 * top;
 
     rng_stream rng(key.seed, {0xd2d, key.layer, key.block});
-    for (float& cell : b.levels) {
+    std::vector<float> levels = b.levels.to_floats();
+    for (float& cell : levels) {
         // Always three draws per cell (see the header).
         const double u = rng.uniform();
         const double n1 = rng.normal();
@@ -153,6 +173,7 @@ subarray_block program_block(const std::int32_t* qweights, std::int64_t weight_r
         p = std::min(std::max(p, 0.0), p_max);
         cell = static_cast<float>(std::llround(p * scale));  // < 2^24: exact in float
     }
+    b.levels = cell_levels(std::move(levels));
     b.frac_bits = F;
     b.g0_fixed = std::llround(g0 * scale);
     b.gmax_units = gmax_u;

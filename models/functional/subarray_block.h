@@ -1,11 +1,66 @@
 #pragma once
+#include <cstddef>
 #include <cstdint>
+#include <iterator>
+#include <ostream>
 #include <vector>
 
 #include "models/functional/device_config.h"
 #include "models/functional/quant_config.h"
 
 namespace cim::func {
+
+/// The programmed cells of a block, row-major. An ideal block's integer levels (0..2^cell_bits-1) are held as bytes,
+/// a non-ideal block's fixed-point conductances as floats; either reads back as floats. A chip holds millions of
+/// cells (VGG-8: 36 M), so bytes keep it a quarter of the memory.
+class cell_levels {
+public:
+    cell_levels() = default;
+    /// Holds `v` as bytes when every value is an integer in [0, 255], else as floats.
+    explicit cell_levels(std::vector<float> v);
+    /// Holds integer levels as bytes.
+    explicit cell_levels(std::vector<std::uint8_t> v);
+    std::size_t size() const { return m_bytes.empty() ? m_floats.size() : m_bytes.size(); }
+    bool empty() const { return size() == 0; }
+    float operator[](std::size_t k) const { return m_bytes.empty() ? m_floats[k] : static_cast<float>(m_bytes[k]); }
+    /// The bytes (nullptr when held as floats) and the floats (nullptr when held as bytes).
+    const std::uint8_t* bytes() const { return m_bytes.empty() ? nullptr : m_bytes.data(); }
+    const float* floats() const { return m_floats.empty() ? nullptr : m_floats.data(); }
+    /// Every value as a float.
+    std::vector<float> to_floats() const;
+
+    class iterator {
+    public:
+        using value_type = float;
+        using difference_type = std::ptrdiff_t;
+        using iterator_category = std::forward_iterator_tag;
+        using pointer = const float*;
+        using reference = float;
+        iterator(const cell_levels* c, std::size_t k) : m_c(c), m_k(k) {}
+        float operator*() const { return (*m_c)[m_k]; }
+        iterator& operator++() { return ++m_k, *this; }
+        bool operator==(const iterator& o) const { return m_k == o.m_k; }
+        bool operator!=(const iterator& o) const { return m_k != o.m_k; }
+
+    private:
+        const cell_levels* m_c;
+        std::size_t m_k;
+    };
+    iterator begin() const { return {this, 0}; }
+    iterator end() const { return {this, size()}; }
+    friend bool operator==(const cell_levels& a, const cell_levels& b) { return a.to_floats() == b.to_floats(); }
+    friend bool operator!=(const cell_levels& a, const cell_levels& b) { return !(a == b); }
+    friend bool operator==(const cell_levels& a, const std::vector<float>& b) { return a.to_floats() == b; }
+    friend std::ostream& operator<<(std::ostream& os, const cell_levels& c) {
+        os << "{";
+        for (std::size_t k = 0; k < c.size(); ++k) os << (k ? ", " : "") << c[k];
+        return os << "}";
+    }
+
+private:
+    std::vector<std::uint8_t> m_bytes;
+    std::vector<float> m_floats;
+};
 
 /// The programmed cell levels of one subarray block: a run of weight rows (word lines) times a run of
 /// output channels, bit-sliced into cells of cell_bits each, plus the block's reference columns.
@@ -28,7 +83,7 @@ struct subarray_block {
     unsigned ref_cols = 0;
     unsigned cell_bits = 0;
     /// rows x columns(), row-major.
-    std::vector<float> levels;
+    cell_levels levels;
     /// Fractional bits of the fixed-point levels; 0 = ideal integer levels.
     unsigned frac_bits = 0;
     /// Non-ideal: the nominal off current g0 = g_min/dg in fixed point, llround(g0 * 2^frac_bits).

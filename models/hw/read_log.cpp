@@ -26,6 +26,13 @@ const read_log::read& read_log::find(std::uint64_t block, int layer, std::int64_
     return m_reads[it->second];
 }
 
+const read_log::write& read_log::find_write(std::uint64_t block, int layer, std::int64_t image) const {
+    for (const write& w : m_writes)
+        if (w.block == block && w.layer == layer && w.image == image) return w;
+    throw model_error("writes", "no recorded write of subarray block " + std::to_string(block) + ", layer " +
+                                    std::to_string(layer) + ", image " + std::to_string(image));
+}
+
 const read_log::layer_input& read_log::find_input(int layer, std::int64_t image) const {
     index();
     const auto it = m_input_index.find({layer, image});

@@ -26,7 +26,19 @@ public:
         std::uint64_t bits = 0, ones = 0;
     };
 
+    /// A write of a subarray during the run, and the sum of the levels it programmed.
+    struct write {
+        std::uint64_t block = 0;
+        int layer = -1;
+        std::int64_t image = 0;
+        double level_sum = 0;
+    };
+
     void add(const read& r) { m_reads.push_back(r); }
+    void add(const write& w) { m_writes.push_back(w); }
+    const std::vector<write>& writes() const { return m_writes; }
+    /// The recorded write; throws cim::model_error when it was not recorded.
+    const write& find_write(std::uint64_t block, int layer, std::int64_t image) const;
     void add(const layer_input& l) { m_inputs.push_back(l); }
     const std::vector<read>& reads() const { return m_reads; }
     const std::vector<layer_input>& inputs() const { return m_inputs; }
@@ -38,6 +50,7 @@ public:
 private:
     void index() const;
     std::vector<read> m_reads;
+    std::vector<write> m_writes;
     std::vector<layer_input> m_inputs;
     mutable std::map<std::tuple<std::uint64_t, int, std::int64_t>, std::size_t> m_read_index;
     mutable std::map<std::pair<int, std::int64_t>, std::size_t> m_input_index;

@@ -7,6 +7,13 @@
 
 namespace cim::hw {
 
+const func::adc_transfer& subarray_setup::default_adc(const func::subarray_block& b) const {
+    const std::int64_t fs = func::full_scale(b, options.quant, options.rows_per_read);
+    auto it = m_default_adcs.find(fs);
+    if (it == m_default_adcs.end()) it = m_default_adcs.emplace(fs, engine::default_adc(b, options)).first;
+    return it->second;
+}
+
 subarray::subarray(const sc_core::sc_module_name& name, run_record& rec, const subarray_setup& setup,
                    const mapping::subarray_slot& slot, std::uint64_t block_id, const network::layer* layer,
                    const func::adc_transfer* calibrated)
@@ -21,10 +28,44 @@ subarray::subarray(const sc_core::sc_module_name& name, run_record& rec, const s
     if (rec.replay) return;  // a timing replay reads no cells
     if (layer == nullptr) throw model_error(std::string(sc_core::sc_object::name()), "a mapped subarray has no layer");
     m_slot.block = engine::program_slot(*layer, slot, block_id, o);
-    m_adc = calibrated ? *calibrated : engine::default_adc(m_slot.block, o);
+    m_adc = calibrated ? *calibrated : setup.default_adc(m_slot.block);
+}
+
+void subarray::write(tlm::tlm_generic_payload& tx, proto::write_extension& x) {
+    const mapping::subarray_slot& where = m_slot.where;
+    const auto& o = m_setup.options;
+    const unsigned rows = static_cast<unsigned>(where.row_end - where.row_begin);
+    double level_sum = x.level_sum;
+    if (!m_rec.replay) {
+        if (x.weights == nullptr || x.weight_rows < where.row_end) throw model_error(name(), "a write without its weights");
+        m_slot.block = engine::program_slot(x.weights, x.weight_rows, where, m_slot.block_id, o);
+        m_adc = m_setup.default_adc(m_slot.block);
+        level_sum = 0;
+        const double unit = std::ldexp(1.0, -static_cast<int>(m_slot.block.frac_bits));
+        for (float v : m_slot.block.levels) level_sum += static_cast<double>(v) * unit;
+        m_rec.reads.add(read_log::write{m_slot.block_id, x.layer, x.image, level_sum});
+    } else {
+        level_sum = m_rec.reads.find_write(m_slot.block_id, x.layer, x.image).level_sum;
+    }
+    m_n.assign(m_n.size(), 0.0);
+    m_setup.model.count_write(rows, m_columns, level_sum, m_n);
+    add_counts(x.layer, m_n);
+    m_writes += 1;
+    if (m_setup.model.endurance() > 0) m_endurance += 1.0 / m_setup.model.endurance();
+    x.cause = work(x.cause, m_n, x.layer, x.image, "write");
+    tx.set_response_status(tlm::TLM_OK_RESPONSE);
 }
 
 void subarray::b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay) {
+    if (auto* w = tx.get_extension<proto::write_extension>()) {
+        if (!m_slot.where.used() || w->layer != m_slot.where.layer) {
+            tx.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
+            return;
+        }
+        sync(delay);
+        write(tx, *w);
+        return;
+    }
     auto* x = tx.get_extension<proto::mvm_extension>();
     const mapping::subarray_slot& where = m_slot.where;
     if (x == nullptr || !where.used() || x->layer != where.layer) {

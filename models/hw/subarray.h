@@ -1,5 +1,6 @@
 #pragma once
 #include <cstdint>
+#include <map>
 #include <vector>
 
 #include "models/circuit/components.h"
@@ -23,9 +24,16 @@ struct trace_costing {
 /// What every subarray of a chip shares: its circuit model (the action table its counts refer to), the data path
 /// options it programs and reads with, and the costing mode.
 struct subarray_setup {
+    subarray_setup(const circuit::subarray_model& m, const engine::hardware_options& o, trace_costing t = {})
+        : model(m), options(o), trace(std::move(t)) {}
     const circuit::subarray_model& model;
     const engine::hardware_options& options;
     trace_costing trace;
+    /// The full-scale ADC of a block, made once per full scale: the subarrays' copies share its conversion table.
+    const func::adc_transfer& default_adc(const func::subarray_block& b) const;
+
+private:
+    mutable std::map<std::int64_t, func::adc_transfer> m_default_adcs;
 };
 
 /// One synaptic subarray: rows x cols cells (plus reference columns) with word-line drivers, column mux, ADCs and
@@ -35,7 +43,9 @@ struct subarray_setup {
 /// duplicate copy (v % duplication == copy) bit-serially through the functional crossbar kernel, writes its partial
 /// sums where the payload points, counts the actions of the measured activity and spends their time.
 /// In a timing replay it takes the activity from the run's read log and computes nothing.
-/// Does not model: IR drop, write or programming cost, endurance.
+/// A write transaction (proto::write_extension) programs new weights into its cells during the run, with the same
+/// routine and device streams, and counts the program actions (row_write, cell_write, level_pulse).
+/// Does not model: IR drop, write-verify, the wear of a cell (endurance is counted, not enforced).
 class subarray : public component {
 public:
     proto::compute_target_socket<subarray> in{"in"};
@@ -47,11 +57,14 @@ public:
              const func::adc_transfer* calibrated);
 
     bool idle() const override { return !m_slot.where.used(); }
+    /// Times the cells have been written (programming at elaboration excluded).
+    std::uint64_t writes() const { return m_writes.get(); }
     /// The programmed cells (tests compare them with the batched engine's).
     const func::subarray_block& block() const { return m_slot.block; }
 
 private:
     void b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay);
+    void write(tlm::tlm_generic_payload& tx, proto::write_extension& x);
 
     const subarray_setup& m_setup;
     engine::programmed_slot m_slot;
@@ -60,6 +73,9 @@ private:
     std::vector<double> m_n;
     stats::counter m_reads{m_stats, "transactions", "op", "read transactions served (a layer's vectors for one image)"};
     stats::counter m_vectors{m_stats, "vectors", "op", "input vectors read (bit-serial MVMs)"};
+    stats::counter m_writes{m_stats, "writes", "op", "times the cells were written during the run"};
+    stats::sum m_endurance{m_stats, "endurance_used", "1",
+                           "write cycles of the run over the cell's endurance (cell.endurance; 0 when unlimited)"};
 };
 
 }  // namespace cim::hw

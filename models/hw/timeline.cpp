@@ -81,7 +81,7 @@ timeline::ps timeline::own_time(int last, int layer, std::int64_t image) const {
     return t;
 }
 
-std::string timeline::chrome_json() const {
+std::string timeline::chrome_json(const std::vector<std::string>& layer_names) const {
     using J = nlohmann::ordered_json;
     J events = J::array();
     for (std::size_t i = 0; i < m_modules.size(); ++i)
@@ -89,6 +89,8 @@ std::string timeline::chrome_json() const {
     for (const activity& a : m_activities) {
         J args = J::object();
         if (a.layer >= 0) args["layer"] = a.layer;
+        if (a.layer >= 0 && static_cast<std::size_t>(a.layer) < layer_names.size())
+            args["layer_name"] = layer_names[static_cast<std::size_t>(a.layer)];
         if (a.image >= 0) args["image"] = a.image;
         for (std::size_t k = 0; k < circuit::k_categories; ++k)
             if (a.split[k]) args[std::string(circuit::k_category_names[k]) + "_ps"] = a.split[k];

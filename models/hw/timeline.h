@@ -72,8 +72,9 @@ public:
     /// The activity of the latest end (the last one on ties), -1 when there is none.
     int last() const;
 
-    /// A Perfetto / Chrome trace-event JSON of every activity: one track per module, microseconds.
-    std::string chrome_json() const;
+    /// A Perfetto / Chrome trace-event JSON of every activity: one track per module, microseconds; `layer_names`
+    /// (index = layer) names the layers in the events' arguments.
+    std::string chrome_json(const std::vector<std::string>& layer_names = {}) const;
 
 private:
     std::vector<std::string> m_modules;

@@ -101,6 +101,22 @@ struct mvm_extension : tlm::tlm_extension<mvm_extension> {
     void copy_from(const tlm_extension_base& e) override { *this = static_cast<const mvm_extension&>(e); }
 };
 
+/// A write of new weights into a subarray during the run (the matrix an attention layer computes, for instance):
+/// `weights` holds the signed integer weights of the whole matrix, row-major [channels][rows] as
+/// network::layer::qweights, of which the target programs its slot's rows and channels. The target counts the
+/// program actions and spends their time.
+struct write_extension : tlm::tlm_extension<write_extension> {
+    int layer = -1;
+    std::int64_t image = 0;
+    const std::int32_t* weights = nullptr;  // nullptr in a timing replay (the programmed levels are then unknown)
+    std::int64_t weight_rows = 0;           // rows of the whole matrix (its row stride)
+    double level_sum = 0;                   // a replay: the sum of the levels the write programmed
+    int cause = -1;
+
+    tlm_extension_base* clone() const override { return new write_extension(*this); }
+    void copy_from(const tlm_extension_base& e) override { *this = static_cast<const write_extension&>(e); }
+};
+
 /// An element-wise operation for a vector unit: the chip's accumulation across tiles, the requantisation of a weight
 /// layer's accumulators (activation unit), or a layer without weights (relu, pooling, add; activation or pooling
 /// unit). The unit performs it on the data (skipped in a timing replay, where the pointers are null) and counts

@@ -378,7 +378,10 @@ J counts_json(const hw::chip& chip, const hw::run_record& rec) {
         reads.push_back({r.block, r.layer, r.image, r.input_ones, r.column_level_sum});
     J inputs = J::array();
     for (const auto& i : rec.reads.inputs()) inputs.push_back({i.layer, i.image, i.bits, i.ones});
+    J writes = J::array();
+    for (const auto& w : rec.reads.writes()) writes.push_back({w.block, w.layer, w.image, w.level_sum});
     j["reads"] = reads;
+    j["writes"] = writes;
     j["layer_inputs"] = inputs;
     return j;
 }

@@ -320,7 +320,11 @@ int cmd_run(const std::string& config, const std::vector<cim::cfg::override_spec
     if (!quiet) std::fprintf(stderr, "cimtlm: simulating %u image(s)\n", lc.cfg.run.images);
     plat.simulate();
     if (!vcd.empty()) finish_vcd(popt.vcd + ".vcd", vcd);
-    if (!trace_json.empty()) cim::write_file_atomic(trace_json, plat.record().time.chrome_json());
+    if (!trace_json.empty()) {
+        std::vector<std::string> names;
+        for (const auto& l : plat.data().graph.layers) names.push_back(l.name);
+        cim::write_file_atomic(trace_json, plat.record().time.chrome_json(names));
+    }
 
     auto r = plat.report();
     if (data) {  // a labelled dataset: the hardware-aware accuracy from the same programmed chip

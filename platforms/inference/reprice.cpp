@@ -52,6 +52,9 @@ finished_run load_finished_run(const std::string& dir) {
         for (const auto& e : c.at("reads"))
             r.reads.add(hw::read_log::read{e.at(0).get<std::uint64_t>(), e.at(1).get<int>(), e.at(2).get<std::int64_t>(),
                                            e.at(3).get<std::uint64_t>(), e.at(4).get<double>()});
+        for (const auto& e : c.value("writes", nlohmann::ordered_json::array()))
+            r.reads.add(hw::read_log::write{e.at(0).get<std::uint64_t>(), e.at(1).get<int>(), e.at(2).get<std::int64_t>(),
+                                            e.at(3).get<double>()});
         for (const auto& e : c.at("layer_inputs"))
             r.reads.add(hw::read_log::layer_input{e.at(0).get<int>(), e.at(1).get<std::int64_t>(), e.at(2).get<std::uint64_t>(),
                                                   e.at(3).get<std::uint64_t>()});

@@ -1,31 +1,29 @@
 #!/usr/bin/env python3
-"""gantt.py: a per-layer Gantt chart from a cimtlm transaction log (--trace-json).
+"""gantt.py: a Gantt chart of a cimtlm run from its Perfetto trace (cimtlm run --trace-json).
 
-    /usr/bin/python3 traces/tools/gantt.py --trace trace.json --out gantt.png [--title T]
+    /usr/bin/python3 traces/tools/gantt.py --trace trace.json --out gantt.png [--by layer|image] [--title T]
 
-The layers are the intervals on the `chip.controller` track (event name = layer name). Within each layer the
-script computes, for every class of module track, the union of that class's transaction intervals clipped to
-the layer (so parallel units count once):
+Every event of the trace is one activity of one module, with its layer and image in its arguments.
 
-    array+ADC        tracks containing '.subarray_'          (crossbar read + ADC conversions)
-    accumulation     tracks ending in '.pe_N' (PE adder tree) and 'chip.accumulator' (cross-tile adds)
-    buffers          tracks containing 'buffer'              (global buffer and tile buffer ports)
-    interconnect     tracks containing 'htree'               (the shared H-tree link)
-    other digital    tracks containing 'activation' or 'pooling'
+--by layer (the default; a layer-by-layer run): one row per layer, its span (first to last activity of image 0) as a
+light box, and inside it one lane per class of module with the union of that class's busy intervals (parallel units
+count once):
 
-It draws one row per layer (layers with zero duration, e.g. flatten, are left out): the layer's span as a
-light box and, inside it, one thin lane per class with its busy intervals; x is simulated time in
-microseconds. It also prints the per-layer busy time per class as a table on stdout.
+    array+ADC        subarray tracks
+    accumulation     PE tracks (adder trees, RTL blocks), the tile tracks' adder trees, the accumulator
+    buffers          global buffer and tile buffers
+    interconnect     the H-tree interconnect
+    other digital    activation and pooling units
 
-Track 'chip.tile_N' (the tile's whole compute transaction) and 'chip.controller' itself belong to no class.
-Standard library + matplotlib (Agg backend); works on large traces (ResNet-18) because intervals are merged
-per class before drawing.
+It prints the busy time per class and layer as a table on stdout.
+
+--by image (a pipelined run): one row per layer and one bar per image on it, from the layer's first to its last
+activity for that image, coloured by image: the images flowing through the layers, overlapping in time.
+Standard library + matplotlib (Agg backend).
 """
 import argparse
-import bisect
 import json
 import re
-import sys
 
 import matplotlib
 
@@ -40,46 +38,33 @@ CLASSES = [  # (key, label, colour)
     ("interconnect", "interconnect (H-tree)", "#d62728"),
     ("other", "other digital", "#9467bd"),
 ]
-PE_TRACK = re.compile(r"\.pe_\d+$")
+TILE = re.compile(r"\.tile_\d+$")
+PE = re.compile(r"\.pe_\d+$")
 
 
 def classify(track):
     if ".subarray_" in track:
         return "array"
-    if PE_TRACK.search(track) or track.endswith(".accumulator"):
+    if PE.search(track) or TILE.search(track) or track.endswith(".accumulator"):
         return "accumulation"
     if "buffer" in track:
         return "buffer"
-    if "htree" in track:
+    if track.endswith(".interconnect"):
         return "interconnect"
-    if "activation" in track or "pooling" in track:
+    if track.endswith(".activation") or track.endswith(".pooling"):
         return "other"
     return None
 
 
 def merge(intervals):
-    """Union of (start, end) intervals, sorted, zero-length ones dropped."""
     out = []
     for s, e in sorted(intervals):
         if e <= s:
             continue
         if out and s <= out[-1][1]:
-            if e > out[-1][1]:
-                out[-1][1] = e
+            out[-1][1] = max(out[-1][1], e)
         else:
             out.append([s, e])
-    return out
-
-
-def clip(merged, starts, lo, hi):
-    """The parts of the merged, sorted intervals that fall in [lo, hi)."""
-    i = max(0, bisect.bisect_right(starts, lo) - 1)
-    out = []
-    while i < len(merged) and merged[i][0] < hi:
-        s, e = max(merged[i][0], lo), min(merged[i][1], hi)
-        if e > s:
-            out.append((s, e))
-        i += 1
     return out
 
 
@@ -88,86 +73,88 @@ def load(path):
         data = json.load(f)
     events = data["traceEvents"] if isinstance(data, dict) else data
     names = {e["tid"]: e["args"]["name"] for e in events if e.get("ph") == "M" and e.get("name") == "thread_name"}
-    ctrl = [tid for tid, n in names.items() if n == "chip.controller"]
-    if not ctrl:
-        raise SystemExit(f"{path}: no chip.controller track (was the trace written by cimtlm run --trace-json?)")
-    cls_of = {tid: classify(n) for tid, n in names.items()}
-    layers, per_class = [], {k: [] for k, _, _ in CLASSES}
+    acts = []
     for e in events:
-        if e.get("ph") != "X":
+        if e.get("ph") != "X" or "layer" not in e.get("args", {}):
             continue
-        s, d = float(e["ts"]), float(e["dur"])
-        if e["tid"] in ctrl:
-            layers.append((s, s + d, e["name"]))
-        else:
-            c = cls_of.get(e["tid"])
-            if c:
-                per_class[c].append((s, s + d))
-    layers.sort()
-    merged = {k: merge(v) for k, v in per_class.items()}
-    return layers, merged
+        s = float(e["ts"])
+        a = e["args"]
+        acts.append({"track": names.get(e["tid"], ""), "start": s, "end": s + float(e["dur"]), "layer": a["layer"],
+                     "name": a.get("layer_name", f"layer {a['layer']}"), "image": a.get("image", 0)})
+    if not acts:
+        raise SystemExit(f"{path}: no activities with a layer (was the trace written by cimtlm run --trace-json?)")
+    return acts
+
+
+def by_layer(acts, ax):
+    layers = {}
+    for a in acts:
+        if a["image"] != 0:
+            continue
+        layers.setdefault(a["layer"], {"name": a["name"], "acts": []})["acts"].append(a)
+    rows = []
+    for li in sorted(layers):
+        L = layers[li]
+        lo, hi = min(a["start"] for a in L["acts"]), max(a["end"] for a in L["acts"])
+        if hi <= lo:
+            continue
+        lanes = {k: merge([(a["start"], a["end"]) for a in L["acts"] if classify(a["track"]) == k]) for k, _, _ in CLASSES}
+        rows.append((L["name"], lo, hi, lanes))
+    print(f"{'layer':24s}{'span us':>10s}" + "".join(f"{lab:>22s}" for _, lab, _ in CLASSES))
+    for name, lo, hi, lanes in rows:
+        busy = [sum(e - s for s, e in lanes[k]) for k, _, _ in CLASSES]
+        print(f"{name:24s}{hi - lo:10.3f}" + "".join(f"{b:22.3f}" for b in busy))
+    h = 1.0 / len(CLASSES)
+    for y, (name, lo, hi, lanes) in enumerate(rows):
+        ax.broken_barh([(lo, hi - lo)], (y - 0.45, 0.9), facecolors="#eeeeee", edgecolors="#999999", linewidth=0.5)
+        for j, (k, _, colour) in enumerate(CLASSES):
+            ax.broken_barh([(s, e - s) for s, e in lanes[k]], (y - 0.45 + j * 0.9 * h, 0.9 * h), facecolors=colour)
+    ax.set_yticks(range(len(rows)))
+    ax.set_yticklabels([r[0] for r in rows], fontsize=7)
+    ax.legend(handles=[Patch(color=c, label=lab) for _, lab, c in CLASSES], loc="lower right", fontsize=7)
+    return len(rows)
+
+
+def by_image(acts, ax):
+    spans, names = {}, {}
+    for a in acts:
+        key = (a["layer"], a["image"])
+        lo, hi = spans.get(key, (a["start"], a["end"]))
+        spans[key] = (min(lo, a["start"]), max(hi, a["end"]))
+        names[a["layer"]] = a["name"]
+    layers = sorted({k[0] for k, (lo, hi) in spans.items() if hi > lo})
+    images = sorted({k[1] for k in spans})
+    cmap = plt.get_cmap("tab10")
+    for y, li in enumerate(layers):
+        for img in images:
+            if (li, img) in spans:
+                lo, hi = spans[(li, img)]
+                ax.broken_barh([(lo, hi - lo)], (y - 0.4, 0.8), facecolors=cmap(img % 10), edgecolors="black",
+                               linewidth=0.3)
+    ax.set_yticks(range(len(layers)))
+    ax.set_yticklabels([names[li] for li in layers], fontsize=7)
+    ax.legend(handles=[Patch(color=cmap(i % 10), label=f"image {i}") for i in images], loc="lower right", fontsize=7)
+    return len(layers)
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--trace", required=True, help="Chrome/Perfetto JSON written by cimtlm run --trace-json")
+    ap.add_argument("--trace", required=True, help="Perfetto / Chrome JSON written by cimtlm run --trace-json")
     ap.add_argument("--out", required=True, help="output image (PNG, SVG or PDF by extension)")
-    ap.add_argument("--title", default=None, help="figure title")
+    ap.add_argument("--by", choices=["layer", "image"], default="layer")
+    ap.add_argument("--title", default=None)
     a = ap.parse_args()
-
-    layers, merged = load(a.trace)
-    starts = {k: [iv[0] for iv in v] for k, v in merged.items()}
-    rows = []  # (name, lo, hi, {class: [(s, e)]})
-    for lo, hi, name in layers:
-        if hi <= lo:
-            continue
-        rows.append((name, lo, hi, {k: clip(merged[k], starts[k], lo, hi) for k, _, _ in CLASSES}))
-    if not rows:
-        raise SystemExit(f"{a.trace}: no layer with a positive duration on chip.controller")
-
-    # Table (stdout): busy time per class, microseconds, union within the layer.
-    hdr = f"{'layer':<14}{'start us':>11}{'span us':>11}" + "".join(f"{lab.split(' ')[0]:>14}" for _, lab, _ in CLASSES)
-    print(hdr)
-    totals = {k: 0.0 for k, _, _ in CLASSES}
-    span_total = 0.0
-    for name, lo, hi, busy in rows:
-        line = f"{name:<14}{lo:>11.3f}{hi - lo:>11.3f}"
-        span_total += hi - lo
-        for k, _, _ in CLASSES:
-            b = sum(e - s for s, e in busy[k])
-            totals[k] += b
-            line += f"{b:>14.3f}"
-        print(line)
-    print(f"{'total':<14}{'':>11}{span_total:>11.3f}" + "".join(f"{totals[k]:>14.3f}" for k, _, _ in CLASSES))
-
-    # Figure: one row per layer, top to bottom in execution order.
-    n = len(rows)
-    fig_h = max(3.0, 0.42 * n + 1.6)
-    fig, ax = plt.subplots(figsize=(12, fig_h), dpi=110)
-    lane_h = 0.8 / len(CLASSES)
-    for r, (name, lo, hi, busy) in enumerate(rows):
-        y0 = n - 1 - r - 0.4  # bottom of the row's box
-        ax.broken_barh([(lo, hi - lo)], (y0, 0.8), facecolors="#eeeeee", edgecolors="#999999", linewidth=0.6)
-        for j, (k, _, colour) in enumerate(CLASSES):
-            if busy[k]:
-                ax.broken_barh([(s, e - s) for s, e in busy[k]], (y0 + 0.8 - (j + 1) * lane_h + 0.01, lane_h - 0.02),
-                               facecolors=colour, linewidth=0)
-    ax.set_yticks(range(n))
-    ax.set_yticklabels([f"{name}  ({hi - lo:.2f} us)" for name, lo, hi, _ in reversed(rows)], fontsize=8)
-    ax.set_ylim(-0.6, n - 0.4)
-    t_end = max(hi for _, _, hi, _ in rows)
-    ax.set_xlim(0, t_end * 1.01)
+    acts = load(a.trace)
+    fig, ax = plt.subplots(figsize=(11, 6))
+    n = by_layer(acts, ax) if a.by == "layer" else by_image(acts, ax)
+    ax.invert_yaxis()
     ax.set_xlabel("simulated time (us)")
-    ax.grid(axis="x", color="#dddddd", linewidth=0.5)
-    ax.set_axisbelow(True)
-    handles = [Patch(facecolor="#eeeeee", edgecolor="#999999", label="layer span")]
-    handles += [Patch(facecolor=c, label=lab) for _, lab, c in CLASSES]
-    ax.legend(handles=handles, loc="upper right", fontsize=8, framealpha=0.95,
-              title="lanes, top to bottom", title_fontsize=8)
-    ax.set_title(a.title or f"per-layer activity ({a.trace})", fontsize=10)
+    ax.set_ylim(n - 0.5, -0.5)
+    if a.title:
+        ax.set_title(a.title)
     fig.tight_layout()
-    fig.savefig(a.out)
-    print(f"wrote {a.out}", file=sys.stderr)
+    fig.savefig(a.out, dpi=130)
+    print(f"wrote {a.out}")
 
 
 if __name__ == "__main__":

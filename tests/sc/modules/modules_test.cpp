@@ -327,3 +327,49 @@ TEST(VectorUnit, RequantisesAndTakesItsBeats) {
     EXPECT_EQ(unit.counts()[0][circuit::digital_unit::beat], 2.0);  // 6 elements on 4 lanes
     EXPECT_NEAR(sc_core::sc_time_stamp().to_seconds(), model.process(6).latency, 2e-12);
 }
+
+// A subarray written during the run reads its new weights, and the write costs its program actions: a row_write per
+// row, a cell_write per cell, a level pulse per level programmed, in simulated time.
+TEST(Subarray, WrittenDuringTheRunReadsItsNewWeights) {
+    fixture f;
+    const network::layer a = linear_layer(64, 4);
+    network::layer b = a;
+    for (auto& w : b.qweights) w = -w / 2;  // different weights, same shape
+    const circuit::subarray_model model(f.tech, f.calib, f.cell, f.geo, func::reference_columns(f.opt.quant, f.cell.bits));
+    const hw::subarray_setup setup{model, f.opt, {}};
+    const mapping::subarray_slot slot{0, 0, 0, 64, 0, 4};
+    hw::run_record rec;
+    hw::subarray sa("subarray", rec, setup, slot, 0, &a, nullptr);
+    const auto x = inputs(2, 64);
+    std::vector<std::int64_t> before(8), after(8);
+    sc_core::sc_time write_start, write_end;
+    mvm_initiator ini("ini", [&](mvm_initiator& i) {
+        mvm(i.out, 0, x.data(), 2, 64, before.data(), nullptr, 0);
+        tlm::tlm_generic_payload p;
+        proto::write_extension w;
+        w.layer = 0;
+        w.weights = b.qweights.data();
+        w.weight_rows = 64;
+        proto::extension_guard<proto::write_extension> g(p, w);
+        sc_core::sc_time d = sc_core::SC_ZERO_TIME;
+        write_start = sc_core::sc_time_stamp();
+        i.out->b_transport(p, d);
+        EXPECT_EQ(p.get_response_status(), tlm::TLM_OK_RESPONSE);
+        write_end = sc_core::sc_time_stamp();
+        mvm(i.out, 0, x.data(), 2, 64, after.data(), nullptr, 0);
+    });
+    ini.out.bind(sa.in);
+    sc_core::sc_start();
+    EXPECT_EQ(before, exact(a, x, 2, 0, 64, 0, 4));
+    EXPECT_EQ(after, exact(b, x, 2, 0, 64, 0, 4));
+    EXPECT_EQ(sa.writes(), 1u);
+    const auto& n = sa.counts()[0];
+    const double columns = 4 * func::columns_per_weight(f.opt.quant, f.cell.bits) + func::reference_columns(f.opt.quant, f.cell.bits);
+    EXPECT_EQ(n[circuit::subarray_model::row_write], 64.0);
+    EXPECT_EQ(n[circuit::subarray_model::cell_write], 64.0 * columns);
+    EXPECT_GT(n[circuit::subarray_model::level_pulse], 0.0);
+    const auto& t = model.table();
+    const double write_time = 64.0 * t[circuit::subarray_model::row_write].latency;
+    EXPECT_NEAR((write_end - write_start).to_seconds(), write_time, 2e-12);
+    EXPECT_GT(write_time, 64.0 * f.cell.levels() * f.cell.write_pulse * 0.999);  // the pulses of every row
+}

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Validation against Table 1 of Peng et al., IEDM 2019 (DNN+NeuroSim): the nine designs of
+# Calibration regression against Table 1 (the data the circuit_calibration factors were fitted to, so a check of the fit, not a validation) of Peng et al., IEDM 2019 (DNN+NeuroSim): the nine designs of
 # configs/experiments/table1.yaml (VGG-8, CIFAR-10 shapes, synthetic weights and one synthetic image), compared by
 # scripts/table1.py --check:
 #  - area, latency, dynamic energy, TOPS/W and FPS within +-25 % of the published value, leakage within a factor 2,
@@ -15,4 +15,4 @@ trap 'rm -rf "$tmp"' EXIT
 "$cimtlm" sweep "$src/configs/experiments/table1.yaml" --jobs 2 -q --out "$tmp/sweep"
 /usr/bin/python3 "$src/scripts/table1.py" "$tmp/sweep/results.csv"
 /usr/bin/python3 "$src/scripts/table1.py" "$tmp/sweep/results.csv" --check \
-  --deviations "$src/tests/validation/iedm2019_table1/known_deviations.json"
+  --deviations "$src/tests/calibration/iedm2019_table1/known_deviations.json"
