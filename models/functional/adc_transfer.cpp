@@ -63,6 +63,10 @@ void adc_transfer::build_table(std::int64_t top) {
     if (top < 0 || top >= max_table) return;
     auto table = std::make_shared<std::vector<std::int32_t>>(static_cast<std::size_t>(top) + 1);
     for (std::int64_t s = 0; s <= top; ++s) (*table)[s] = static_cast<std::int32_t>(convert_slow(s));
+    // Every transfer is non-decreasing, so equal codes at top + 1 and far beyond mean the table's last entry holds
+    // for every larger sum (the ADC has saturated), and a kernel may clamp its index instead of calling convert().
+    m_table_saturates = convert_slow(top + 1) == (*table)[static_cast<std::size_t>(top)] &&
+                        convert_slow(std::int64_t{1} << 40) == (*table)[static_cast<std::size_t>(top)];
     m_table = std::move(table);
 }
 

@@ -78,6 +78,8 @@ public:
     bool integer_identity() const { return m_identity; }
     /// For kernels: convert() of the integer sums [0, size()) (empty when not tabulated).
     const std::vector<std::int32_t>& integer_table() const { return *m_table; }
+    /// For kernels: convert() of every integer sum at or above integer_table().size() is the table's last entry.
+    bool table_saturates() const { return m_table_saturates; }
 
     bool lossless() const { return m_lossless; }
     unsigned bits() const { return m_bits; }
@@ -108,6 +110,7 @@ private:
     // division or llround; empty when the range is too large to tabulate cheaply.
     // Shared by copies: a chip's subarrays hold copies of a handful of ADCs.
     std::shared_ptr<const std::vector<std::int32_t>> m_table = std::make_shared<const std::vector<std::int32_t>>();
+    bool m_table_saturates = false;
 };
 
 }  // namespace cim::func

@@ -28,6 +28,12 @@ struct scratch {
     std::vector<double> v;           // columns: real column values (non-ideal only)
     std::vector<double> amp;         // columns: read-noise sigma of each column (non-ideal only)
     std::vector<float> levels;       // rows x columns: an ideal block's byte levels as floats
+    std::vector<double> w;           // rows x out_channels: a lossless block's folded integer weights
+    std::vector<float> wf;           // the same as floats, when every product sum is float-exact
+    std::vector<double> rowsum;      // rows: each row's total level (the column-sum total of a lossless block)
+    std::vector<float> of;           // (slices * m) x out_channels: folded results (float)
+    std::vector<double> od;          // the same, double
+    std::vector<double> xd;          // (slices * m) x rows: the inputs as doubles (double folded product)
 };
 
 // Standard normal draws from one rng_stream by the ziggurat method (Marsaglia & Tsang, "The ziggurat
@@ -150,6 +156,7 @@ void block_mvm(const subarray_block& b, const std::int32_t* x, int n, int x_stri
     const unsigned cell_bits = b.cell_bits;
     const unsigned dac_bits = q.dac_bits;
     const int t_n = static_cast<int>(input_slices(q));
+    const bool differential = q.differential();
     const std::int32_t dac_mask = (std::int32_t{1} << dac_bits) - 1;
     const std::int32_t out_of_range = ~((std::int32_t{1} << q.input_bits) - 1);  // also catches negatives
 
@@ -200,6 +207,44 @@ void block_mvm(const subarray_block& b, const std::int32_t* x, int n, int x_stri
         cell_data = sc.levels.data();
     }
     const Eigen::Map<const row_major> levels(cell_data, rows, cols);
+    // A lossless block (every conversion is the identity, nothing observed): the shift-add is linear in the column
+    // sums, so it folds into the cells. One product of the inputs with the folded integer weights (rows x
+    // channels) gives every channel's sum, exactly: in float when every sum is below 2^24, else in double. Worth it
+    // from a few vectors on (the fold itself costs one pass over the cells).
+    const bool fold = !nonideal && ro.observe == nullptr && (exact_groups || adc.integer_identity()) &&
+                      static_cast<std::int64_t>(n) * t_n >= 16;
+    bool fold_float = false;
+    if (fold) {
+        sc.w.assign(static_cast<std::size_t>(rows) * oc_n, 0.0);
+        sc.rowsum.assign(static_cast<std::size_t>(rows), 0.0);
+        double wmax = 0;
+        const int half = slices / 2;
+        double pw[64];  // 2^(j * cell_bits)
+        for (int j = 0; j < slices && j < 64; ++j) pw[j] = std::ldexp(1.0, static_cast<int>(static_cast<unsigned>(j) * cell_bits));
+        for (int r = 0; r < rows; ++r) {
+            const float* lr = cell_data + static_cast<std::size_t>(r) * cols;
+            double rs = 0;
+            for (int c = 0; c < cols; ++c) rs += lr[c];
+            sc.rowsum[static_cast<std::size_t>(r)] = rs;
+            double ref = 0;
+            if (!differential)
+                for (unsigned j = 0; j < b.ref_cols; ++j) ref += static_cast<double>(lr[oc_n * slices + static_cast<int>(j)]) * pw[j];
+            for (int oc = 0; oc < oc_n; ++oc) {
+                const float* l = lr + oc * slices;
+                double w = 0;
+                if (differential) {
+                    for (int j = 0; j < half; ++j) w += (static_cast<double>(l[j]) - l[half + j]) * pw[j];
+                } else {
+                    for (int j = 0; j < slices; ++j) w += static_cast<double>(l[j]) * pw[j];
+                    w -= ref;
+                }
+                sc.w[static_cast<std::size_t>(r) * oc_n + oc] = w;
+                wmax = std::max(wmax, std::abs(w));
+            }
+        }
+        fold_float = static_cast<double>(rows) * dac_mask * wmax < 0x1.0p24;
+        if (fold_float) sc.wf.assign(sc.w.begin(), sc.w.end());
+    }
     const int chunk = std::max(1, gemm_rows / t_n);
     std::uint64_t ones = 0;
     std::int64_t current = 0;  // exact integer total (fixed point for non-ideal); converted to double once per call
@@ -235,6 +280,40 @@ void block_mvm(const subarray_block& b, const std::int32_t* x, int n, int x_stri
             }
         }
         Eigen::Map<const row_major> xs(sc.x.data(), gm, rows);
+        if (fold) {
+            using drow = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+            const double* res_d = nullptr;
+            const float* res_f = nullptr;
+            if (fold_float) {
+                sc.of.resize(static_cast<std::size_t>(gm) * oc_n);
+                Eigen::Map<row_major>(sc.of.data(), gm, oc_n).noalias() = xs * Eigen::Map<const row_major>(sc.wf.data(), rows, oc_n);
+                res_f = sc.of.data();
+            } else {
+                sc.xd.assign(sc.x.begin(), sc.x.begin() + static_cast<std::ptrdiff_t>(gm) * rows);
+                sc.od.resize(static_cast<std::size_t>(gm) * oc_n);
+                Eigen::Map<drow>(sc.od.data(), gm, oc_n).noalias() =
+                    Eigen::Map<const drow>(sc.xd.data(), gm, rows) * Eigen::Map<const drow>(sc.w.data(), rows, oc_n);
+                res_d = sc.od.data();
+            }
+            double tot = 0;  // the column-sum total: exact integers far below 2^53
+            for (int g = 0; g < gm; ++g) {
+                const float* xr = &sc.x[static_cast<std::size_t>(g) * rows];
+                for (int r = 0; r < rows; ++r) tot += static_cast<double>(xr[r]) * sc.rowsum[static_cast<std::size_t>(r)];
+            }
+            current += static_cast<std::int64_t>(tot);
+            for (int t = 0; t < t_n; ++t) {
+                const std::int64_t t_weight = std::int64_t{1} << (static_cast<unsigned>(t) * dac_bits);
+                for (int i = 0; i < m; ++i) {
+                    const std::size_t g = static_cast<std::size_t>(t * m + i) * oc_n;
+                    std::int64_t* o = out + static_cast<std::int64_t>(c0 + i) * oc_n;
+                    if (res_f != nullptr)
+                        for (int oc = 0; oc < oc_n; ++oc) o[oc] += static_cast<std::int64_t>(res_f[g + oc]) * t_weight;
+                    else
+                        for (int oc = 0; oc < oc_n; ++oc) o[oc] += static_cast<std::int64_t>(res_d[g + oc]) * t_weight;
+                }
+            }
+            continue;
+        }
         Eigen::Map<row_major> sums(sc.s.data(), gm, cols);
         for (int gi = 0; gi < n_groups; ++gi) {
             const int r0 = gi * group, len = std::min(group, rows - r0);
@@ -256,7 +335,7 @@ void block_mvm(const subarray_block& b, const std::int32_t* x, int n, int x_stri
             auto shift_add = [&](auto&& conv, std::int64_t* o, std::int64_t t_weight) {
                 std::int64_t ref = 0;
                 for (unsigned j = 0; j < b.ref_cols; ++j) ref += conv(oc_n * slices + static_cast<int>(j)) << (j * cell_bits);
-                if (q.differential()) {
+                if (differential) {
                     const int half = slices / 2;
                     for (int oc = 0; oc < oc_n; ++oc) {
                         const int base = oc * slices;
@@ -277,35 +356,70 @@ void block_mvm(const subarray_block& b, const std::int32_t* x, int n, int x_stri
                 }
             };
 
-            if (!nonideal) {
-                // adc.convert() with its state in locals: the compiler cannot keep members read through a
-                // reference in registers across the stores of the shift-add.
+            if (!nonideal && observe == nullptr) {
+                // Two passes: every column sum of the chunk converted (a table lookup; no carried dependence but
+                // the exact total), then the shift-add from the converted values.
                 const bool identity = exact_groups || adc.integer_identity();
                 const std::int32_t* const table = adc.integer_table().data();
                 const std::uint64_t table_size = adc.integer_table().size();
+                const std::size_t total = static_cast<std::size_t>(gm) * cols;
+                sc.conv.resize(total);
+                const float* const sv = sc.s.data();
+                std::int64_t* const cv = sc.conv.data();
+                std::int64_t tot = 0;
+                if (identity) {
+                    for (std::size_t k = 0; k < total; ++k) tot += cv[k] = static_cast<std::int64_t>(sv[k]);
+                } else if (table_size == 0) {
+                    for (std::size_t k = 0; k < total; ++k) {
+                        const auto sk = static_cast<std::int64_t>(sv[k]);
+                        tot += sk;
+                        cv[k] = adc.convert(sk);
+                    }
+                } else if (adc.table_saturates()) {
+                    const std::int64_t last = static_cast<std::int64_t>(table_size) - 1;
+                    for (std::size_t k = 0; k < total; ++k) {
+                        const auto sk = static_cast<std::int64_t>(sv[k]);  // exact: an integer in [0, 2^24)
+                        tot += sk;
+                        cv[k] = table[std::min(sk, last)];
+                    }
+                } else {
+                    bool slow = false;
+                    for (std::size_t k = 0; k < total; ++k) {
+                        const auto sk = static_cast<std::int64_t>(sv[k]);  // exact: an integer below 2^24
+                        tot += sk;
+                        const bool in = static_cast<std::uint64_t>(sk) < table_size;
+                        slow |= !in;
+                        cv[k] = table[in ? sk : 0];
+                    }
+                    if (slow)
+                        for (std::size_t k = 0; k < total; ++k) {
+                            const auto sk = static_cast<std::int64_t>(sv[k]);
+                            if (static_cast<std::uint64_t>(sk) >= table_size) cv[k] = adc.convert(sk);
+                        }
+                }
+                current += tot;
+                for (int t = 0; t < t_n; ++t) {
+                    const std::int64_t t_weight = std::int64_t{1} << (static_cast<unsigned>(t) * dac_bits);
+                    for (int i = 0; i < m; ++i) {
+                        const std::int64_t* crow = cv + static_cast<std::size_t>(t * m + i) * cols;
+                        shift_add([crow](int c) { return crow[c]; }, out + static_cast<std::int64_t>(c0 + i) * oc_n, t_weight);
+                    }
+                }
+                continue;
+            }
+            if (!nonideal) {
+                // Observed (calibration): every conversion goes through adc.convert() and into the histogram.
                 for (int t = 0; t < t_n; ++t) {
                     const std::int64_t t_weight = std::int64_t{1} << (static_cast<unsigned>(t) * dac_bits);
                     for (int i = 0; i < m; ++i) {
                         const float* srow = &sc.s[static_cast<std::size_t>(t * m + i) * cols];
                         std::int64_t* o = out + static_cast<std::int64_t>(c0 + i) * oc_n;
-                        // Column sums are integers below 2^24, so the float -> int conversion is exact.
-                        // Two instantiations keep the observe test out of the common loop.
-                        if (observe == nullptr) {
-                            shift_add([&](int c) {
-                                const auto s = static_cast<std::int64_t>(srow[c]);
-                                current += s;
-                                if (identity) return s;
-                                if (static_cast<std::uint64_t>(s) < table_size) return std::int64_t{table[s]};
-                                return adc.convert(s);
-                            }, o, t_weight);
-                        } else {
-                            shift_add([&](int c) {
-                                const auto s = static_cast<std::int64_t>(srow[c]);
-                                current += s;
-                                observe->add(static_cast<double>(s));
-                                return adc.convert(s);
-                            }, o, t_weight);
-                        }
+                        shift_add([&](int c) {
+                            const auto s = static_cast<std::int64_t>(srow[c]);  // exact: an integer below 2^24
+                            current += s;
+                            observe->add(static_cast<double>(s));
+                            return adc.convert(s);
+                        }, o, t_weight);
                     }
                 }
                 continue;
