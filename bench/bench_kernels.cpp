@@ -112,7 +112,6 @@ struct vgg8_fixture {
     std::vector<std::int32_t> image;
     vgg8_fixture() {
         g = cim::network::load(std::string(CIM_SOURCE_DIR) + "/configs/networks/vgg8_cifar10.yaml");
-        cim::engine::check_crossbar_inputs(g);
         cim::engine::synthesize_weights(g, q, 1);
         cim::engine::calibrate(g, q, {cim::engine::synthetic_image(g.input, q, 1, 1000000)});
         image = cim::engine::synthetic_image(g.input, q, 1, 0);

@@ -59,7 +59,24 @@ void read_block(const programmed_slot& s, const func::adc_transfer& adc, const h
     ro.vector_ids = ids.data();
     ro.observe = observe;
     ro.rows_per_read = o.rows_per_read;
+    if (!s.signed_input) {
+        func::block_mvm(s.block, xs.data(), m, rows, o.quant, adc, psums, act, ro);
+        return;
+    }
+    // Two unsigned passes: the positive parts, then the magnitudes of the negative parts.
+    thread_local std::vector<std::int32_t> neg;
+    thread_local std::vector<std::int64_t> pneg;
+    neg.resize(xs.size());
+    for (std::size_t k = 0; k < xs.size(); ++k) {
+        neg[k] = xs[k] < 0 ? -xs[k] : 0;
+        xs[k] = xs[k] > 0 ? xs[k] : 0;
+    }
+    const std::size_t outs = static_cast<std::size_t>(m) * static_cast<std::size_t>(s.where.ch_end - s.where.ch_begin);
+    pneg.resize(outs);
     func::block_mvm(s.block, xs.data(), m, rows, o.quant, adc, psums, act, ro);
+    for (auto& id : ids) id |= std::int64_t{1} << 31;
+    func::block_mvm(s.block, neg.data(), m, rows, o.quant, adc, pneg.data(), act, ro);
+    for (std::size_t k = 0; k < outs; ++k) psums[k] -= pneg[k];
 }
 
 hardware_model::hardware_model(const network::graph& g, const mapping::plan& p, const hardware_options& o)
@@ -92,6 +109,7 @@ void hardware_model::program() {
                 s.where = where;
                 s.block_id = block_id;
                 s.block = program_slot(L, where, block_id, m_opt);
+                s.signed_input = L.signed_input;
                 m_index[t][p][k] = static_cast<int>(m_slots.size());
                 m_by_layer[static_cast<std::size_t>(where.layer)].push_back(static_cast<int>(m_slots.size()));
                 m_slots.push_back(std::move(s));
@@ -146,13 +164,13 @@ namespace {
 /// The unrolled input vectors of a weight layer: im2col for a convolution, the vector itself for linear.
 const std::int32_t* unroll(const network::layer& L, const std::vector<std::int32_t>& in, std::vector<std::int32_t>& cols,
                            int& n) {
-    if (L.kind != network::op::conv2d) {
-        n = 1;
+    if (L.kind != network::op::conv2d) {  // linear: one flat vector, or one per token
+        n = static_cast<int>(L.output_pixels());
         return in.data();
     }
     n = static_cast<int>(L.output_pixels());
     cols.resize(static_cast<std::size_t>(n) * static_cast<std::size_t>(L.weight_rows()));
-    func::im2col(in.data(), L.in.c, L.in.h, L.in.w, L.kernel_h, L.kernel_w, L.stride, L.padding, cols.data());
+    func::im2col(in.data(), L.in.c(), L.in.h(), L.in.w(), L.kernel_h, L.kernel_w, L.stride, L.padding, cols.data());
     return cols.data();
 }
 

@@ -33,6 +33,7 @@ struct programmed_slot {
     mapping::subarray_slot where;
     std::uint64_t block_id = 0;
     func::subarray_block block;
+    bool signed_input = false;  // the layer's input can be negative: every read is two unsigned passes
 };
 
 /// Programs the block of subarray slot `where` (block id `block_id`, its index in plan order) of layer `L`, with the
@@ -55,8 +56,9 @@ inline int vectors_of_copy(int copy, int n, int duplication) {
 
 /// One subarray read: the vectors of its copy (v % duplication == copy) of an n x R input matrix through the
 /// programmed block `s` and `adc`, read noise keyed by (seed, layer, block, image << 32 | vector). Writes the compact
-/// partial sums (vectors of the copy in order x the slot's channels) to `psums`, which must hold that many. The one
-/// routine both engines call for a subarray read.
+/// partial sums (vectors of the copy in order x the slot's channels) to `psums`, which must hold that many. A slot
+/// with a signed input reads x+ = max(x, 0), then x- = max(-x, 0) (noise keyed with bit 31 of the vector id set),
+/// and returns the difference; `act` counts both passes. The one routine both engines call for a subarray read.
 void read_block(const programmed_slot& s, const func::adc_transfer& adc, const hardware_options& o,
                 const std::int32_t* x, int n, std::int64_t row_stride, int duplication, std::int64_t image_id,
                 std::int64_t* psums, func::mvm_activity* act, func::column_histogram* observe = nullptr);

@@ -10,12 +10,14 @@
 #include "models/core/rng.h"
 #include "models/functional/crossbar_mvm.h"
 #include "models/functional/quant_ops.h"
+#include "models/functional/transformer_ops.h"
 
 namespace cim::engine {
 
 using network::graph;
 using network::layer;
 using network::op;
+using network::shape;
 
 namespace {
 
@@ -52,25 +54,61 @@ const std::vector<std::int32_t>& producer_output(const graph& g, const layer& l,
     return x;
 }
 
-// Signed-ness by construction: can layer i's output hold a negative value?
-bool may_be_negative(const graph& g, int i) {
-    const layer& l = at(g, i);
-    switch (l.kind) {
-        case op::input:
-        case op::relu: return false;
-        case op::conv2d:
-        case op::linear: return true;
-        case op::max_pool:
-        case op::avg_pool:
-        case op::flatten: return may_be_negative(g, producer(l));
-        case op::add:  // positive multipliers: the sum of two non-negative tensors stays non-negative
-            return may_be_negative(g, producer(l, 0)) || may_be_negative(g, producer(l, 1));
+// Row-major strides of dims.
+std::vector<std::int64_t> strides_of(const std::vector<int>& d) {
+    std::vector<std::int64_t> st(d.size(), 1);
+    for (int k = static_cast<int>(d.size()) - 2; k >= 0; --k)
+        st[static_cast<std::size_t>(k)] = st[static_cast<std::size_t>(k) + 1] * d[static_cast<std::size_t>(k) + 1];
+    return st;
+}
+
+// out[i] = x[i] moved by the layer (transpose: permuted axes; slice: a range along one axis).
+void move_data(const layer& l, const std::vector<std::int32_t>& x, std::vector<std::int32_t>& y) {
+    const auto& od = l.out.dims;
+    const auto in_st = strides_of(l.in.dims);
+    const int r = static_cast<int>(od.size());
+    std::vector<std::int64_t> src_st(static_cast<std::size_t>(r));
+    std::int64_t base = 0;
+    for (int k = 0; k < r; ++k)
+        src_st[static_cast<std::size_t>(k)] =
+            l.kind == op::transpose ? in_st[static_cast<std::size_t>(l.perm[static_cast<std::size_t>(k)])] : in_st[static_cast<std::size_t>(k)];
+    if (l.kind == op::slice) base = static_cast<std::int64_t>(l.begin) * in_st[static_cast<std::size_t>(l.axis)];
+    y.resize(static_cast<std::size_t>(l.out.size()));
+    std::vector<int> idx(static_cast<std::size_t>(r), 0);
+    for (std::size_t i = 0; i < y.size(); ++i) {
+        std::int64_t src = base;
+        for (int k = 0; k < r; ++k) src += idx[static_cast<std::size_t>(k)] * src_st[static_cast<std::size_t>(k)];
+        y[i] = x[static_cast<std::size_t>(src)];
+        for (int k = r - 1; k >= 0; --k) {
+            if (++idx[static_cast<std::size_t>(k)] < od[static_cast<std::size_t>(k)]) break;
+            idx[static_cast<std::size_t>(k)] = 0;
+        }
     }
-    return true;
+}
+
+// The operands of an activation matmul: batch, M, K, N.
+struct mm_dims {
+    int batch = 1, m = 0, k = 0, n = 0;
+};
+mm_dims matmul_dims(const graph& g, const layer& l) {
+    const shape& b = at(g, producer(l, 1)).out;
+    mm_dims d;
+    const int r = l.in.rank();
+    d.batch = r == 3 ? l.in.dims[0] : 1;
+    d.m = l.in.dims[static_cast<std::size_t>(r - 2)];
+    d.k = l.in.dims[static_cast<std::size_t>(r - 1)];
+    d.n = b.dims[static_cast<std::size_t>(r - 1)];
+    return d;
 }
 
 // Real value before requantisation of an add: a*sa + b*sb (as a double, for calibration).
 double add_real(std::int32_t a, double sa, std::int32_t b, double sb) { return a * sa + b * sb; }
+
+double scale_of(const graph& g, int i) {
+    const layer& l = at(g, i);
+    if (!(l.out_scale > 0.0)) throw model_error(key(l), "out_scale is not set (run calibrate or import the scales)");
+    return l.out_scale;
+}
 
 }  // namespace
 
@@ -135,6 +173,7 @@ weight_output_rule weight_output(const graph& g, int layer_index, const func::qu
     if (!l.has_weights()) throw model_error(key(l), std::string(network::op_name(l.kind)) + " has no weights");
     check_weight_scales(l);
     weight_output_rule r;
+    r.token_major = l.kind == op::linear && l.in.rank() == 2;
     const std::int32_t a = act_max(q);
     const int oc = l.out_channels;
     if (!l.bias.empty()) r.bias = bias_units(l, layer_in_scale(g, layer_index));
@@ -164,8 +203,10 @@ std::vector<std::int32_t> finish_layer(const weight_output_rule& rule, const std
                                        int oc) {
     std::vector<std::int32_t> y(static_cast<std::size_t>(n) * static_cast<std::size_t>(oc));
     for (int p = 0; p < n; ++p)
-        for (int c = 0; c < oc; ++c)
-            y[static_cast<std::size_t>(c) * n + p] = rule.apply(acc[static_cast<std::size_t>(p) * oc + c], c);
+        for (int c = 0; c < oc; ++c) {
+            const std::size_t dst = rule.token_major ? static_cast<std::size_t>(p) * oc + c : static_cast<std::size_t>(c) * n + p;
+            y[dst] = rule.apply(acc[static_cast<std::size_t>(p) * oc + c], c);
+        }
     return y;
 }
 
@@ -232,20 +273,110 @@ void apply_nonweight_layer(const graph& g, int layer_index, const std::vector<co
             std::vector<std::int32_t> y(n);
             const auto& in = l.in;
             if (l.kind == op::max_pool)
-                func::max_pool(x.data(), in.c, in.h, in.w, l.kernel_h, l.kernel_w, l.stride, l.padding, y.data());
+                func::max_pool(x.data(), in.c(), in.h(), in.w(), l.kernel_h, l.kernel_w, l.stride, l.padding, y.data());
             else
-                func::avg_pool(x.data(), in.c, in.h, in.w, l.kernel_h, l.kernel_w, l.stride, l.padding, y.data());
+                func::avg_pool(x.data(), in.c(), in.h(), in.w(), l.kernel_h, l.kernel_w, l.stride, l.padding, y.data());
             out = std::move(y);
             return;
         }
         case op::add: {
             const auto& x0 = input(0);
-            const auto& x1 = input(1);
-            const double sa = at(g, producer(l, 0)).out_scale, sb = at(g, producer(l, 1)).out_scale;
-            if (!(sa > 0.0) || !(sb > 0.0) || !(l.out_scale > 0.0))
-                throw model_error(key(l), "input or output scale is not set (run calibrate or import the scales)");
+            const double sa = scale_of(g, producer(l, 0)), so = scale_of(g, layer_index);
             std::vector<std::int32_t> y(n);
-            func::add(x0.data(), sa / l.out_scale, x1.data(), sb / l.out_scale, n, -a, a, y.data());
+            if (!l.constant.empty()) {  // y = clamp(llround((a * ma) + (c / s_out))), c repeating over the leading dims
+                const double ma = sa / so;
+                const std::size_t cn = l.constant.size();
+                for (std::size_t k = 0; k < n; ++k) {
+                    const double t = static_cast<double>(x0[k]) * ma;
+                    const double c = l.constant[k % cn] / so;
+                    const double v = t + c;
+                    y[k] = v <= -a ? -a : v >= a ? a : static_cast<std::int32_t>(std::llround(v));
+                }
+                out = std::move(y);
+                return;
+            }
+            const auto& x1 = input(1);
+            const double sb = scale_of(g, producer(l, 1));
+            func::add(x0.data(), sa / so, x1.data(), sb / so, n, -a, a, y.data());
+            out = std::move(y);
+            return;
+        }
+        case op::matmul: {
+            const auto& x0 = input(0);
+            const auto& x1 = input(1);
+            const mm_dims d = matmul_dims(g, l);
+            std::vector<std::int64_t> acc(n);
+            func::matmul_exact(x0.data(), x1.data(), d.batch, d.m, d.k, d.n, acc.data());
+            const double m = ((scale_of(g, producer(l, 0)) * scale_of(g, producer(l, 1))) * l.multiplier) / scale_of(g, layer_index);
+            std::vector<std::int32_t> y(n);
+            for (std::size_t k = 0; k < n; ++k) y[k] = func::requantize(acc[k], m, -a, a);
+            out = std::move(y);
+            return;
+        }
+        case op::softmax: {
+            const auto& x = input(0);
+            const int last = l.in.last();
+            std::vector<std::int32_t> y(n);
+            func::softmax_rows(x.data(), static_cast<std::int64_t>(n) / last, last,
+                               func::softmax_table(scale_of(g, producer(l)), a), a, y.data());
+            out = std::move(y);
+            return;
+        }
+        case op::layernorm: {
+            const auto& x = input(0);
+            const auto p = func::layernorm_constants(l.in.last(), l.eps, l.gamma, l.beta, scale_of(g, producer(l)),
+                                                     scale_of(g, layer_index), func::weight_max(q));
+            std::vector<std::int32_t> y(n);
+            func::layernorm_rows(x.data(), static_cast<std::int64_t>(n) / p.n, p, a, y.data());
+            out = std::move(y);
+            return;
+        }
+        case op::gelu: {
+            const auto& x = input(0);
+            const auto t = func::gelu_table(scale_of(g, producer(l)), scale_of(g, layer_index), a, l.tanh_form);
+            std::vector<std::int32_t> y(n);
+            for (std::size_t k = 0; k < n; ++k) {
+                if (x[k] < -a || x[k] > a) throw model_error(key(l), "input outside [-A, A]");
+                y[k] = t[static_cast<std::size_t>(x[k] + a)];
+            }
+            out = std::move(y);
+            return;
+        }
+        case op::reshape: {
+            const auto& x = input(0);
+            if (&out != &x) out = x;  // row-major order is unchanged
+            return;
+        }
+        case op::transpose:
+        case op::slice: {
+            std::vector<std::int32_t> y;
+            move_data(l, input(0), y);
+            out = std::move(y);
+            return;
+        }
+        case op::concat: {
+            // Row-major: the output is `outer` blocks, each the inputs' slabs (dims from `axis` on) one after another.
+            const double so = scale_of(g, layer_index);
+            std::int64_t outer = 1;
+            for (int k = 0; k < l.axis; ++k) outer *= l.out.dims[static_cast<std::size_t>(k)];
+            std::vector<std::int32_t> y;
+            y.reserve(n);
+            for (std::int64_t o = 0; o < outer; ++o) {
+                if (!l.constant.empty()) {
+                    const std::int64_t slab = static_cast<std::int64_t>(l.constant.size()) / outer;
+                    for (std::int64_t e = 0; e < slab; ++e) {
+                        const double v = l.constant[static_cast<std::size_t>(o * slab + e)] / so;
+                        y.push_back(v <= -a ? -a : v >= a ? a : static_cast<std::int32_t>(std::llround(v)));
+                    }
+                }
+                for (std::size_t k = 0; k < l.input_ids.size(); ++k) {
+                    const auto& x = input(k);
+                    const double m = scale_of(g, producer(l, k)) / so;
+                    const std::int64_t slab = static_cast<std::int64_t>(x.size()) / outer;
+                    for (std::int64_t e = 0; e < slab; ++e)
+                        y.push_back(func::requantize(x[static_cast<std::size_t>(o * slab + e)], m, -a, a));
+                }
+            }
             out = std::move(y);
             return;
         }
@@ -253,15 +384,7 @@ void apply_nonweight_layer(const graph& g, int layer_index, const std::vector<co
     throw model_error(key(l), "unknown layer kind");
 }
 
-void check_crossbar_inputs(const graph& g) {
-    for (int i : g.weight_layers()) {
-        const layer& l = at(g, i);
-        const int p = producer(l);
-        if (may_be_negative(g, p))
-            throw model_error(key(l), "input from '" + at(g, p).name +
-                                          "' can be negative, but crossbar inputs must be unsigned; insert a relu");
-    }
-}
+bool signed_input(const graph& g, int layer_index) { return at(g, layer_index).signed_input; }
 
 // ---------------------------------------------------------------------------------------------------------
 // Reference accumulation
@@ -284,7 +407,7 @@ std::vector<std::int64_t> reference_accumulate(const graph& g, int layer_index, 
     const std::int32_t* xv = x.data();  // linear: the (N,1,1) input is the one input vector
     if (l.kind == op::conv2d) {
         cols.resize(static_cast<std::size_t>(n) * static_cast<std::size_t>(rows));
-        func::im2col(x.data(), l.in.c, l.in.h, l.in.w, l.kernel_h, l.kernel_w, l.stride, l.padding, cols.data());
+        func::im2col(x.data(), l.in.c(), l.in.h(), l.in.w(), l.kernel_h, l.kernel_w, l.stride, l.padding, cols.data());
         xv = cols.data();
     }
     std::vector<std::int64_t> acc(static_cast<std::size_t>(n) * static_cast<std::size_t>(oc));
@@ -335,7 +458,6 @@ void forward_layer(const graph& g, int i, const func::quant_config& q, std::vect
 void check_graph(const graph& g) {
     if (g.layers.empty() || g.layers[0].kind != op::input)
         throw model_error("layers", "the network must start with its input layer");
-    check_crossbar_inputs(g);
 }
 
 }  // namespace
@@ -415,6 +537,14 @@ void synthesize_weights(graph& g, const func::quant_config& q, std::uint64_t see
         for (auto& w : l.qweights) w = static_cast<std::int32_t>(table.sample(rng)) - m;
         l.weight_scale = {std::sqrt(2.0 / static_cast<double>(fan_in)) * 3.0 / m};
     }
+    // Constants (a class token, a positional embedding) without values: N(0, 0.02^2), as ViT and BERT initialise them.
+    for (std::size_t i = 0; i < g.layers.size(); ++i) {
+        layer& l = g.layers[i];
+        if (l.constant_shape.rank() == 0 || !l.constant.empty()) continue;
+        rng_stream rng(seed, {0x7c, static_cast<std::uint64_t>(i)});
+        l.constant.resize(static_cast<std::size_t>(l.constant_shape.size()));
+        for (auto& c : l.constant) c = 0.02 * rng.normal();
+    }
 }
 
 void quantize_weights(graph& g, const func::quant_config& q) {
@@ -479,15 +609,75 @@ void calibrate(graph& g, const func::quant_config& q, const std::vector<std::vec
             case op::relu:
             case op::max_pool:
             case op::avg_pool:
-            case op::flatten: l.out_scale = layer_in_scale(g, i); break;
+            case op::flatten:
+            case op::transpose:
+            case op::reshape:
+            case op::slice: l.out_scale = layer_in_scale(g, i); break;
+            case op::softmax: l.out_scale = 1.0 / a; break;
             case op::add: {
-                const double sa = layer_in_scale(g, i), sb = at(g, producer(l, 1)).out_scale;
+                const double sa = layer_in_scale(g, i);
                 double peak = 0.0;
+                if (!l.constant.empty()) {
+                    const std::size_t cn = l.constant.size();
+                    for (auto& o : outs) {
+                        const auto& x0 = producer_output(g, l, 0, o);
+                        for (std::size_t e = 0; e < x0.size(); ++e)
+                            peak = std::max(peak, std::abs(x0[e] * sa + l.constant[e % cn]));
+                    }
+                } else {
+                    const double sb = at(g, producer(l, 1)).out_scale;
+                    for (auto& o : outs) {
+                        const auto& x0 = producer_output(g, l, 0, o);
+                        const auto& x1 = producer_output(g, l, 1, o);
+                        for (std::size_t e = 0; e < x0.size(); ++e)
+                            peak = std::max(peak, std::abs(add_real(x0[e], sa, x1[e], sb)));
+                    }
+                }
+                l.out_scale = std::max(peak / a, scale_floor);
+                break;
+            }
+            case op::matmul: {
+                const double s = (scale_of(g, producer(l, 0)) * scale_of(g, producer(l, 1))) * l.multiplier;
+                const mm_dims d = matmul_dims(g, l);
+                std::int64_t peak = 0;
+                std::vector<std::int64_t> acc(static_cast<std::size_t>(l.out.size()));
                 for (auto& o : outs) {
-                    const auto& x0 = producer_output(g, l, 0, o);
-                    const auto& x1 = producer_output(g, l, 1, o);
-                    for (std::size_t e = 0; e < x0.size(); ++e)
-                        peak = std::max(peak, std::abs(add_real(x0[e], sa, x1[e], sb)));
+                    func::matmul_exact(producer_output(g, l, 0, o).data(), producer_output(g, l, 1, o).data(), d.batch,
+                                       d.m, d.k, d.n, acc.data());
+                    for (std::int64_t v : acc) peak = std::max(peak, v < 0 ? -v : v);
+                }
+                l.out_scale = std::max(static_cast<double>(peak) * s / a, scale_floor);
+                break;
+            }
+            case op::layernorm: {
+                // The normalised, scaled values (units of s_z) do not depend on the output scale.
+                const auto p = func::layernorm_constants(l.in.last(), l.eps, l.gamma, l.beta, layer_in_scale(g, i), 1.0,
+                                                         func::weight_max(q));
+                std::vector<std::int64_t> acc(static_cast<std::size_t>(l.out.size()));
+                std::int64_t peak = 0;
+                for (auto& o : outs) {
+                    func::layernorm_rows(producer_output(g, l, 0, o).data(), l.out.size() / p.n, p, act_max(q), nullptr,
+                                         acc.data());
+                    for (std::int64_t v : acc) peak = std::max(peak, v < 0 ? -v : v);
+                }
+                l.out_scale = std::max(static_cast<double>(peak) * p.multiplier / a, scale_floor);  // multiplier = s_z
+                break;
+            }
+            case op::gelu: {
+                const double s = layer_in_scale(g, i);
+                double peak = 0.0;
+                for (auto& o : outs)
+                    for (std::int32_t v : producer_output(g, l, 0, o)) peak = std::max(peak, std::abs(func::gelu_real(v, s, l.tanh_form)));
+                l.out_scale = std::max(peak / a, scale_floor);
+                break;
+            }
+            case op::concat: {
+                double peak = 0.0;
+                for (double c : l.constant) peak = std::max(peak, std::abs(c));
+                for (std::size_t k = 0; k < l.input_ids.size(); ++k) {
+                    const double s = at(g, producer(l, k)).out_scale;
+                    for (auto& o : outs)
+                        for (std::int32_t v : producer_output(g, l, k, o)) peak = std::max(peak, std::abs(v * s));
                 }
                 l.out_scale = std::max(peak / a, scale_floor);
                 break;

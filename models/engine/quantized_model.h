@@ -22,7 +22,7 @@ namespace cim::engine {
 //  - relu:      clamp(x, 0, A), same scale;
 //  - max_pool, avg_pool (func::avg_pool rounding), flatten: same scale;
 //  - add:       y = func::add(a, sa/so, b, sb/so, -A, A) with its own calibrated scale so.
-// A crossbar only takes unsigned inputs in [0, A]; check_crossbar_inputs() proves that by construction.
+// A crossbar takes unsigned inputs in [0, A]: a signed input is read in two passes (signed_input()).
 // Not modelled: batch norm (folded away or absent), zero points, per-channel activation scales, other ops.
 
 /// The post-accumulation step of one weight layer: what turns an int64 column-sum total (acc, summed
@@ -36,12 +36,16 @@ struct weight_output_rule {
     std::int32_t lo = 0, hi = 0;
     /// Per-channel bias in accumulator units, llround(bias_c / (s_c * in_scale)); empty without bias.
     std::vector<std::int64_t> bias;
+    /// The output layout: channel-major (C, H, W) for a convolution or a flat linear, token-major (T, D) for a
+    /// linear on tokens.
+    bool token_major = false;
     /// requantize(acc + bias[channel], multiplier[channel], lo, hi).
     std::int32_t apply(std::int64_t acc, int channel) const;
 };
 
-/// A weight layer's accumulations (pixel-major: n x oc) through its rule into the CHW output tensor. The one
-/// post-accumulation routine of the reference, the batched engine and the SystemC controller.
+/// A weight layer's accumulations (pixel-major: n x oc) through its rule into the output tensor (CHW, or (T, D)
+/// for a token-major rule). The one post-accumulation routine of the reference, the batched engine and the
+/// SystemC controller.
 std::vector<std::int32_t> finish_layer(const weight_output_rule& rule, const std::vector<std::int64_t>& acc, int n,
                                        int oc);
 
@@ -75,11 +79,12 @@ void apply_nonweight_layer(const network::graph& g, int layer_index,
                            const std::vector<const std::vector<std::int32_t>*>& inputs, std::vector<std::int32_t>& out,
                            const func::quant_config& q);
 
-/// Throws cim::model_error("layers.<name>", ...) for the first conv2d/linear whose input can be negative:
-/// its producer chain (through pooling and flatten) reaches a conv2d/linear, or an add of a possibly negative
-/// tensor, before an input or relu. Crossbar inputs are applied as unsigned bit planes, so such a network
-/// needs a relu in between. Does not look at values: the check is structural.
-void check_crossbar_inputs(const network::graph& g);
+/// True for a conv2d/linear whose input can be negative: its producer chain (through pooling, flatten and data
+/// movement) reaches a weight layer, a matmul, a layer norm, a GELU or an add of a possibly negative tensor before an
+/// input, a relu or a softmax. Crossbar inputs are applied as unsigned bit planes, so such a layer reads its input
+/// twice, as x+ = max(x, 0) and x- = max(-x, 0), and subtracts (engine::read_block). Structural: does not look at
+/// values, so the hardware's passes do not depend on the data.
+bool signed_input(const network::graph& g, int layer_index);
 
 /// Synthetic weights, for runs without a trained model. For weight layer i, every qweight is drawn in
 /// row-major order from rng_stream(seed, {0x77, i}) from the distribution of round(N(0, sigma)) clamped to [-M, M],

@@ -128,8 +128,9 @@ void relu(const std::int32_t* in, std::size_t n, std::int32_t* out) {
 void add(const std::int32_t* a, double ma, const std::int32_t* b, double mb, std::size_t n, std::int32_t lo,
          std::int32_t hi, std::int32_t* out) {
     for (std::size_t i = 0; i < n; ++i) {
+        const double ai = static_cast<double>(a[i]) * ma;
         const double bi = static_cast<double>(b[i]) * mb;
-        out[i] = round_clamp(std::fma(static_cast<double>(a[i]), ma, bi), lo, hi);
+        out[i] = round_clamp(ai + bi, lo, hi);
     }
 }
 

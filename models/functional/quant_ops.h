@@ -32,8 +32,8 @@ void avg_pool(const std::int32_t* in, int C, int H, int W, int kh, int kw, int s
 /// out[i] = max(in[i], 0). in and out may be the same buffer.
 void relu(const std::int32_t* in, std::size_t n, std::int32_t* out);
 
-/// out[i] = clamp(llround(a[i]*ma + b[i]*mb), lo, hi), evaluated as fma(a, ma, b*mb) so the rounding does
-/// not depend on whether the compiler contracts the expression. Buffers may alias.
+/// out[i] = clamp(llround((a[i]*ma) + (b[i]*mb)), lo, hi): two rounded products and one rounded sum, no fused
+/// multiply-add (the build uses -ffp-contract=off), as numpy computes it. Buffers may alias.
 void add(const std::int32_t* a, double ma, const std::int32_t* b, double mb, std::size_t n, std::int32_t lo,
          std::int32_t hi, std::int32_t* out);
 

@@ -253,7 +253,7 @@ int controller::run_weight_layer(stage& s, int layer, std::int64_t image, int ca
     const bool data = !m_rec.replay;
     // The unrolled input vectors: im2col for a convolution, the vector itself for a linear layer.
     const std::int64_t R = L.weight_rows();
-    const int n = L.kind == network::op::conv2d ? static_cast<int>(L.output_pixels()) : 1;
+    const int n = static_cast<int>(L.output_pixels());  // conv: output pixels; linear: tokens (1 for a flat vector)
     const std::int32_t* x = nullptr;
     layer_result& res = m_results[static_cast<std::size_t>(layer)];
     double density = 0;
@@ -267,7 +267,7 @@ int controller::run_weight_layer(stage& s, int layer, std::int64_t image, int ca
         density = bits ? double(ones) / double(bits) : 0.0;
         if (L.kind == network::op::conv2d) {
             s.cols.resize(static_cast<std::size_t>(n) * static_cast<std::size_t>(R));
-            func::im2col(in->data(), L.in.c, L.in.h, L.in.w, L.kernel_h, L.kernel_w, L.stride, L.padding, s.cols.data());
+            func::im2col(in->data(), L.in.c(), L.in.h(), L.in.w(), L.kernel_h, L.kernel_w, L.stride, L.padding, s.cols.data());
             x = s.cols.data();
         } else {
             s.cols.assign(in->begin(), in->end());

@@ -25,9 +25,11 @@ subarray::subarray(const sc_core::sc_module_name& name, run_record& rec, const s
     const auto& o = setup.options;
     m_columns = static_cast<unsigned>((slot.ch_end - slot.ch_begin) * func::columns_per_weight(o.quant, o.cell_bits) +
                                       func::reference_columns(o.quant, o.cell_bits));
+    if (layer != nullptr) m_signed = layer->signed_input;
     if (rec.replay) return;  // a timing replay reads no cells
     if (layer == nullptr) throw model_error(std::string(sc_core::sc_object::name()), "a mapped subarray has no layer");
     m_slot.block = engine::program_slot(*layer, slot, block_id, o);
+    m_slot.signed_input = layer->signed_input;
     m_adc = calibrated ? *calibrated : setup.default_adc(m_slot.block);
 }
 
@@ -90,7 +92,7 @@ void subarray::b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay
     }
     // The activity the counts are taken from: measured, or the pseudo / average trace's assumption.
     circuit::read_activity a;
-    a.vectors = static_cast<std::uint64_t>(n);
+    a.vectors = static_cast<std::uint64_t>(n) * (m_signed ? 2 : 1);  // a signed input: two passes
     a.input_slices = func::input_slices(m_setup.options.quant);
     a.active_rows = static_cast<unsigned>(rows);
     a.active_cols = m_columns;

@@ -70,6 +70,7 @@ private:
     engine::programmed_slot m_slot;
     func::adc_transfer m_adc;
     unsigned m_columns = 0;  // weight and reference columns the slot's block reads
+    bool m_signed = false;   // the layer's input can be negative: two read passes
     std::vector<double> m_n;
     stats::counter m_reads{m_stats, "transactions", "op", "read transactions served (a layer's vectors for one image)"};
     stats::counter m_vectors{m_stats, "vectors", "op", "input vectors read (bit-serial MVMs)"};

@@ -107,9 +107,9 @@ plan build(const network::graph& g, const config& cfg, const geometry& geo) {
     for (int i : g.weight_layers()) {
         const auto& L = g.layers[static_cast<std::size_t>(i)];
         if (L.kind == network::op::conv2d)
-            net.push_back({i, L.in.c, std::int64_t{L.kernel_h} * L.kernel_w, L.out_channels});
+            net.push_back({i, L.in.c(), std::int64_t{L.kernel_h} * L.kernel_w, L.out_channels});
         else
-            net.push_back({i, L.in.size(), 1, L.out_channels});
+            net.push_back({i, L.weight_rows(), 1, L.out_channels});
     }
     if (net.empty()) throw model_error("network", "the network has no conv2d or linear layer to map");
 

@@ -2,22 +2,46 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace cim::network {
 
-/// Layer kinds of the IR. conv2d and linear are the weight layers that map onto crossbars.
-enum class op { input, conv2d, linear, max_pool, avg_pool, relu, add, flatten };
+/// Layer kinds of the IR. conv2d and linear are the weight layers that map onto crossbars; matmul multiplies two
+/// computed tensors (attention's Q.K^T and A.V); softmax, layernorm and gelu are the transformer's nonlinear
+/// functions; transpose, reshape, slice and concat move data.
+enum class op {
+    input, conv2d, linear, max_pool, avg_pool, relu, add, flatten,
+    matmul, softmax, layernorm, gelu, transpose, reshape, slice, concat
+};
 
 const char* op_name(op o);
 
-/// Activation tensor shape, channels-first (C, H, W). A flattened vector is (N, 1, 1).
+/// Activation tensor shape: row-major dims without the batch. A CNN tensor is (C, H, W) and a flattened vector
+/// (N, 1, 1); a token tensor is (T, D); attention heads are (H, T, d).
 struct shape {
-    int c = 0, h = 0, w = 0;
-    std::int64_t size() const { return std::int64_t{c} * h * w; }
-    bool operator==(const shape& o) const { return c == o.c && h == o.h && w == o.w; }
+    std::vector<int> dims;
+    shape() = default;
+    shape(int c, int h, int w) : dims{c, h, w} {}
+    explicit shape(std::vector<int> d) : dims(std::move(d)) {}
+    int rank() const { return static_cast<int>(dims.size()); }
+    /// Channels, height and width of a rank-3 (CNN) tensor; 0 for another rank.
+    int c() const { return rank() == 3 ? dims[0] : 0; }
+    int h() const { return rank() == 3 ? dims[1] : 0; }
+    int w() const { return rank() == 3 ? dims[2] : 0; }
+    /// The last dimension (features of a token tensor); 0 for an empty shape.
+    int last() const { return dims.empty() ? 0 : dims.back(); }
+    std::int64_t size() const {
+        if (dims.empty()) return 0;
+        std::int64_t n = 1;
+        for (int d : dims) n *= d;
+        return n;
+    }
+    bool operator==(const shape& o) const { return dims == o.dims; }
     bool operator!=(const shape& o) const { return !(*this == o); }
 };
+
+std::string to_string(const shape& s);
 
 /// One node of the network. Parameters that do not apply to the op are left at 0.
 /// Quantised tensors (filled by a weight source: synthetic generator, ONNX import):
@@ -47,18 +71,39 @@ struct layer {
     std::vector<double> weight_scale;  // 1 or out_channels values; empty until a weight source fills it
     double out_scale = 0.0;
     int line = 0;  // line in the source file, for errors
+    // transformer ops
+    int axis = 0;                 // slice, concat: the axis (>= 0, after the batch is dropped)
+    int begin = 0, end = 0;       // slice: [begin, end) along axis
+    std::vector<int> perm;        // transpose: output axis k is input axis perm[k]
+    std::vector<int> new_dims;    // reshape: the output dims (their product is the input size)
+    double multiplier = 1.0;      // matmul: a constant folded into the product (1/sqrt(d) of attention)
+    double eps = 1e-5;            // layernorm: added to the variance (real units)
+    std::vector<double> gamma, beta;  // layernorm: per feature (empty: 1 and 0)
+    bool tanh_form = false;       // gelu: the tanh approximation instead of the erf form
+    // add with a constant operand (positional embedding), concat with a constant first part (class token): real
+    // values of that shape, broadcast over the leading dims of the computed input (add) or joined before it
+    // along `axis` (concat).
+    std::vector<double> constant;
+    shape constant_shape;
 
     bool has_weights() const { return kind == op::conv2d || kind == op::linear; }
+    // filled by infer_shapes(): the output can hold a negative value (by construction, not by data), and, for a
+    // weight layer, its input can (a crossbar then reads it in two unsigned passes)
+    bool may_be_negative = true;
+    bool signed_input = false;
+    /// True when the op writes a requantised tensor with a scale of its own (calibrated or imported).
+    bool requantizes() const;
     /// Scale of output channel c's weights: weight_scale[0] for a per-tensor scale, else weight_scale[c].
     double channel_weight_scale(int c) const {
         return weight_scale[weight_scale.size() == 1 ? 0 : static_cast<std::size_t>(c)];
     }
-    /// Unrolled weight-matrix rows: k*k*C_in (conv) or in_features (linear).
+    /// Unrolled weight-matrix rows: k*k*C_in (conv), in_features (linear: the last dim of a token tensor, the
+    /// whole of a flat one).
     std::int64_t weight_rows() const;
-    /// Output vectors computed per image: H_out*W_out (conv) or 1 (linear).
+    /// Output vectors computed per image: H_out*W_out (conv), the tokens of a token tensor (linear), else 1.
     std::int64_t output_pixels() const;
-    /// Multiply-accumulates per image.
-    std::int64_t macs() const { return has_weights() ? weight_rows() * out_channels * output_pixels() : 0; }
+    /// Multiply-accumulates per image of a weight layer or an activation matmul.
+    std::int64_t macs() const;
 };
 
 /// A network: an input and a list of layers in topological order (each layer's inputs precede it).

@@ -1,6 +1,7 @@
 #include "models/network/loader.h"
 
 #include <algorithm>
+#include <cmath>
 #include <array>
 #include <cctype>
 #include <filesystem>
@@ -48,19 +49,19 @@ private:
 // YAML
 
 const std::vector<std::string>& layer_types() {
-    static const std::vector<std::string> types = {"conv2d", "linear", "max_pool", "avg_pool",
-                                                   "relu",   "add",    "flatten"};
+    static const std::vector<std::string> types = {"conv2d",  "linear",    "max_pool", "avg_pool",  "relu",
+                                                   "add",     "flatten",   "matmul",   "softmax",   "layernorm",
+                                                   "gelu",    "transpose", "reshape",  "slice",     "concat"};
     return types;
 }
 
 op op_of(const std::string& type) {
-    if (type == "conv2d") return op::conv2d;
-    if (type == "linear") return op::linear;
-    if (type == "max_pool") return op::max_pool;
-    if (type == "avg_pool") return op::avg_pool;
-    if (type == "relu") return op::relu;
-    if (type == "add") return op::add;
-    return op::flatten;
+    static const std::map<std::string, op> ops = {
+        {"conv2d", op::conv2d},   {"linear", op::linear},       {"max_pool", op::max_pool}, {"avg_pool", op::avg_pool},
+        {"relu", op::relu},       {"add", op::add},             {"flatten", op::flatten},   {"matmul", op::matmul},
+        {"softmax", op::softmax}, {"layernorm", op::layernorm}, {"gelu", op::gelu},         {"transpose", op::transpose},
+        {"reshape", op::reshape}, {"slice", op::slice},         {"concat", op::concat}};
+    return ops.at(type);
 }
 
 /// Keys a layer of this op accepts; the single source for both the reader and its "did you mean".
@@ -71,6 +72,14 @@ std::vector<std::string> keys_for(op kind) {
         case op::linear: keys.push_back("out_features"); break;
         case op::max_pool:
         case op::avg_pool: keys.insert(keys.end(), {"kernel", "stride", "padding"}); break;
+        case op::add: keys.push_back("constant"); break;
+        case op::matmul: keys.push_back("scale"); break;
+        case op::layernorm: keys.push_back("eps"); break;
+        case op::gelu: keys.push_back("approximation"); break;
+        case op::transpose: keys.push_back("perm"); break;
+        case op::reshape: keys.push_back("shape"); break;
+        case op::slice: keys.insert(keys.end(), {"axis", "begin", "end"}); break;
+        case op::concat: keys.insert(keys.end(), {"axis", "constant"}); break;
         default: break;
     }
     return keys;
@@ -93,9 +102,14 @@ public:
         const YAML::Node in = root["input"];
         if (!in) throw config_error(m_file, 0, "input", "missing `input: {channels: C, height: H, width: W}`");
         if (!in.IsMap()) throw config_error(m_file, cfg::line_of(in), "input", "expected a map {channels, height, width}");
-        check_keys(in, "input", {"channels", "height", "width"}, "the input");
-        g.input = {required_int(in, "channels", "input", 1), required_int(in, "height", "input", 1),
-                   required_int(in, "width", "input", 1)};
+        if (in["tokens"] || in["features"]) {  // a sequence already embedded: (tokens, features)
+            check_keys(in, "input", {"tokens", "features"}, "a token input");
+            g.input = shape(std::vector<int>{required_int(in, "tokens", "input", 1), required_int(in, "features", "input", 1)});
+        } else {
+            check_keys(in, "input", {"channels", "height", "width"}, "the input");
+            g.input = {required_int(in, "channels", "input", 1), required_int(in, "height", "input", 1),
+                       required_int(in, "width", "input", 1)};
+        }
         layer input_node;
         input_node.name = "input";
         input_node.kind = op::input;
@@ -173,10 +187,63 @@ private:
                 l.stride = optional_int(n, "stride", key, 1, l.kernel_h);
                 l.padding = optional_int(n, "padding", key, 0, 0);
                 break;
+            case op::add:
+                if (n["constant"]) l.constant_shape = shape(int_list(n["constant"], key + ".constant"));
+                break;
+            case op::concat:
+                l.axis = optional_int(n, "axis", key, 0, 0);
+                if (n["constant"]) l.constant_shape = shape(int_list(n["constant"], key + ".constant"));
+                break;
+            case op::matmul:
+                if (n["scale"]) l.multiplier = to_double(n["scale"], key + ".scale");
+                break;
+            case op::layernorm:
+                if (n["eps"]) l.eps = to_double(n["eps"], key + ".eps");
+                break;
+            case op::gelu:
+                if (n["approximation"]) {
+                    const std::string a = text(n["approximation"], key + ".approximation");
+                    if (a != "erf" && a != "tanh")
+                        throw config_error(m_file, cfg::line_of(n["approximation"]), key + ".approximation",
+                                           "'" + a + "' is not one of erf, tanh");
+                    l.tanh_form = a == "tanh";
+                }
+                break;
+            case op::transpose:
+                if (!n["perm"]) throw config_error(m_file, l.line, key + ".perm", "missing `perm` (a list of axes)");
+                l.perm = int_list(n["perm"], key + ".perm", 0);
+                break;
+            case op::reshape:
+                if (!n["shape"]) throw config_error(m_file, l.line, key + ".shape", "missing `shape` (a list of dims)");
+                l.new_dims = int_list(n["shape"], key + ".shape");
+                break;
+            case op::slice:
+                l.axis = optional_int(n, "axis", key, 0, 0);
+                l.begin = optional_int(n, "begin", key, 0, 0);
+                l.end = required_int(n, "end", key, 1);
+                break;
             default:
                 break;
         }
         return l;
+    }
+
+    std::vector<int> int_list(const YAML::Node& v, const std::string& key, int min = 1) const {
+        if (!v.IsSequence() || v.size() == 0) throw config_error(m_file, cfg::line_of(v), key, "expected a list of integers");
+        std::vector<int> r;
+        for (const auto& e : v) r.push_back(to_int(e, key, min));
+        return r;
+    }
+
+    double to_double(const YAML::Node& v, const std::string& key) const {
+        double x = 0;
+        try {
+            x = cfg::parse_scalar<double>(text(v, key));
+        } catch (const std::invalid_argument& e) {
+            throw config_error(m_file, cfg::line_of(v), key, std::string(e.what()) + " (expected a number)");
+        }
+        if (!std::isfinite(x)) throw config_error(m_file, cfg::line_of(v), key, "must be a finite number");
+        return x;
     }
 
     void read_kernel(const YAML::Node& n, const std::string& key, layer& l) const {
@@ -372,13 +439,13 @@ graph load_neurosim_csv_text(const std::string& text, const std::string& name) {
             // global average pool + flatten (ResNet) that PyTorch would have in front of it.
             producer = most_recent(g, [&](const shape& s) { return s.size() == row.c_in; });
             if (producer < 0) {
-                producer = most_recent(g, [&](const shape& s) { return s.c == row.c_in; });
+                producer = most_recent(g, [&](const shape& s) { return s.c() == row.c_in; });
                 if (producer >= 0) {
                     const shape s = g.layers[static_cast<std::size_t>(producer)].out;
                     layer gap = make(op::avg_pool, row.line);
-                    gap.kernel_h = s.h;
-                    gap.kernel_w = s.w;
-                    gap.stride = s.h;
+                    gap.kernel_h = s.h();
+                    gap.kernel_w = s.w();
+                    gap.stride = s.h();
                     producer = b.add(gap, "avg_pool", producer);
                 }
             }

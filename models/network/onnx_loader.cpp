@@ -408,7 +408,7 @@ private:
     /// The producer `id`, flattened to (N,1,1) by an inserted IR flatten unless it already is.
     int flat(int id, const std::string& name, const std::string& node_name) {
         const shape s = at(id).out;
-        if (s.h == 1 && s.w == 1) return id;
+        if (s.h() == 1 && s.w() == 1) return id;
         layer f;
         f.kind = op::flatten;
         f.name = unique_name(name + "_flatten");
@@ -492,9 +492,9 @@ private:
         const int kh = extent(wt.dims(2), 1, "weight kh");
         const int kw = extent(wt.dims(3), 1, "weight kw");
         if (w.kh != 0 && (w.kh != kh || w.kw != kw)) fail("kernel_shape does not match the weight's " + std::to_string(kh) + "x" + std::to_string(kw));
-        if (cin != at(x).out.c)
+        if (cin != at(x).out.c())
             fail("weight '" + wt.name() + "' expects " + std::to_string(cin) + " input channels but the input has " +
-                 std::to_string(at(x).out.c));
+                 std::to_string(at(x).out.c()));
 
         layer l;
         l.kind = op::conv2d;
@@ -703,9 +703,9 @@ private:
         layer l;
         l.kind = op::avg_pool;
         l.name = layer_name(n, index);
-        l.kernel_h = s.h;
-        l.kernel_w = s.w;
-        l.stride = s.h;  // one window: any stride >= 1 gives a 1x1 output (as the NeuroSim CSV loader does)
+        l.kernel_h = s.h();
+        l.kernel_w = s.w();
+        l.stride = s.h();  // one window: any stride >= 1 gives a 1x1 output (as the NeuroSim CSV loader does)
         bind_output(n, add_layer(std::move(l), {x}, n.name()));
     }
 

@@ -499,7 +499,7 @@ dataset load_spec(const std::string& spec, const std::optional<network::shape>& 
             bad_spec(spec, "synthetic: takes a positive image count, synthetic:N");
         }
         if (!input) bad_spec(spec, "synthetic: needs the network input shape, which the caller did not give");
-        d = synthetic(static_cast<int>(n), input->c, input->h, input->w, classes, seed);
+        d = synthetic(static_cast<int>(n), input->c(), input->h(), input->w(), classes, seed);
     } else {
         bad_spec(spec, "unknown scheme '" + scheme + "'");
     }
@@ -508,13 +508,13 @@ dataset load_spec(const std::string& spec, const std::optional<network::shape>& 
 }
 
 void check_shape(const dataset& d, const network::shape& s, const std::string& where) {
-    if (d.c == s.c && d.h == s.h && d.w == s.w) return;
+    if (d.c == s.c() && d.h == s.h() && d.w == s.w()) return;
     auto text = [](int c, int h, int w) {
         return std::to_string(c) + "x" + std::to_string(h) + "x" + std::to_string(w);
     };
     throw config_error(where, 0, "--dataset",
                        "dataset '" + d.name + "' has " + text(d.c, d.h, d.w) +
-                           " images (CxHxW) but the network input is " + text(s.c, s.h, s.w));
+                           " images (CxHxW) but the network input is " + text(s.c(), s.h(), s.w()));
 }
 
 }  // namespace cim::trace

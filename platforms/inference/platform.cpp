@@ -14,7 +14,6 @@ prepared prepare(const loaded_config& lc, const trace::dataset* data, const trac
     const run_config& c = lc.cfg;
     prepared p;
     p.graph = network::load(lc.network_path);
-    engine::check_crossbar_inputs(p.graph);
     // Weights: imported and quantised (ONNX with cimtlm.quant metadata: scales included), imported float (post-
     // training quantisation here, scales calibrated below), or none (seeded synthetic weights).
     bool has_float = false, has_int = false;

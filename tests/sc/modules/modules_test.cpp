@@ -44,7 +44,7 @@ std::vector<std::int32_t> inputs(int n, int rows) {
 /// The exact partial sums of rows [r0, r1) and channels [c0, c1) for vectors v = copy, copy + dup, ...
 std::vector<std::int64_t> exact(const network::layer& l, const std::vector<std::int32_t>& x, int n, int r0, int r1,
                                 int c0, int c1, int copy = 0, int dup = 1) {
-    const auto R = static_cast<int>(l.in.c);
+    const auto R = static_cast<int>(l.in.c());
     std::vector<std::int64_t> y;
     for (int v = copy; v < n; v += dup)
         for (int c = c0; c < c1; ++c) {

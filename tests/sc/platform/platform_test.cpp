@@ -23,10 +23,10 @@ cim::inference::platform_options keep_outputs() {
 
 /// Direct convolution / dense layer: acc[co][oy][ox] = sum w[co][ky][kx][ci] * x[ci][iy][ix].
 std::vector<std::int64_t> plain_layer(const cim::network::layer& L, const tensor& x) {
-    const int C = L.in.c, H = L.in.h, W = L.in.w;
+    const int C = L.in.c(), H = L.in.h(), W = L.in.w();
     const bool conv = L.kind == cim::network::op::conv2d;
     const int kh = conv ? L.kernel_h : 1, kw = conv ? L.kernel_w : 1, s = conv ? L.stride : 1, p = conv ? L.padding : 0;
-    const int OH = L.out.h, OW = L.out.w, CO = L.out_channels;
+    const int OH = L.out.h(), OW = L.out.w(), CO = L.out_channels;
     const std::int64_t R = L.weight_rows();
     std::vector<std::int64_t> acc(static_cast<std::size_t>(CO) * OH * OW, 0);
     for (int co = 0; co < CO; ++co)
@@ -70,7 +70,7 @@ void expect_platform_matches_reference(const std::string& config, std::vector<ci
             const auto acc = plain_layer(L, want[static_cast<std::size_t>(L.input_ids[0])]);
             const auto rule = cim::engine::weight_output(g, static_cast<int>(i), lc.cfg.quant);
             want[i].resize(acc.size());
-            const std::size_t plane = static_cast<std::size_t>(L.out.h) * L.out.w;  // acc is CHW here
+            const std::size_t plane = static_cast<std::size_t>(L.out.h()) * L.out.w();  // acc is CHW here
             for (std::size_t k = 0; k < acc.size(); ++k) want[i][k] = rule.apply(acc[k], static_cast<int>(k / plane));
             ++checked_weight_layers;
         } else {

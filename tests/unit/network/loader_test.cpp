@@ -23,7 +23,7 @@ std::vector<weight_sig> weight_signature(const graph& g) {
     std::vector<weight_sig> v;
     for (int i : g.weight_layers()) {
         const layer& l = g.layers[static_cast<std::size_t>(i)];
-        v.emplace_back(l.kind, l.in.c, l.in.h, l.in.w, l.kernel_h, l.kernel_w, l.stride, l.out_channels);
+        v.emplace_back(l.kind, l.in.c(), l.in.h(), l.in.w(), l.kernel_h, l.kernel_w, l.stride, l.out_channels);
     }
     return v;
 }
