@@ -249,4 +249,37 @@ max_pool::max_pool(const technology& t, unsigned bits) {
               comparator.add().latency + u.delay + running.clock().latency};
 }
 
+lookup_table::lookup_table(const technology& t, unsigned entries, unsigned bits) {
+    const gate_unit u(t);
+    const double span = std::sqrt(double(entries) * bits * 0.5 * u.area);  // the side of the cell array
+    const decoder dec(t, entries, span, 2.0);
+    const dff_register out(t, bits);
+    const logic_gate inv(t, logic_gate::kind::inv);
+    const double cells = double(entries) * bits;
+    m_area = dec.area() + 0.5 * cells * u.area + out.area();
+    m_leakage = dec.leakage() + 0.5 * cells * u.leakage + out.leakage();
+    const action_cost word = dec.drive(0.5 * bits * inv.input_cap());
+    const double bitlines = 0.5 * bits * 0.25 * entries * u.energy;
+    const double discharge = (1.0 + entries / 64.0) * u.delay;  // a bit line loaded by its cells' drains
+    m_cost = {dec.select().energy + word.energy + bitlines + out.clock().energy,
+              dec.select().latency + word.latency + discharge + out.clock().latency};
+}
+
+divider::divider(const technology& t, unsigned bits) {
+    const adder sub(t, bits);
+    const dff_register reg(t, bits);
+    m_area = sub.area() + 2.0 * reg.area();
+    m_leakage = sub.leakage() + 2.0 * reg.leakage();
+    m_cost = {bits * (sub.add().energy + 2.0 * reg.clock().energy), bits * (sub.add().latency + reg.clock().latency)};
+}
+
+square_root::square_root(const technology& t, unsigned bits) {
+    const adder sub(t, bits);
+    const dff_register reg(t, bits);
+    const double steps = std::ceil(bits / 2.0);
+    m_area = sub.area() + 2.0 * reg.area();
+    m_leakage = sub.leakage() + 2.0 * reg.leakage();
+    m_cost = {steps * (sub.add().energy + 2.0 * reg.clock().energy), steps * (sub.add().latency + reg.clock().latency)};
+}
+
 }  // namespace cim::circuit

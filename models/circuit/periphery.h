@@ -272,4 +272,40 @@ private:
     action_cost m_cost;
 };
 
+/// A lookup table (ROM) of `entries` words of `bits`: a decoder selects one word line, which drives the gates of its
+/// `bits` cells (~0.5 inverter input each); half the bit lines, each loaded by the drains of its `entries` cells
+/// (~0.25 inverter equivalents each), discharge; the word lands in a `bits` register. Cells are one transistor
+/// (~0.5 inverter area). The tables of the transformer's exponential and GELU.
+class lookup_table : public circuit_block {
+public:
+    lookup_table(const technology& t, unsigned entries, unsigned bits);
+    action_cost read() const { return m_cost; }
+
+private:
+    action_cost m_cost;
+};
+
+/// An iterative restoring divider of `bits`: one subtractor (an adder) and two registers (remainder, quotient); a
+/// division takes `bits` iterations of a subtract and a clock. (Hennessy & Patterson, Computer Architecture,
+/// App. J.) The softmax's and the layer norm's per-row reciprocals.
+class divider : public circuit_block {
+public:
+    divider(const technology& t, unsigned bits);
+    action_cost divide() const { return m_cost; }
+
+private:
+    action_cost m_cost;
+};
+
+/// An iterative digit-by-digit integer square root of a `bits` radicand: bits/2 iterations of a subtract and a
+/// clock of two registers (the restoring method). The layer norm's per-row standard deviation.
+class square_root : public circuit_block {
+public:
+    square_root(const technology& t, unsigned bits);
+    action_cost root() const { return m_cost; }
+
+private:
+    action_cost m_cost;
+};
+
 }  // namespace cim::circuit

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "models/core/error.h"
+#include "models/engine/attention.h"
 #include "models/engine/quantized_model.h"
 #include "models/functional/quant_ops.h"
 
@@ -190,6 +191,18 @@ std::vector<double> hardware_model::mean_levels() const {
     return mean;
 }
 
+void hardware_model::apply_other(int layer, std::vector<std::vector<std::int32_t>>& out, std::int64_t image_id) const {
+    const network::layer& L = m_graph.layers[static_cast<std::size_t>(layer)];
+    if (L.kind != network::op::matmul || !m_opt.attention_cim) {
+        apply_nonweight_layer(m_graph, layer, out, out[static_cast<std::size_t>(layer)], m_opt.quant);
+        return;
+    }
+    std::vector<std::int64_t> acc;
+    cim_matmul(m_graph, layer, out[static_cast<std::size_t>(L.input_ids[0])].data(),
+               out[static_cast<std::size_t>(L.input_ids[1])].data(), m_opt, image_id, acc);
+    out[static_cast<std::size_t>(layer)] = finish_matmul(m_graph, layer, acc, m_opt.quant);
+}
+
 std::vector<std::vector<std::int32_t>> hardware_model::forward(const std::vector<std::int32_t>& image,
                                                                std::int64_t image_id, const adc_set* adcs) const {
     const adc_set& A = adcs ? *adcs : m_adcs;
@@ -200,7 +213,7 @@ std::vector<std::vector<std::int32_t>> hardware_model::forward(const std::vector
     for (std::size_t li = 1; li < m_graph.layers.size(); ++li) {
         const network::layer& L = m_graph.layers[li];
         if (!L.has_weights()) {
-            apply_nonweight_layer(m_graph, static_cast<int>(li), out, out[li], m_opt.quant);
+            apply_other(static_cast<int>(li), out, image_id);
             continue;
         }
         const mapping::layer_plan* lp = m_plan.find_layer(static_cast<int>(li));
@@ -232,7 +245,8 @@ hardware_model::adc_set hardware_model::calibrate_adcs(const std::vector<std::ve
     for (std::size_t li = 1; li < m_graph.layers.size(); ++li) {
         const network::layer& L = m_graph.layers[li];
         if (!L.has_weights()) {
-            for (auto& a : acts) apply_nonweight_layer(m_graph, static_cast<int>(li), a, a[li], m_opt.quant);
+            for (std::size_t k = 0; k < acts.size(); ++k)
+                apply_other(static_cast<int>(li), acts[k], first_image_id + static_cast<std::int64_t>(k));
             continue;
         }
         const mapping::layer_plan* lp = m_plan.find_layer(static_cast<int>(li));

@@ -25,6 +25,12 @@ struct hardware_options {
     func::adc_config adc;
     func::device_config device;
     std::uint64_t seed = 1;
+    unsigned rows = 128, cols = 128;  // subarray geometry (weight columns, reference columns excluded)
+    // Attention products (activation matmuls): on digital MAC lanes (exact), or on a pool of compute-in-memory
+    // subarrays written at run time (engine/attention.h)
+    bool attention_cim = false;
+    unsigned attention_subarrays = 64;
+    std::uint64_t attention_block_base = 0;  // block id of the pool's first subarray: after the floorplan's positions
 };
 
 /// One programmed subarray of the chip: the block of one copy of one layer, its ADC, and the stable id that
@@ -116,6 +122,9 @@ public:
 
 private:
     void program();
+    /// A layer without weights for one image: an activation matmul on the attention subarrays when they are
+    /// configured, every other op (and a digital matmul) as the integer semantics say.
+    void apply_other(int layer, std::vector<std::vector<std::int32_t>>& out, std::int64_t image_id) const;
     const network::graph& m_graph;
     const mapping::plan& m_plan;
     hardware_options m_opt;

@@ -194,6 +194,16 @@ weight_output_rule weight_output(const graph& g, int layer_index, const func::qu
     return r;
 }
 
+std::vector<std::int32_t> finish_matmul(const graph& g, int layer_index, const std::vector<std::int64_t>& acc,
+                                        const func::quant_config& q) {
+    const layer& l = at(g, layer_index);
+    const std::int32_t a = act_max(q);
+    const double m = ((scale_of(g, producer(l, 0)) * scale_of(g, producer(l, 1))) * l.multiplier) / scale_of(g, layer_index);
+    std::vector<std::int32_t> y(acc.size());
+    for (std::size_t k = 0; k < acc.size(); ++k) y[k] = func::requantize(acc[k], m, -a, a);
+    return y;
+}
+
 std::int32_t finish_weight_output(const graph& g, int layer_index, std::int64_t acc, const func::quant_config& q,
                                   int channel) {
     return weight_output(g, layer_index, q).apply(acc, channel);
@@ -307,10 +317,7 @@ void apply_nonweight_layer(const graph& g, int layer_index, const std::vector<co
             const mm_dims d = matmul_dims(g, l);
             std::vector<std::int64_t> acc(n);
             func::matmul_exact(x0.data(), x1.data(), d.batch, d.m, d.k, d.n, acc.data());
-            const double m = ((scale_of(g, producer(l, 0)) * scale_of(g, producer(l, 1))) * l.multiplier) / scale_of(g, layer_index);
-            std::vector<std::int32_t> y(n);
-            for (std::size_t k = 0; k < n; ++k) y[k] = func::requantize(acc[k], m, -a, a);
-            out = std::move(y);
+            out = finish_matmul(g, layer_index, acc, q);
             return;
         }
         case op::softmax: {

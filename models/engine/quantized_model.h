@@ -49,6 +49,11 @@ struct weight_output_rule {
 std::vector<std::int32_t> finish_layer(const weight_output_rule& rule, const std::vector<std::int64_t>& acc, int n,
                                        int oc);
 
+/// An activation matmul's accumulators (batch x m x n) into its output: requantize(acc, ((s_a * s_b) * c) / s_out,
+/// -A, A), c the layer's constant multiplier. The one rule of the reference, the digital and the CIM attention.
+std::vector<std::int32_t> finish_matmul(const network::graph& g, int layer_index, const std::vector<std::int64_t>& acc,
+                                        const func::quant_config& q);
+
 /// The rule of weight layer `layer_index`. Throws cim::model_error ("layers.<name>") when the layer has no
 /// weights, its weight_scale does not hold 1 or out_channels values, or a needed scale is not positive (run
 /// calibrate() or import the scales first).

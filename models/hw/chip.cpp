@@ -15,6 +15,12 @@ void chip_config::validate() const {
     if (accumulator_lanes < 1) throw config_error("", 0, "accumulator_lanes", "must be at least 1");
     if (activation_lanes < 1) throw config_error("", 0, "activation_lanes", "must be at least 1");
     if (pooling_lanes < 1) throw config_error("", 0, "pooling_lanes", "must be at least 1");
+    if (softmax_lanes < 1) throw config_error("", 0, "softmax_lanes", "must be at least 1");
+    if (layernorm_lanes < 1) throw config_error("", 0, "layernorm_lanes", "must be at least 1");
+    if (gelu_lanes < 1) throw config_error("", 0, "gelu_lanes", "must be at least 1");
+    if (attention.mac_lanes < 1) throw config_error("", 0, "attention.mac_lanes", "must be at least 1");
+    if (attention.subarrays < 1 || attention.subarrays > 1u << 20)
+        throw config_error("", 0, "attention.subarrays", "must be in 1..1048576");
     if (pe.accumulator.clock < 0 || pe.accumulator.clock > 20e9)
         throw config_error("", 0, "pe.accumulator.clock", "must be in [0, 20 GHz] (0: the chip clock)");
 }
@@ -104,6 +110,39 @@ chip::chip(const sc_core::sc_module_name& name, run_record& rec, const chip_inpu
     m_activation = std::make_unique<vector_unit>("activation", "activation", rec, *m_activation_model);
     m_pooling = std::make_unique<vector_unit>("pooling", "pooling", rec, *m_pooling_model);
 
+    // The transformer's units, only for the ops the network has (function_block elaborates what it is given).
+    bool transformer = false;
+    for (const auto& l : in.graph.layers)
+        transformer = transformer || l.kind == network::op::softmax || l.kind == network::op::layernorm ||
+                      l.kind == network::op::gelu || l.kind == network::op::matmul;
+    function_block::models fm;
+    if (transformer) {
+        const unsigned ib = q.input_bits;
+        m_softmax_model = std::make_unique<circuit::digital_unit>("softmax", in.calib, false, cfg.softmax_lanes,
+                                                                  circuit::softmax_lane(in.tech, ib), m_clock_hz);
+        m_layernorm_model = std::make_unique<circuit::digital_unit>("layernorm", in.calib, false, cfg.layernorm_lanes,
+                                                                    circuit::layernorm_lane(in.tech), m_clock_hz);
+        m_gelu_model = std::make_unique<circuit::digital_unit>("gelu", in.calib, false, cfg.gelu_lanes,
+                                                               circuit::gelu_lane(in.tech, ib), m_clock_hz);
+        fm.softmax = m_softmax_model.get();
+        fm.layernorm = m_layernorm_model.get();
+        fm.gelu = m_gelu_model.get();
+        if (cfg.attention.impl == "cim") {
+            m_attention_options = std::make_unique<engine::hardware_options>(engine::attention_options(in.options));
+            m_attention_subarray_model = std::make_unique<circuit::subarray_model>(
+                in.tech, in.calib, in.cell, in.subarray, func::reference_columns(m_attention_options->quant, in.cell.bits));
+            m_attention_subarray_setup = std::make_unique<subarray_setup>(*m_attention_subarray_model, *m_attention_options, in.trace);
+            m_attention_setup = std::make_unique<attention_setup>(attention_setup{
+                *m_attention_subarray_setup, in.options, in.graph, q, *m_accumulator_model, *m_activation_model});
+            fm.attention = m_attention_setup.get();
+        } else {
+            m_mac_model = std::make_unique<circuit::digital_unit>("attention", in.calib, false, cfg.attention.mac_lanes,
+                                                                  circuit::mac_lane(in.tech, ib), m_clock_hz);
+            fm.mac = m_mac_model.get();
+        }
+    }
+    m_functions = std::make_unique<function_block>("functions", rec, in.graph, fm);
+
     controller_setup cs{in.graph,          in.plan,        q, in.mode, in.trace.kind == trace_costing::mode::pseudo,
                         in.images,         in.image_count, cfg.global_buffer.size};
     m_controller = std::make_unique<controller>("controller", rec, std::move(cs));
@@ -112,6 +151,7 @@ chip::chip(const sc_core::sc_module_name& name, run_record& rec, const chip_inpu
     m_controller->to_accumulator.bind(m_accumulator->in);
     m_controller->to_activation.bind(m_activation->in);
     m_controller->to_pooling.bind(m_pooling->in);
+    m_controller->to_functions.bind(m_functions->in);
     for (std::size_t i = 0; i < m_tiles.size(); ++i) m_interconnect->to_tiles[i]->bind(m_tiles[i]->in);
 }
 

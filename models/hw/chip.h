@@ -12,6 +12,7 @@
 #include "models/engine/hardware_model.h"
 #include "models/hw/buffer.h"
 #include "models/hw/controller.h"
+#include "models/hw/function_block.h"
 #include "models/hw/interconnect.h"
 #include "models/hw/tile.h"
 #include "models/hw/vector_unit.h"
@@ -43,6 +44,21 @@ struct pe_config {
     }
 };
 
+/// Attention products (activation x activation matmuls) options (the `chip.attention:` config section).
+struct attention_config {
+    std::string impl = "digital";  // digital | cim
+    unsigned mac_lanes = 256;
+    unsigned subarrays = 64;
+    template <class V>
+    void visit(V& v) {
+        v.choice("impl", impl, {"digital", "cim"},
+                 "where Q.K^T and A.V run: digital multiply-accumulate lanes (exact), or a pool of compute-in-memory "
+                 "subarrays written at run time with K^T and V (write energy, time and endurance counted)");
+        v("mac_lanes", mac_lanes, "multiply-accumulates per clock of the digital attention unit");
+        v("subarrays", subarrays, "subarrays of the attention pool (impl: cim); blocks beyond it wait for a free one");
+    }
+};
+
 /// Chip-level options (the `chip:` config section).
 struct chip_config {
     double clock = 0.0;  // Hz; 0: derived from the node, 1 / (clock_fo4 * FO4)
@@ -53,6 +69,10 @@ struct chip_config {
     unsigned accumulator_lanes = 64;
     unsigned activation_lanes = 64;
     unsigned pooling_lanes = 64;
+    unsigned softmax_lanes = 16;
+    unsigned layernorm_lanes = 16;
+    unsigned gelu_lanes = 64;
+    attention_config attention;
     pe_config pe;
 
     template <class V>
@@ -66,6 +86,10 @@ struct chip_config {
         v("accumulator_lanes", accumulator_lanes, "adds per clock of the chip accumulation unit");
         v("activation_lanes", activation_lanes, "elements per clock of the activation (ReLU / requantisation) unit");
         v("pooling_lanes", pooling_lanes, "elements per clock of the pooling unit");
+        v("softmax_lanes", softmax_lanes, "elements per clock of the softmax unit (transformers)");
+        v("layernorm_lanes", layernorm_lanes, "elements per clock of the layer-norm unit (transformers)");
+        v("gelu_lanes", gelu_lanes, "elements per clock of the GELU unit (transformers)");
+        v("attention", attention, "the attention products Q.K^T and A.V (transformers)");
         v("pe", pe, "processing elements");
     }
     void validate() const;
@@ -117,6 +141,13 @@ private:
     std::unique_ptr<buffer> m_global_buffer;
     std::unique_ptr<interconnect> m_interconnect;
     std::unique_ptr<vector_unit> m_accumulator, m_activation, m_pooling;
+    // transformers: the function units' models, the attention pool's setup, and the block that holds them
+    std::unique_ptr<circuit::digital_unit> m_softmax_model, m_layernorm_model, m_gelu_model, m_mac_model;
+    std::unique_ptr<engine::hardware_options> m_attention_options;
+    std::unique_ptr<circuit::subarray_model> m_attention_subarray_model;
+    std::unique_ptr<subarray_setup> m_attention_subarray_setup;
+    std::unique_ptr<attention_setup> m_attention_setup;
+    std::unique_ptr<function_block> m_functions;
     std::unique_ptr<controller> m_controller;
 };
 

@@ -35,8 +35,9 @@ controller::controller(const sc_core::sc_module_name& name, run_record& rec, con
     m_readers.assign(L, 0);
     for (std::size_t i = 0; i < L; ++i) {
         const auto& l = g.layers[i];
-        m_source[i] = l.kind == network::op::flatten ? m_source[static_cast<std::size_t>(l.input_ids.at(0))] : int(i);
-        if (l.kind != network::op::flatten)
+        const bool alias = l.kind == network::op::flatten || l.kind == network::op::reshape;  // same values, same order
+        m_source[i] = alias ? m_source[static_cast<std::size_t>(l.input_ids.at(0))] : int(i);
+        if (!alias)
             for (int p : l.input_ids) ++m_readers[static_cast<std::size_t>(m_source[static_cast<std::size_t>(p)])];
     }
     m_live.assign(L, 0);
@@ -349,7 +350,7 @@ int controller::run_weight_layer(stage& s, int layer, std::int64_t image, int ca
 int controller::run_other_layer(stage& s, int layer, std::int64_t image, int cause) {
     const auto& g = m_setup.graph;
     const network::layer& L = g.layers[static_cast<std::size_t>(layer)];
-    if (L.kind == network::op::flatten) {  // a re-indexing: consumers read the producer's tensor
+    if (L.kind == network::op::flatten || L.kind == network::op::reshape) {  // consumers read the producer's tensor
         if (m_keep_outputs && !m_rec.replay) m_outputs[static_cast<std::size_t>(layer)] = m_outputs[static_cast<std::size_t>(L.input_ids.at(0))];
         return cause;
     }
@@ -363,17 +364,26 @@ int controller::run_other_layer(stage& s, int layer, std::int64_t image, int cau
     }
     const std::uint64_t elems = static_cast<std::uint64_t>(L.out.size());
     const bool pool = L.kind == network::op::max_pool || L.kind == network::op::avg_pool;
-    s.unit_ext = proto::op_extension{};
-    s.unit_ext.what = proto::op_extension::kind::layer;
-    s.unit_ext.layer = layer;
-    s.unit_ext.image = image;
-    // A pooling unit reads every window element once: in elements = out elements x window.
-    s.unit_ext.elements = pool ? elems * static_cast<std::uint64_t>(L.kernel_h * L.kernel_w) : elems;
-    s.unit_ext.graph = &g;
-    s.unit_ext.quant = &m_setup.quant;
-    s.unit_ext.inputs = inputs;
-    s.unit_ext.out = data ? &s.out : nullptr;
-    cause = unit_op(s, pool ? to_pooling : to_activation, s.unit_ext, cause);
+    const bool function = L.kind == network::op::softmax || L.kind == network::op::layernorm ||
+                          L.kind == network::op::gelu || L.kind == network::op::matmul;
+    if (L.kind == network::op::transpose || L.kind == network::op::slice) {
+        // Data movement: the global buffer's address generation reads the input in the new order and writes it
+        // back; no unit computes (the buffer accesses are priced).
+        if (data) engine::apply_nonweight_layer(g, layer, inputs, s.out, m_setup.quant);
+    } else {
+        s.unit_ext = proto::op_extension{};
+        s.unit_ext.what = proto::op_extension::kind::layer;
+        s.unit_ext.layer = layer;
+        s.unit_ext.image = image;
+        // A pooling unit reads every window element once: in elements = out elements x window. The function
+        // block sets its units' work itself.
+        s.unit_ext.elements = pool ? elems * static_cast<std::uint64_t>(L.kernel_h * L.kernel_w) : elems;
+        s.unit_ext.graph = &g;
+        s.unit_ext.quant = &m_setup.quant;
+        s.unit_ext.inputs = inputs;
+        s.unit_ext.out = data ? &s.out : nullptr;
+        cause = unit_op(s, function ? to_functions : pool ? to_pooling : to_activation, s.unit_ext, cause);
+    }
     for (int p : L.input_ids)
         cause = buffer_op(s, proto::buffer_extension::kind::release, {m_source[static_cast<std::size_t>(p)], image}, layer, 0,
                           0, nullptr, nullptr, cause);

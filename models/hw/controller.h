@@ -56,6 +56,7 @@ public:
     proto::compute_initiator_socket<controller> to_accumulator{"to_accumulator"};
     proto::compute_initiator_socket<controller> to_activation{"to_activation"};
     proto::compute_initiator_socket<controller> to_pooling{"to_pooling"};
+    proto::compute_initiator_socket<controller> to_functions{"to_functions"};  // softmax, layer norm, GELU, attention
 
     controller(const sc_core::sc_module_name& name, run_record& rec, controller_setup setup);
     ~controller() override;

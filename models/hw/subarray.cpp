@@ -34,8 +34,18 @@ subarray::subarray(const sc_core::sc_module_name& name, run_record& rec, const s
 }
 
 void subarray::write(tlm::tlm_generic_payload& tx, proto::write_extension& x) {
-    const mapping::subarray_slot& where = m_slot.where;
     const auto& o = m_setup.options;
+    if (x.where != nullptr) {  // a pool subarray takes a new block
+        m_slot.where = *x.where;
+        m_signed = m_slot.signed_input = x.signed_input;
+        m_columns = static_cast<unsigned>((m_slot.where.ch_end - m_slot.where.ch_begin) *
+                                              func::columns_per_weight(o.quant, o.cell_bits) +
+                                          func::reference_columns(o.quant, o.cell_bits));
+    }
+    // The log key: the block id, and for a block written several times in one (layer, image) the write's rank.
+    if (x.layer != m_log_layer || x.image != m_log_image) m_log_layer = x.layer, m_log_image = x.image, m_log_seq = 0;
+    else ++m_log_seq;
+    const mapping::subarray_slot& where = m_slot.where;
     const unsigned rows = static_cast<unsigned>(where.row_end - where.row_begin);
     double level_sum = x.level_sum;
     if (!m_rec.replay) {
@@ -45,9 +55,9 @@ void subarray::write(tlm::tlm_generic_payload& tx, proto::write_extension& x) {
         level_sum = 0;
         const double unit = std::ldexp(1.0, -static_cast<int>(m_slot.block.frac_bits));
         for (float v : m_slot.block.levels) level_sum += static_cast<double>(v) * unit;
-        m_rec.reads.add(read_log::write{m_slot.block_id, x.layer, x.image, level_sum});
+        m_rec.reads.add(read_log::write{log_key(), x.layer, x.image, level_sum});
     } else {
-        level_sum = m_rec.reads.find_write(m_slot.block_id, x.layer, x.image).level_sum;
+        level_sum = m_rec.reads.find_write(log_key(), x.layer, x.image).level_sum;
     }
     m_n.assign(m_n.size(), 0.0);
     m_setup.model.count_write(rows, m_columns, level_sum, m_n);
@@ -60,7 +70,7 @@ void subarray::write(tlm::tlm_generic_payload& tx, proto::write_extension& x) {
 
 void subarray::b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay) {
     if (auto* w = tx.get_extension<proto::write_extension>()) {
-        if (!m_slot.where.used() || w->layer != m_slot.where.layer) {
+        if (w->where == nullptr && (!m_slot.where.used() || w->layer != m_slot.where.layer)) {
             tx.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
             return;
         }
@@ -81,14 +91,14 @@ void subarray::b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay
     // Behaviour: the read the batched engine runs for this block, or its recorded activity in a replay.
     func::mvm_activity act;
     if (m_rec.replay) {
-        const read_log::read& r = m_rec.reads.find(m_slot.block_id, x->layer, x->image);
+        const read_log::read& r = m_rec.reads.find(log_key(), x->layer, x->image);
         act.input_ones = r.input_ones;
         act.column_sum_total = r.column_level_sum;
     } else {
         if (x->inputs == nullptr || x->psums == nullptr) throw model_error(name(), "a read without data");
         engine::read_block(m_slot, m_adc, m_setup.options, x->inputs, x->n_vectors, x->row_stride, x->duplication,
                            x->image, x->psums, &act);
-        m_rec.reads.add(read_log::read{m_slot.block_id, x->layer, x->image, act.input_ones, act.column_sum_total});
+        m_rec.reads.add(read_log::read{log_key(), x->layer, x->image, act.input_ones, act.column_sum_total});
     }
     // The activity the counts are taken from: measured, or the pseudo / average trace's assumption.
     circuit::read_activity a;

@@ -71,6 +71,12 @@ private:
     func::adc_transfer m_adc;
     unsigned m_columns = 0;  // weight and reference columns the slot's block reads
     bool m_signed = false;   // the layer's input can be negative: two read passes
+    // The read log's key of the current block: its id, plus (bit 40 on) the rank of its write within one (layer,
+    // image), for a pool subarray written several times per image.
+    int m_log_layer = -1;
+    std::int64_t m_log_image = -1;
+    std::uint64_t m_log_seq = 0;
+    std::uint64_t log_key() const { return m_slot.block_id + (m_log_seq << 40); }
     std::vector<double> m_n;
     stats::counter m_reads{m_stats, "transactions", "op", "read transactions served (a layer's vectors for one image)"};
     stats::counter m_vectors{m_stats, "vectors", "op", "input vectors read (bit-serial MVMs)"};

@@ -33,7 +33,7 @@ void vector_unit::b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& de
     int cause = m_rec.time.later(x->cause, m_self.acquire());
     m_wait += (sc_core::sc_time_stamp() - asked).to_seconds();
     m_n.assign(m_n.size(), 0.0);
-    m_model.count(x->elements, m_n);
+    m_model.count(x->elements, m_n, x->rows);
     add_counts(x->layer, m_n);
     cause = work(cause, m_n, x->layer, x->image, type());
     m_self.release(cause);

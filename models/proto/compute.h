@@ -7,6 +7,7 @@
 #include <tlm_utils/simple_target_socket.h>
 
 #include "models/engine/quantized_model.h"
+#include "models/mapping/plan.h"
 #include "models/network/graph.h"
 
 namespace cim::proto {
@@ -111,6 +112,10 @@ struct write_extension : tlm::tlm_extension<write_extension> {
     const std::int32_t* weights = nullptr;  // nullptr in a timing replay (the programmed levels are then unknown)
     std::int64_t weight_rows = 0;           // rows of the whole matrix (its row stride)
     double level_sum = 0;                   // a replay: the sum of the levels the write programmed
+    // A pool subarray (attention): the block it holds from now on (layer, rows, channels), and whether the
+    // vectors it will read can be negative (two passes); nullptr keeps the slot of the floorplan.
+    const mapping::subarray_slot* where = nullptr;
+    bool signed_input = false;
     int cause = -1;
 
     tlm_extension_base* clone() const override { return new write_extension(*this); }
@@ -127,6 +132,7 @@ struct op_extension : tlm::tlm_extension<op_extension> {
     int layer = -1;
     std::int64_t image = 0;
     std::uint64_t elements = 0;  // lane operations (input elements of a pooling window, outputs otherwise)
+    std::uint64_t rows = 0;      // rows of a row-wise function (softmax, layer norm): its per-row operations
     // requantize: the accumulators (n x oc, pixel-major) through `rule` into `out` (CHW)
     const std::vector<std::int64_t>* acc = nullptr;
     const engine::weight_output_rule* rule = nullptr;

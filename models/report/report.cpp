@@ -115,6 +115,11 @@ report_data collect(const hw::chip& chip, const hw::run_record& rec, const mappi
     }
     for (double a : r.area_by) r.area_m2 += a;
     for (double e : r.energy_by) r.dynamic_energy_j += e;
+    for (const auto& c : r.components) {
+        double a = 0;
+        for (double v : c.area) a += v;
+        r.area_by_operator[static_cast<std::size_t>(operator_kind_of_component(c.path))] += a;
+    }
 
     // Layers (the input node is left out).
     for (const auto& lr : ctrl.results()) {
@@ -132,7 +137,15 @@ report_data collect(const hw::chip& chip, const hw::run_record& rec, const mappi
         row.tiles = lp ? lp->num_tiles : 0;
         row.input_bits = lr.input_bits;
         row.input_ones = lr.input_ones;
+        const auto kind = static_cast<std::size_t>(operator_kind_of(graph.layers[static_cast<std::size_t>(lr.layer)].kind));
+        r.energy_by_operator[kind] += row.dynamic_energy_j;
+        r.latency_by_operator[kind] += row.latency_s;
         r.layers.push_back(row);
+    }
+    {
+        double attributed = 0;
+        for (double e : r.energy_by_operator) attributed += e;
+        r.energy_by_operator[static_cast<std::size_t>(operator_kind::other)] += std::max(0.0, r.dynamic_energy_j - attributed);
     }
 
     // Time: layer by layer, one inference is the whole run divided by the images; pipelined, images overlap, and
@@ -224,6 +237,13 @@ J to_json(const report_data& r) {
     by_class["dynamic_energy_j"] = energy;
     by_class["leakage_power_w"] = leakage;
     j["by_class"] = by_class;
+    J op_area = J::object(), op_energy = J::object(), op_latency = J::object();
+    for (std::size_t k = 0; k < k_operator_kinds; ++k) {
+        op_area[k_operator_kind_names[k]] = r.area_by_operator[k];
+        op_energy[k_operator_kind_names[k]] = r.energy_by_operator[k];
+        op_latency[k_operator_kind_names[k]] = r.latency_by_operator[k];
+    }
+    j["by_operator"] = {{"area_m2", op_area}, {"dynamic_energy_j", op_energy}, {"latency_s", op_latency}};
     J layers = J::array();
     for (const auto& l : r.layers) {
         J o = J::object();
@@ -273,6 +293,38 @@ J to_json(const report_data& r) {
     return j;
 }
 
+const char* const k_operator_kind_names[k_operator_kinds] = {"weight_matmul", "attention", "softmax", "layernorm",
+                                                           "gelu",          "data_movement", "other"};
+
+operator_kind operator_kind_of(network::op o) {
+    using network::op;
+    switch (o) {
+        case op::conv2d:
+        case op::linear: return operator_kind::weight_matmul;
+        case op::matmul: return operator_kind::attention;
+        case op::softmax: return operator_kind::softmax;
+        case op::layernorm: return operator_kind::layernorm;
+        case op::gelu: return operator_kind::gelu;
+        case op::transpose:
+        case op::reshape:
+        case op::slice:
+        case op::concat:
+        case op::flatten: return operator_kind::data_movement;
+        default: return operator_kind::other;
+    }
+}
+
+operator_kind operator_kind_of_component(const std::string& path) {
+    const auto starts = [&](const char* p) { return path.rfind(p, 0) == 0; };
+    if (starts("chip.tile_")) return operator_kind::weight_matmul;
+    if (starts("chip.functions.attention")) return operator_kind::attention;
+    if (starts("chip.functions.softmax")) return operator_kind::softmax;
+    if (starts("chip.functions.layernorm")) return operator_kind::layernorm;
+    if (starts("chip.functions.gelu")) return operator_kind::gelu;
+    if (starts("chip.global_buffer") || starts("chip.interconnect")) return operator_kind::data_movement;
+    return operator_kind::other;
+}
+
 std::string table(const report_data& r) {
     std::string o;
     o += fmt::format("cimtlm: {}, {} image(s), {}, per inference\n", r.network, r.images,
@@ -300,6 +352,20 @@ std::string table(const report_data& r) {
         o += fmt::format("  {:<12} {:10.4f} {:7.1f} {:9.4f} {:9.1f} {:12.5f}\n", circuit::k_category_names[k],
                          r.area_by[k] * 1e6, r.area_m2 > 0 ? 100 * r.area_by[k] / r.area_m2 : 0.0, r.energy_by[k] * 1e6,
                          r.dynamic_energy_j > 0 ? 100 * r.energy_by[k] / r.dynamic_energy_j : 0.0, r.latency_by[k] * 1e3);
+    {
+        bool transformer = false;
+        for (std::size_t k = 1; k < k_operator_kinds - 2; ++k) transformer |= r.latency_by_operator[k] > 0;
+        if (transformer) {
+            o += "\noperator        area mm^2  area %    dyn uJ  energy %   latency ms\n";
+            for (std::size_t k = 0; k < k_operator_kinds; ++k)
+                o += fmt::format("  {:<13} {:9.4f} {:7.1f} {:9.4f} {:9.1f} {:12.5f}\n", k_operator_kind_names[k],
+                                 r.area_by_operator[k] * 1e6,
+                                 r.area_m2 > 0 ? 100 * r.area_by_operator[k] / r.area_m2 : 0.0,
+                                 r.energy_by_operator[k] * 1e6,
+                                 r.dynamic_energy_j > 0 ? 100 * r.energy_by_operator[k] / r.dynamic_energy_j : 0.0,
+                                 r.latency_by_operator[k] * 1e3);
+        }
+    }
     o += "\nlayer            latency ms    dyn uJ   util %   dup  tiles\n";
     for (const auto& l : r.layers) {
         if (l.utilization < 0 && l.latency_s == 0) continue;

@@ -14,6 +14,18 @@ namespace cim::report {
 
 constexpr std::size_t k_cat = circuit::k_categories;
 
+/// Operator kinds of the report's by_operator breakdown: weight_matmul (conv2d, linear: the crossbars),
+/// attention (matmul of two activations), softmax, layernorm, gelu, data_movement (transpose, reshape, slice,
+/// concat, flatten; for area the global buffer and the interconnect) and other (relu, pooling, add; for area
+/// the accumulator, activation, pooling units and the controller).
+enum class operator_kind { weight_matmul, attention, softmax, layernorm, gelu, data_movement, other };
+constexpr std::size_t k_operator_kinds = 7;
+extern const char* const k_operator_kind_names[k_operator_kinds];
+/// The operator kind of a layer.
+operator_kind operator_kind_of(network::op o);
+/// The operator kind a component's area belongs to, from its path in the chip.
+operator_kind operator_kind_of_component(const std::string& path);
+
 /// One component's own figures (children excluded), priced from its counts and its action table.
 struct component_row {
     std::string path, type;
@@ -54,6 +66,9 @@ struct report_data {
     // fit of the factors is linear in them (scripts/fit_calibration.py).
     std::array<double, circuit::k_cost_classes> area_by_class{}, energy_by_class{};
     std::array<double, circuit::k_leakage_classes> leakage_by_class{};
+    // By operator kind: area from the components that serve it, dynamic energy and latency from its layers
+    // (dynamic energy no layer accounts for goes to other), so each adds up to the total.
+    std::array<double, k_operator_kinds> area_by_operator{}, energy_by_operator{}, latency_by_operator{};
     struct layer_row {
         int layer = -1;
         std::string name;

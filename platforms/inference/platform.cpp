@@ -57,7 +57,7 @@ prepared prepare(const loaded_config& lc, const trace::dataset* data, const trac
     return p;
 }
 
-engine::hardware_options hardware_options_of(const run_config& c) {
+engine::hardware_options hardware_options_of(const run_config& c, const mapping::plan& plan) {
     engine::hardware_options o;
     o.quant = c.quant;
     o.cell_bits = c.cell.bits;
@@ -68,11 +68,18 @@ engine::hardware_options hardware_options_of(const run_config& c) {
     o.adc = c.adc;
     o.device = c.device;
     o.seed = c.seed;
+    o.rows = c.subarray.rows;
+    o.cols = c.subarray.cols;
+    o.attention_cim = c.chip.attention.impl == "cim";
+    o.attention_subarrays = c.chip.attention.subarrays;
+    // The attention pool's block ids follow every subarray position of the floorplan.
+    for (const auto& t : plan.tiles)
+        for (const auto& pe : t.pes) o.attention_block_base += pe.subarrays.size();
     return o;
 }
 
 std::unique_ptr<engine::hardware_model> build_model(const run_config& c, const prepared& p) {
-    auto m = std::make_unique<engine::hardware_model>(p.graph, p.plan, hardware_options_of(c));
+    auto m = std::make_unique<engine::hardware_model>(p.graph, p.plan, hardware_options_of(c, p.plan));
     if (c.adc.reference == "calibrated") m->set_adcs(m->calibrate_adcs(p.calibration, 1000000));
     if (c.adc.reference == "batch_minmax") m->set_adcs(m->calibrate_adcs(p.images, 0));
     return m;
@@ -81,7 +88,7 @@ std::unique_ptr<engine::hardware_model> build_model(const run_config& c, const p
 platform::platform(const loaded_config& lc, prepared p, platform_options opt, const std::string& name)
     : m_lc(lc), m_data(std::move(p)), m_opt(std::move(opt)), m_rec(std::make_unique<hw::run_record>()) {
     const run_config& c = m_lc.cfg;
-    m_options = hardware_options_of(c);
+    m_options = hardware_options_of(c, m_data.plan);
     hw::trace_costing trace;
     if (c.run.trace != "real") {
         trace.kind = c.run.trace == "pseudo" ? hw::trace_costing::mode::pseudo : hw::trace_costing::mode::average;

@@ -27,7 +27,7 @@ struct prepared {
 };
 
 /// The data path options of a run config.
-engine::hardware_options hardware_options_of(const run_config& c);
+engine::hardware_options hardware_options_of(const run_config& c, const mapping::plan& plan);
 
 /// Program the chip (device non-idealities frozen) and set the ADC references (from `p.calibration` when
 /// adc.reference is calibrated; from the run's own images for batch_minmax). The model references p.graph and

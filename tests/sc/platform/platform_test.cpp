@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <set>
 #include <vector>
 
 #include "models/engine/quantized_model.h"
@@ -194,4 +195,83 @@ TEST(Platform, Vgg8NonIdealEqualsBatchedEngine) { expect_platform_equals_engine(
 
 TEST(Platform, ResidualNonIdealEqualsBatchedEngine) {
     expect_platform_equals_engine({{"network", CIM_SOURCE_DIR "/tests/sc/platform/resnet_tiny.yaml"}});
+}
+
+namespace {
+
+/// A transformer (configs/networks/vit_tiny.yaml: patch embedding, two encoder blocks with two heads, class
+/// token read-out) through the platform with synthetic inputs and the given overrides.
+std::vector<cim::cfg::override_spec> vit_tiny(std::vector<cim::cfg::override_spec> sets) {
+    sets.insert(sets.begin(), {{"network", CIM_SOURCE_DIR "/configs/networks/vit_tiny.yaml"},
+                               {"run.dataset", "synthetic"}});
+    return sets;
+}
+
+/// Every layer of the platform's last image equals the exact integer network's (engine::reference_forward:
+/// integer products, the softmax/layernorm/GELU tables of models/functional/transformer_ops). The weight layers
+/// are also checked against a per-token product this test computes itself.
+void expect_transformer_exact(const std::vector<cim::cfg::override_spec>& sets) {
+    const auto lc = cim::inference::load_run_config(CIM_SOURCE_DIR "/configs/experiments/vgg8_cifar10.yaml", sets);
+    auto prepared = cim::inference::prepare(lc);
+    cim::inference::platform plat(lc, std::move(prepared), keep_outputs());
+    plat.simulate();
+    const auto& g = plat.data().graph;
+    const auto& got = plat.chip().ctrl().outputs();
+    const auto want = cim::engine::reference_forward(g, lc.cfg.quant, plat.data().images.back());
+    ASSERT_EQ(got.size(), want.size());
+    int kinds_seen = 0, linear_checked = 0;
+    std::set<cim::network::op> kinds;
+    for (std::size_t i = 1; i < want.size(); ++i) {
+        const auto& L = g.layers[i];
+        kinds.insert(L.kind);
+        ASSERT_EQ(got[i].size(), want[i].size()) << L.name;
+        std::size_t mismatches = 0, nonzero = 0;
+        for (std::size_t k = 0; k < want[i].size(); ++k) {
+            mismatches += got[i][k] != want[i][k];
+            nonzero += want[i][k] != 0;
+        }
+        EXPECT_EQ(mismatches, 0u) << "layer " << L.name << " differs in " << mismatches << " of " << want[i].size();
+        EXPECT_GT(nonzero, 0u) << L.name;
+        if (L.kind == cim::network::op::linear && L.in.rank() == 2) {
+            // (T, in) x (in, out)^T per token, before the output rule.
+            const auto& x = want[static_cast<std::size_t>(L.input_ids[0])];
+            const std::int64_t T = L.in.dims[0], R = L.weight_rows();
+            const auto rule = cim::engine::weight_output(g, static_cast<int>(i), lc.cfg.quant);
+            std::size_t bad = 0;
+            for (std::int64_t t = 0; t < T; ++t)
+                for (int o = 0; o < L.out_channels; ++o) {
+                    std::int64_t s = 0;
+                    for (std::int64_t r = 0; r < R; ++r)
+                        s += std::int64_t{L.qweights[static_cast<std::size_t>(o * R + r)]} *
+                             x[static_cast<std::size_t>(t * R + r)];
+                    bad += rule.apply(s, o) != got[i][static_cast<std::size_t>(t * L.out_channels + o)];
+                }
+            EXPECT_EQ(bad, 0u) << L.name;
+            ++linear_checked;
+        }
+    }
+    for (auto k : {cim::network::op::matmul, cim::network::op::softmax, cim::network::op::layernorm,
+                   cim::network::op::gelu, cim::network::op::transpose, cim::network::op::reshape})
+        kinds_seen += kinds.count(k) ? 1 : 0;
+    EXPECT_EQ(kinds_seen, 6);
+    EXPECT_GT(linear_checked, 8);
+}
+
+}  // namespace
+
+// Lossless 12-bit ADC: the transformer with digital attention products is integer-exact.
+TEST(Platform, VitTinyLosslessMatchesIntegerNetwork) {
+    expect_transformer_exact(vit_tiny({{"subarray.adc_bits", "12"}, {"run.images", "1"}}));
+}
+
+// The attention products on CIM subarrays (the key and value matrices written into a pool of subarrays during the
+// run, signed queries read in two passes) are exact with a lossless ADC as well.
+TEST(Platform, VitTinyCimAttentionLosslessMatchesIntegerNetwork) {
+    expect_transformer_exact(
+        vit_tiny({{"subarray.adc_bits", "12"}, {"chip.attention.impl", "cim"}, {"run.images", "1"}}));
+}
+
+// Non-ideal devices and a lossy ADC, CIM attention: the platform equals the batched engine bit for bit.
+TEST(Platform, VitTinyCimAttentionNonIdealEqualsBatchedEngine) {
+    expect_platform_equals_engine(vit_tiny({{"chip.attention.impl", "cim"}}));
 }

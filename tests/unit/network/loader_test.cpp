@@ -63,6 +63,92 @@ TEST(shipped, vgg8_shapes_and_macs) {
     EXPECT_EQ(g.layers.back().out, (shape{10, 1, 1}));
 }
 
+// The transformers: every weight and attention product counted from the architecture's formula (T tokens, width D,
+// MLP width F, L blocks: L * (T * (4 D^2 + 2 D F) + 2 T^2 D) plus the embedding and the head). ViT-B/16 is
+// published at 17.6 G multiply-accumulates per 224x224 image (Touvron et al., ICML 2021, Table 1 "FLOPs").
+TEST(shipped, vit_b16_and_bert_base_macs) {
+    const graph vit = load(k_networks + "vit_b16_imagenet.yaml");
+    const std::int64_t T = 197, D = 768, F = 3072, L = 12;
+    const std::int64_t block = T * (4 * D * D + 2 * D * F) + 2 * T * T * D;
+    EXPECT_EQ(vit.total_macs(), 768 * 768 * 196 + L * block + D * 1000);
+    EXPECT_NEAR(static_cast<double>(vit.total_macs()), 17.6e9, 0.01 * 17.6e9);
+    EXPECT_EQ(vit.layers.back().out, (shape{std::vector<int>{1, 1000}}));
+    EXPECT_EQ(vit.layers[static_cast<std::size_t>(vit.find("b0_scores"))].out, (shape{std::vector<int>{12, 197, 197}}));
+    int softmax = 0, layernorm = 0, gelu = 0, matmul = 0;
+    for (const auto& l : vit.layers) {
+        softmax += l.kind == op::softmax;
+        layernorm += l.kind == op::layernorm;
+        gelu += l.kind == op::gelu;
+        matmul += l.kind == op::matmul;
+    }
+    EXPECT_EQ(softmax, 12);
+    EXPECT_EQ(layernorm, 25);
+    EXPECT_EQ(gelu, 12);
+    EXPECT_EQ(matmul, 24);
+
+    const graph bert = load(k_networks + "bert_base.yaml");
+    const std::int64_t Tb = 128;
+    const std::int64_t bblock = Tb * (4 * D * D + 2 * D * F) + 2 * Tb * Tb * D;
+    EXPECT_EQ(bert.total_macs(), L * bblock + D * D + D * 2);
+    EXPECT_EQ(bert.layers.back().out, (shape{std::vector<int>{1, 2}}));
+}
+
+TEST(yaml, transformer_ops_infer_shapes) {
+    const graph g = load_yaml_text(R"(input: {tokens: 6, features: 8}
+layers:
+  - {name: ln, type: layernorm, eps: 1e-6}
+  - {name: q, type: linear, out_features: 8}
+  - {name: qh, type: reshape, shape: [6, 2, 4]}
+  - {name: qt, type: transpose, perm: [1, 0, 2]}
+  - {name: kt, type: transpose, perm: [1, 2, 0], inputs: [qh]}
+  - {name: s, type: matmul, inputs: [qt, kt], scale: 0.5}
+  - {name: p, type: softmax}
+  - {name: c, type: matmul, inputs: [p, qt]}
+  - {name: g, type: gelu}
+  - {name: first, type: slice, axis: 1, begin: 0, end: 1}
+  - {name: both, type: concat, axis: 1, inputs: [first, first]}
+)",
+                                   "net.yaml");
+    EXPECT_EQ(g.layers[static_cast<std::size_t>(g.find("q"))].out, (shape{std::vector<int>{6, 8}}));
+    EXPECT_EQ(g.layers[static_cast<std::size_t>(g.find("kt"))].out, (shape{std::vector<int>{2, 4, 6}}));
+    EXPECT_EQ(g.layers[static_cast<std::size_t>(g.find("s"))].out, (shape{std::vector<int>{2, 6, 6}}));
+    EXPECT_EQ(g.layers[static_cast<std::size_t>(g.find("c"))].out, (shape{std::vector<int>{2, 6, 4}}));
+    EXPECT_EQ(g.layers[static_cast<std::size_t>(g.find("first"))].out, (shape{std::vector<int>{2, 1, 4}}));
+    EXPECT_EQ(g.layers.back().out, (shape{std::vector<int>{2, 2, 4}}));
+    // q: 6 tokens x 8 x 8; s: 2 heads x 6 x 6 x 4; c: 2 x 6 x 4 x 6.
+    EXPECT_EQ(g.total_macs(), 6 * 8 * 8 + 2 * 6 * 6 * 4 + 2 * 6 * 6 * 4);
+}
+
+TEST(errors, matmul_inner_dimensions_name_both_shapes) {
+    const config_error e = expect_config_error([] {
+        load_yaml_text("input: {tokens: 6, features: 8}\nlayers:\n"
+                       "  - {name: a, type: linear, out_features: 4}\n"
+                       "  - {name: b, type: linear, out_features: 4, inputs: input}\n"
+                       "  - {name: m, type: matmul, inputs: [a, b]}\n",
+                       "net.yaml");
+    });
+    EXPECT_EQ(e.line(), 5);
+    EXPECT_TRUE(contains(e.key(), "layers.m")) << e.key();
+    EXPECT_TRUE(contains(e.format(), "(6,4)")) << e.format();
+}
+
+TEST(errors, reshape_of_another_size_and_bad_perm) {
+    const config_error r = expect_config_error([] {
+        load_yaml_text("input: {tokens: 6, features: 8}\nlayers:\n"
+                       "  - {name: r, type: reshape, shape: [5, 8]}\n",
+                       "net.yaml");
+    });
+    EXPECT_EQ(r.line(), 3);
+    EXPECT_TRUE(contains(r.key(), "layers.r")) << r.key();
+    const config_error t = expect_config_error([] {
+        load_yaml_text("input: {tokens: 6, features: 8}\nlayers:\n"
+                       "  - {name: t, type: transpose, perm: [0, 0]}\n",
+                       "net.yaml");
+    });
+    EXPECT_EQ(t.line(), 3);
+    EXPECT_TRUE(contains(t.key(), "layers.t")) << t.key();
+}
+
 TEST(shipped, resnet18_shapes_and_macs) {
     const graph g = load(k_networks + "resnet18_imagenet.yaml");
     const std::vector<int> w = g.weight_layers();
