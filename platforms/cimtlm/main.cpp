@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <memory>
 #include <iostream>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -14,8 +15,10 @@
 #include <systemc>
 
 #include "models/config/describe.h"
+#include "models/core/check_finite.h"
 #include "models/core/error.h"
 #include "models/core/file_io.h"
+#include "models/engine/activation_collapse.h"
 #include "models/mapping/plan.h"
 #include "models/report/report.h"
 #include "models/engine/hardware_model.h"
@@ -39,21 +42,55 @@ double cpu_seconds() {
 }
 
 /// Common flags are --set overrides of their config key, so a config file and the command line say the same.
+/// They stay text here: the config reader parses and range-checks them as it does a file's values, so a bad
+/// number is a config error (exit 2) in the project's words, and a flag that was given is never ignored.
 struct common_flags {
     std::vector<std::string> sets;
-    long long seed = -1;
-    std::string dataset;
-    long long limit = -1, threads = -1;
+    std::string seed, dataset, limit, threads;
 };
 
-std::vector<cim::cfg::override_spec> parse_sets(const common_flags& f) {
+bool given(const CLI::App* cmd, const char* name) {
+    const CLI::Option* o = cmd->get_option_no_throw(name);
+    return o != nullptr && o->count() > 0;
+}
+
+std::vector<cim::cfg::override_spec> parse_sets(const common_flags& f, const CLI::App* cmd) {
     std::vector<cim::cfg::override_spec> o;
     for (const auto& s : f.sets) o.push_back(cim::cfg::parse_override(s));
-    if (f.seed >= 0) o.push_back({"seed", std::to_string(f.seed), "--seed"});
-    if (!f.dataset.empty()) o.push_back({"run.dataset", f.dataset, "--dataset"});
-    if (f.limit >= 0) o.push_back({"run.limit", std::to_string(f.limit), "--limit"});
-    if (f.threads >= 0) o.push_back({"run.threads", std::to_string(f.threads), "--threads"});
+    if (given(cmd, "--seed")) o.push_back({"seed", f.seed, "--seed"});
+    if (given(cmd, "--dataset")) o.push_back({"run.dataset", f.dataset, "--dataset"});
+    if (given(cmd, "--limit")) o.push_back({"run.limit", f.limit, "--limit"});
+    if (given(cmd, "--threads")) o.push_back({"run.threads", f.threads, "--threads"});
     return o;
+}
+
+/// Every output of a command, checked for writability before any long work starts.
+void check_outputs(const std::vector<std::pair<std::string, const char*>>& files) {
+    for (const auto& [path, option] : files)
+        if (!path.empty()) cim::check_writable(path, option);
+}
+
+/// report.json and layers.csv of `run`, as report::write_outputs writes them, plus two checks before anything is
+/// written: every number is finite (cim::check_finite), and the activations did not collapse (a warning in the
+/// report's `warnings` and in the table). Returns the collapse warning ("" when none).
+std::string write_run_outputs(const cim::report::report_data& r, const std::string& out) {
+    std::vector<cim::engine::layer_density> densities;
+    for (const auto& l : r.layers)
+        if (l.input_bits > 0) densities.push_back({l.name, l.input_density()});
+    const cim::engine::collapse_verdict collapse = cim::engine::activation_collapse(densities);
+    nlohmann::ordered_json j = cim::report::to_json(r);
+    j["warnings"] = nlohmann::ordered_json::array();
+    if (collapse.collapsed)
+        j["warnings"].push_back({{"check", "activation_collapse"}, {"layer", collapse.layer},
+                                 {"input_bit_density", collapse.density}, {"reference_layer", collapse.reference_layer},
+                                 {"reference_input_bit_density", collapse.reference},
+                                 {"dead_layer", collapse.dead_layer}, {"message", collapse.message()}});
+    const std::string csv = cim::report::layers_csv(r);
+    cim::check_finite(j, out + "/report.json");
+    cim::check_finite_csv(csv, out + "/layers.csv");
+    cim::write_file_atomic(out + "/report.json", j.dump(2) + "\n");
+    cim::write_file_atomic(out + "/layers.csv", csv);
+    return collapse.message();
 }
 
 /// The dataset a config names, or nothing for synthetic inputs.
@@ -121,11 +158,16 @@ int cmd_accuracy(const std::string& config, const std::vector<cim::cfg::override
                  const std::string& predictions, bool quiet, const std::vector<std::string>& argv) {
     const auto t0 = std::chrono::steady_clock::now();
     auto lc = cim::inference::load_run_config(config, sets);
+    check_outputs({{out + "/report.json", "--out"}, {predictions, "--predictions"}});
     const auto& c = lc.cfg;
-    if (c.run.dataset == "synthetic")  // seeded images with random labels: the accuracy is chance
+    if (c.run.dataset == "synthetic") {  // seeded images with random labels: the accuracy is chance
+        if (c.run.limit > static_cast<unsigned>(std::numeric_limits<int>::max()))
+            throw cim::config_error("", 0, "run.limit", std::to_string(c.run.limit) + " synthetic images are more than " +
+                                                            std::to_string(std::numeric_limits<int>::max()));
         lc.cfg.run.dataset = "synthetic:" + std::to_string(c.run.limit ? c.run.limit : 100);
+    }
     auto data = load_dataset(lc);
-    if (c.run.limit && static_cast<int>(c.run.limit) < data->n) *data = data->subset(static_cast<int>(c.run.limit));
+    if (c.run.limit && c.run.limit < static_cast<unsigned>(data->n)) *data = data->subset(static_cast<int>(c.run.limit));
     if (!quiet) std::fprintf(stderr, "cimtlm: %s: %d images; preparing %s\n", data->name.c_str(), data->n, lc.network_path.c_str());
     const auto calib = load_calibration(c);
     auto prepared = cim::inference::prepare(lc, data.get(), calib.get());
@@ -147,6 +189,7 @@ int cmd_accuracy(const std::string& config, const std::vector<cim::cfg::override
                     {"agreement", r.images ? double(r.agree) / double(r.images) : 0.0},
                     {"memory_utilization", prepared.plan.utilization()},
                     {"macs", static_cast<double>(prepared.graph.total_macs())}};
+    cim::check_finite(j, out + "/report.json");
     cim::write_file_atomic(out + "/report.json", j.dump(2) + "\n");
     if (!predictions.empty()) {
         std::string csv = "index,label,prediction,prediction_ideal\n";
@@ -180,6 +223,7 @@ int cmd_run(const std::string& config, const std::vector<cim::cfg::override_spec
             const std::vector<std::string>& argv) {
     const auto t0 = std::chrono::steady_clock::now();
     const auto lc = cim::inference::load_run_config(config, sets);
+    check_outputs({{out + "/report.json", "--out"}, {out + "/layers.csv", "--out"}, {vcd, "--vcd"}, {trace_json, "--trace-json"}});
     const auto data = load_dataset(lc);
     if (!quiet) std::fprintf(stderr, "cimtlm: preparing %s (weights, calibration, floorplan)\n", lc.network_path.c_str());
     const auto calib = data ? load_calibration(lc.cfg) : nullptr;
@@ -198,7 +242,7 @@ int cmd_run(const std::string& config, const std::vector<cim::cfg::override_spec
     auto r = plat.report();
     if (data) {  // a labelled dataset: the hardware-aware accuracy from the same programmed chip
         const auto& c = lc.cfg;
-        const int n = c.run.limit ? std::min<int>(data->n, static_cast<int>(c.run.limit)) : data->n;
+        const int n = c.run.limit ? static_cast<int>(std::min<std::int64_t>(data->n, c.run.limit)) : data->n;
         if (!quiet) std::fprintf(stderr, "cimtlm: accuracy over %d images of %s\n", n, data->name.c_str());
         progress_bar bar(!quiet);
         const auto acc = cim::engine::evaluate(
@@ -214,8 +258,12 @@ int cmd_run(const std::string& config, const std::vector<cim::cfg::override_spec
     r.argv = argv;
     r.wall_time_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     r.peak_memory_bytes = peak_memory_bytes();
-    cim::report::write_outputs(r, out);
+    const std::string warning = write_run_outputs(r, out);
     std::cout << cim::report::table(r);
+    if (!warning.empty()) {
+        std::cout << "\nwarning: " << warning << "\n";
+        std::fprintf(stderr, "cimtlm: warning: %s\n", warning.c_str());
+    }
     std::printf("\nwrote %s/report.json and %s/layers.csv%s%s%s%s\n", out.c_str(), out.c_str(), vcd.empty() ? "" : ", ",
                 vcd.c_str(), trace_json.empty() ? "" : ", ", trace_json.c_str());
     std::printf("wall time %.2f s, CPU time %.2f s, peak memory %.1f MiB\n", r.wall_time_s, cpu_seconds(),
@@ -265,10 +313,9 @@ int sc_main(int argc, char** argv) {
     map->add_option("config", config, "experiment YAML")->required();
     add_common(map);
     auto* sweep = app.add_subcommand("sweep", "run a design-space sweep (a grid or list of --set overrides) in parallel");
-    std::string sweep_file;
-    unsigned jobs = 1;
+    std::string sweep_file, jobs_text = "1";
     sweep->add_option("sweep", sweep_file, "sweep YAML (configs/experiments/*.sweep.yaml)")->required();
-    sweep->add_option("--jobs,-j", jobs, "points run in parallel processes")->capture_default_str();
+    sweep->add_option("--jobs,-j", jobs_text, "points run in parallel processes, 1..256")->capture_default_str();
     sweep->add_flag("-q,--quiet", quiet, "no progress line");
     std::string sweep_out;
     sweep->add_option("--out", sweep_out, "results folder (default: the sweep file's out, else out/sweeps/<name>)");
@@ -278,11 +325,21 @@ int sc_main(int argc, char** argv) {
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        return app.exit(e);
+        if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+        // A command-line mistake is a config error: one line, exit 2.
+        std::fprintf(stderr, "cimtlm: error: %s (see cimtlm --help)\n", e.what());
+        return 2;
     }
     try {
         if (*params) return cmd_params(markdown);
         if (*sweep) {
+            unsigned jobs = 1;
+            try {
+                jobs = cim::cfg::parse_scalar<unsigned>(jobs_text);
+            } catch (const std::invalid_argument& e) {
+                throw cim::config_error("--jobs", 0, "", std::string(e.what()) + " (expected unsigned)");
+            }
+            if (jobs < 1 || jobs > 256) throw cim::config_error("--jobs", 0, "", std::to_string(jobs) + " is outside 1..256");
             const auto spec = cim::cli::load_sweep(sweep_file, sweep_out);
             const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
             const int failed = cim::cli::run_sweep(spec, jobs, self, quiet);
@@ -294,7 +351,7 @@ int sc_main(int argc, char** argv) {
             }
             return 0;
         }
-        const auto overrides = parse_sets(flags);
+        const auto overrides = parse_sets(flags, app.get_subcommands().front());
         if (*map) return cmd_map(config, overrides);
         if (*acc) return cmd_accuracy(config, overrides, out, predictions, quiet, args);
         if (*run) return cmd_run(config, overrides, out, vcd, vcd_scopes, trace_json, quiet, args);
