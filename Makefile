@@ -11,6 +11,8 @@ JOBS   ?= 2
 
 BUILD_DIR := build
 ASAN_DIR  := build-asan
+TSAN_DIR  := build-tsan
+FUZZ_DIR  := build-fuzz
 
 DEB_PACKAGES := build-essential cmake ninja-build pkg-config libsystemc-dev libeigen3-dev \
                 libyaml-cpp-dev libgtest-dev nlohmann-json3-dev libcli11-dev libfmt-dev \
@@ -44,6 +46,11 @@ test: build
 	cmake --build $(ASAN_DIR) -j$(JOBS)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --test-dir $(ASAN_DIR) --output-on-failure -j$(JOBS) -L unit
+	@if [[ ! -f $(TSAN_DIR)/build.ninja ]]; then \
+	  cmake -S . -B $(TSAN_DIR) -G Ninja -DCIM_TSAN=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo; \
+	fi
+	cmake --build $(TSAN_DIR) -j$(JOBS) --target tsan_engine
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 ctest --test-dir $(TSAN_DIR) --output-on-failure -j$(JOBS) -L tsan
 
 # The shipped model against PyTorch on the whole Fashion-MNIST test set (make test checks the first 2000 images).
 agreement: build
@@ -69,4 +76,4 @@ docs: build
 	echo "docs: wrote docs/config-reference.md"
 
 clean:
-	rm -rf $(BUILD_DIR) $(ASAN_DIR) out
+	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(TSAN_DIR) $(FUZZ_DIR) out
