@@ -20,10 +20,12 @@ DEB_PACKAGES := build-essential cmake ninja-build pkg-config libsystemc-dev libe
                 libonnx-dev libprotobuf-dev protobuf-compiler \
                 python3-torch python3-onnx python3-numpy python3-matplotlib python3-pytest python3-yaml libopenblas0-pthread
 
-.PHONY: help deps build run test agreement bench docs clean
+FUZZ_TIME ?= 60
+
+.PHONY: help deps build run test agreement bench docs fuzz clean
 
 help:
-	@echo "targets: deps build run test agreement bench docs clean"
+	@echo "targets: deps build run test agreement bench docs fuzz clean"
 	@echo "  make run CONFIG=configs/experiments/default.yaml OUT=out"
 
 deps:
@@ -74,6 +76,16 @@ docs: build
 	chmod 644 "$$tmp"; \
 	mv "$$tmp" docs/config-reference.md; \
 	echo "docs: wrote docs/config-reference.md"
+
+# libFuzzer harnesses of every parser (tests/fuzz/README.md), built with clang, AddressSanitizer and
+# UndefinedBehaviorSanitizer in build-fuzz/, each run for FUZZ_TIME seconds; prints executions and findings.
+fuzz:
+	@scripts/install-deps.sh $(DEB_PACKAGES) clang-14 libclang-rt-14-dev
+	@if [[ ! -f $(FUZZ_DIR)/build.ninja ]]; then \
+	  CC=clang-14 CXX=clang++-14 cmake -S . -B $(FUZZ_DIR) -G Ninja -DCIM_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo; \
+	fi
+	cmake --build $(FUZZ_DIR) -j$(JOBS) --target fuzz_all
+	tests/fuzz/run.sh $(FUZZ_DIR) $(FUZZ_TIME)
 
 clean:
 	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(TSAN_DIR) $(FUZZ_DIR) out

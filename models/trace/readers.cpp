@@ -96,16 +96,17 @@ std::string gunzip(const std::string& path, const std::string& in) {
     return out;
 }
 
-/// A whole dataset file in memory (read_input_file: a regular file or a named pipe, at most 2 GiB), gunzipped when
-/// it starts with the gzip magic 1f 8b.
-file_bytes read_file(const std::string& path) {
+/// A file's bytes, gunzipped when they start with the gzip magic 1f 8b.
+file_bytes decode(const file_data& f) {
     file_bytes out;
-    out.data = read_input_file(path, file_kind::dataset);
-    out.gzipped = out.data.size() >= 2 && static_cast<unsigned char>(out.data[0]) == 0x1f &&
-                  static_cast<unsigned char>(out.data[1]) == 0x8b;
-    if (out.gzipped) out.data = gunzip(path, out.data);
+    out.gzipped = f.bytes.size() >= 2 && static_cast<unsigned char>(f.bytes[0]) == 0x1f &&
+                  static_cast<unsigned char>(f.bytes[1]) == 0x8b;
+    out.data = out.gzipped ? gunzip(f.name, f.bytes) : f.bytes;
     return out;
 }
+
+/// A whole dataset file (read_input_file: a regular file or a named pipe, at most 2 GiB).
+file_data read_file(const std::string& path) { return {path, read_input_file(path, file_kind::dataset)}; }
 
 std::uint32_t big_endian_u32(const std::string& b, std::size_t at) {
     std::uint32_t v = 0;
@@ -126,9 +127,10 @@ struct idx_file {
     std::size_t offset = 0;
 };
 
-idx_file read_idx(const std::string& path, int rank, const char* what) {
+idx_file read_idx(const file_data& in, int rank, const char* what) {
+    const std::string& path = in.name;
     idx_file f;
-    f.bytes = read_file(path);
+    f.bytes = decode(in);
     const std::string& b = f.bytes.data;
     const std::uint32_t expected_magic = 0x0800u | static_cast<std::uint32_t>(rank);
     if (b.size() < 4) {
@@ -208,9 +210,10 @@ struct npy_file {
     bool big_endian = false;
 };
 
-npy_file read_npy(const std::string& path) {
+npy_file read_npy(const file_data& in) {
+    const std::string& path = in.name;
     npy_file f;
-    f.bytes = read_file(path);
+    f.bytes = decode(in);
     f.header = parse_npy_header(f.bytes.data, path);
     const npy_header& h = f.header;
     if (h.fortran_order) {
@@ -271,8 +274,15 @@ std::pair<std::string, std::string> two_paths(const std::string& spec, const std
 }  // namespace
 
 dataset load_idx(const std::string& images, const std::string& labels) {
-    const idx_file im = read_idx(images, 3, "images");
-    const idx_file lb = read_idx(labels, 1, "labels");
+    const file_data im = read_file(images);  // in this order: a missing images file is named first
+    return load_idx_data(im, read_file(labels));
+}
+
+dataset load_idx_data(const file_data& images_file, const file_data& labels_file) {
+    const std::string& images = images_file.name;
+    const std::string& labels = labels_file.name;
+    const idx_file im = read_idx(images_file, 3, "images");
+    const idx_file lb = read_idx(labels_file, 1, "labels");
     check_label_count(images, im.dims[0], labels, lb.dims[0]);
     dataset d;
     d.name = images;
@@ -291,14 +301,22 @@ dataset load_idx(const std::string& images, const std::string& labels) {
 
 dataset load_cifar10(const std::vector<std::string>& batch_files) {
     if (batch_files.empty()) throw config_error("", 0, "--dataset", "cifar10: no batch files given");
+    std::vector<file_data> batches;
+    for (const std::string& path : batch_files) batches.push_back(read_file(path));
+    return load_cifar10_data(batches);
+}
+
+dataset load_cifar10_data(const std::vector<file_data>& batches) {
+    if (batches.empty()) throw config_error("", 0, "--dataset", "cifar10: no batch files given");
     dataset d;
-    d.name = batch_files.front();
+    d.name = batches.front().name;
     d.c = 3;
     d.h = 32;
     d.w = 32;
     d.declared_classes = 10;
-    for (const std::string& path : batch_files) {
-        const file_bytes f = read_file(path);
+    for (const file_data& batch : batches) {
+        const std::string& path = batch.name;
+        const file_bytes f = decode(batch);
         const std::size_t size = f.data.size();
         if (size == 0 || size % k_cifar_record != 0) {
             const std::size_t whole = size / k_cifar_record;
@@ -332,7 +350,14 @@ dataset load_cifar10(const std::vector<std::string>& batch_files) {
 }
 
 dataset load_npy(const std::string& images, const std::string& labels) {
-    const npy_file im = read_npy(images);
+    const file_data im = read_file(images);
+    return load_npy_data(im, read_file(labels));
+}
+
+dataset load_npy_data(const file_data& images_file, const file_data& labels_file) {
+    const std::string& images = images_file.name;
+    const std::string& labels = labels_file.name;
+    const npy_file im = read_npy(images_file);
     const npy_header& ih = im.header;
     const bool is_u8 = ih.kind() == 'u' && ih.item_size() == 1;
     const bool is_float = ih.kind() == 'f' && (ih.item_size() == 4 || ih.item_size() == 8);
@@ -350,7 +375,7 @@ dataset load_npy(const std::string& images, const std::string& labels) {
     }
     check_npy_size(im, images);
 
-    const npy_file lb = read_npy(labels);
+    const npy_file lb = read_npy(labels_file);
     const npy_header& lh = lb.header;
     const int lsize = lh.item_size();
     if ((lh.kind() != 'i' && lh.kind() != 'u') || (lsize != 1 && lsize != 2 && lsize != 4 && lsize != 8)) {

@@ -327,7 +327,7 @@ int sc_main(int argc, char** argv) {
     } catch (const CLI::ParseError& e) {
         if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
         // A command-line mistake is a config error: one line, exit 2.
-        std::fprintf(stderr, "cimtlm: error: %s (see cimtlm --help)\n", e.what());
+        std::fprintf(stderr, "cimtlm: error: %s (see cimtlm --help)\n", cim::one_line(e.what()).c_str());
         return 2;
     }
     try {
@@ -362,10 +362,10 @@ int sc_main(int argc, char** argv) {
         std::fprintf(stderr, "cimtlm: model error: %s\n", e.format().c_str());
         return 3;
     } catch (const sc_core::sc_report& e) {
-        std::fprintf(stderr, "cimtlm: SystemC error: %s\n", e.what());
+        std::fprintf(stderr, "cimtlm: SystemC error: %s\n", cim::one_line(e.what()).c_str());
         return 4;
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "cimtlm: error: %s\n", e.what());
+        std::fprintf(stderr, "cimtlm: error: %s\n", cim::one_line(e.what()).c_str());
         return 1;
     }
     return 0;

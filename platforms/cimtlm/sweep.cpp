@@ -110,7 +110,8 @@ sweep_spec load_sweep(const std::string& file, const std::string& out) {
     return load_sweep_text(read_input_file(file, file_kind::config), file, out);
 }
 
-sweep_spec load_sweep_text(const std::string& text, const std::string& file, const std::string& out) {
+sweep_spec load_sweep_text(const std::string& text, const std::string& file, const std::string& out,
+                           std::size_t max_points) {
     const YAML::Node root = cfg::load_yaml_text(text, file);
     if (!root.IsMap()) throw config_error(file, cfg::line_of(root), "", "a sweep file is a map (base, command, grid, list, set, out)");
     sweep_spec s;
@@ -153,9 +154,9 @@ sweep_spec load_sweep_text(const std::string& text, const std::string& file, con
                 throw config_error(file, cfg::line_of(it->second), "grid." + key, "expected a non-empty list of values");
             s.params.push_back(key);
             std::vector<std::vector<cfg::override_spec>> next;
-            if (combos.size() * it->second.size() > k_max_sweep_points)
+            if (combos.size() * it->second.size() > max_points)
                 throw config_error(file, cfg::line_of(it->second), "grid." + key,
-                                   "the sweep has more than " + std::to_string(k_max_sweep_points) + " points");
+                                   "the sweep has more than " + std::to_string(max_points) + " points");
             for (const auto& c : combos)
                 for (const auto& v : it->second) {
                     auto d = c;
@@ -167,9 +168,9 @@ sweep_spec load_sweep_text(const std::string& text, const std::string& file, con
     }
     if (const YAML::Node list = root["list"]) {
         if (!list.IsSequence() || list.size() == 0) throw config_error(file, cfg::line_of(list), "list", "expected a list of maps");
-        if (combos.size() * list.size() > k_max_sweep_points)
+        if (combos.size() * list.size() > max_points)
             throw config_error(file, cfg::line_of(list), "list",
-                               "the sweep has more than " + std::to_string(k_max_sweep_points) + " points");
+                               "the sweep has more than " + std::to_string(max_points) + " points");
         std::vector<std::vector<cfg::override_spec>> next;
         for (const auto& c : combos)
             for (std::size_t i = 0; i < list.size(); ++i) {

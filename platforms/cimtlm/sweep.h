@@ -41,10 +41,12 @@ struct sweep_spec {
 /// k_max_sweep_points points. `out`, when not empty, replaces the file's `out` (the --out option).
 sweep_spec load_sweep(const std::string& file, const std::string& out = "");
 
-/// load_sweep from the file's text; `file` names it in errors and resolves its relative paths.
-sweep_spec load_sweep_text(const std::string& text, const std::string& file, const std::string& out = "");
-
 inline constexpr std::size_t k_max_sweep_points = 100000;
+
+/// load_sweep from the file's text; `file` names it in errors and resolves its relative paths. `max_points` lowers
+/// the limit (the fuzzer's harness keeps each input fast).
+sweep_spec load_sweep_text(const std::string& text, const std::string& file, const std::string& out = "",
+                           std::size_t max_points = k_max_sweep_points);
 
 // The bookkeeping of a point's folder, apart from how a point is run (local worker processes today; a batch
 // backend such as Slurm submits the same worker command after begin_point() and calls finish_point() when the job
