@@ -195,8 +195,8 @@ range default_range(unit u) {
         case unit::farad: r.lo = 0; r.hi = 1; break;
         case unit::joule: r.lo = 0; r.hi = 1e3; break;
         case unit::watt: r.lo = 0; r.hi = 1e6; break;
-        case unit::byte: r.lo = 0; r.hi = 0x1.0p50; break;        // up to 1 PiB
-        case unit::bit: r.lo = 0; r.hi = 0x1.0p53; break;
+        case unit::byte: r.lo = 0; r.hi = 0x1.0p40; break;        // up to 1 TiB
+        case unit::bit: r.lo = 0; r.hi = 1e12; break;
         case unit::ampere_per_meter: r.lo = 0; r.hi = 1e6; break;  // up to 1 A/um
         case unit::farad_per_meter: r.lo = 0; r.hi = 1e-6; break;  // up to 1 pF/um
         case unit::ohm_per_meter: r.lo = 0; r.hi = 1e12; break;    // up to 1 MOhm/um
@@ -208,6 +208,8 @@ range default_range(unit u) {
 std::string format_range(const range& r, unit u, bool integer) {
     auto bound = [&](double v) {
         if (integer) {
+            // 2^64 - 1 (a std::uint64_t's limit) is not a double: print it exactly.
+            if (v >= 0x1.0p64) return std::string("18446744073709551615");
             char buf[32];
             std::snprintf(buf, sizeof buf, "%.0f", v);
             return std::string(buf);
