@@ -81,8 +81,9 @@ YAML::Node load_yaml_text(const std::string& text, const std::string& name) {
         root = YAML::Load(text);
         std::istringstream in(text);
         YAML::Parser parser(in);
-        while (parser.HandleNextDocument(finder)) {
-        }
+        // The first document only, as YAML::Load reads it (yaml-cpp 0.7 can report endless further documents for
+        // some malformed inputs: the fuzzer found it).
+        parser.HandleNextDocument(finder);
     } catch (const YAML::Exception& e) {
         throw config_error(name, e.mark.is_null() ? 0 : e.mark.line + 1, "", "malformed YAML: " + e.msg);
     }

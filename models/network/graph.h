@@ -12,9 +12,19 @@ enum class op { input, conv2d, linear, max_pool, avg_pool, relu, add, flatten };
 const char* op_name(op o);
 
 /// Activation tensor shape, channels-first (C, H, W). A flattened vector is (N, 1, 1).
+/// The largest number of multiply-accumulates of one layer (2^48): infer_shapes() rejects more, so sums over a network
+/// stay far inside int64. Tensors and weight matrices are limited to 2^31 - 1 values (the engine indexes with int).
+inline constexpr std::int64_t k_max_layer_macs = std::int64_t{1} << 48;
+
 struct shape {
     int c = 0, h = 0, w = 0;
-    std::int64_t size() const { return std::int64_t{c} * h * w; }
+    /// c*h*w, saturated at INT64_MAX: a hostile shape reads as too large, never wraps (infer_shapes rejects it).
+    std::int64_t size() const {
+        std::int64_t r = 0;
+        if (__builtin_mul_overflow(std::int64_t{c}, std::int64_t{h}, &r) || __builtin_mul_overflow(r, std::int64_t{w}, &r))
+            return INT64_MAX;
+        return r;
+    }
     bool operator==(const shape& o) const { return c == o.c && h == o.h && w == o.w; }
     bool operator!=(const shape& o) const { return !(*this == o); }
 };

@@ -150,15 +150,17 @@ sweep_spec load_sweep_text(const std::string& text, const std::string& file, con
         if (!grid.IsMap()) throw config_error(file, cfg::line_of(grid), "grid", "expected a map of key.path: [values]");
         for (auto it = grid.begin(); it != grid.end(); ++it) {
             const std::string key = it->first.Scalar();
-            if (!it->second.IsSequence() || it->second.size() == 0)
-                throw config_error(file, cfg::line_of(it->second), "grid." + key, "expected a non-empty list of values");
+            // A copy: `it->second` is a member of a temporary, which a range-for would outlive (the fuzzer found it).
+            const YAML::Node values = it->second;
+            if (!values.IsSequence() || values.size() == 0)
+                throw config_error(file, cfg::line_of(values), "grid." + key, "expected a non-empty list of values");
             s.params.push_back(key);
             std::vector<std::vector<cfg::override_spec>> next;
-            if (combos.size() * it->second.size() > max_points)
-                throw config_error(file, cfg::line_of(it->second), "grid." + key,
+            if (combos.size() * values.size() > max_points)
+                throw config_error(file, cfg::line_of(values), "grid." + key,
                                    "the sweep has more than " + std::to_string(max_points) + " points");
             for (const auto& c : combos)
-                for (const auto& v : it->second) {
+                for (const auto& v : values) {
                     auto d = c;
                     d.push_back({key, sweep_value(file, scalar(v, file, "grid." + key)), file, cfg::line_of(v)});
                     next.push_back(std::move(d));
