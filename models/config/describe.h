@@ -61,7 +61,8 @@ public:
         else if constexpr (std::is_same_v<T, std::string>) os << '"' << field << '"';
         else os << field;
         std::string rt;
-        if constexpr (std::is_arithmetic_v<T> && !std::is_same_v<T, bool>) rt = format_range(r, unit::none, std::is_integral_v<T>);
+        if constexpr (std::is_arithmetic_v<T> && !std::is_same_v<T, bool>)
+            rt = format_range(r, unit::none, std::is_integral_v<T>);
         m_out.push_back({path(name), type_name<T>(), os.str(), desc, rt, r.declared});
     }
     void quantity(const char* name, double& field, unit u, const range& r, const char* desc) {

@@ -35,7 +35,8 @@ void walk(const Json& j, const std::string& path, const std::string& what) {
         return;
     }
     if (j.is_object()) {
-        for (auto it = j.begin(); it != j.end(); ++it) walk(it.value(), path.empty() ? it.key() : path + "." + it.key(), what);
+        for (auto it = j.begin(); it != j.end(); ++it)
+            walk(it.value(), path.empty() ? it.key() : path + "." + it.key(), what);
         return;
     }
     if (j.is_array()) {

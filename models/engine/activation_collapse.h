@@ -30,9 +30,9 @@ struct collapse_verdict {
 /// The rule: the reference is the input-bit density of the first weight layer, which sees the network input.
 /// The activations collapsed when a later weight layer's input-bit density is below `ratio` (default 1 %) of
 /// the reference; the first such layer is named. Healthy networks stay far above it: VGG-8 on CIFAR-10-shaped
-/// inputs keeps every layer between 0.20 and 0.75 against 0.50 at the input, the shipped Fashion-MNIST model
-/// between 0.10 and 0.4 (docs/robustness.md). A reference of 0 (an all-zero input) decides nothing, and neither
-/// does a network with fewer than two weight layers.
+/// synthetic inputs keeps every layer between 0.20 and 0.75 against 0.50 at the input, the shipped Fashion-MNIST
+/// model between 0.14 and 0.26 against 0.16 (docs/robustness.md). A reference of 0 (an all-zero input) decides
+/// nothing, and neither does a network with fewer than two weight layers.
 collapse_verdict activation_collapse(const std::vector<layer_density>& weight_layers, double ratio = 0.01);
 
 }  // namespace cim::engine

@@ -1,7 +1,8 @@
 #pragma once
-// Shared by the libFuzzer harnesses (tests/fuzz/README.md). A parser may reject an input only with cim::config_error or
-// cim::model_error, each one line (the CLI prints it as is); any other exception escapes the harness, which libFuzzer
-// reports as a crash, and so do a sanitizer report, a hang (-timeout) and an allocation beyond -rss_limit_mb.
+// Shared by the libFuzzer harnesses (docs/robustness.md, section 5). A parser may reject an input only with
+// cim::config_error or cim::model_error, each one line (the CLI prints it as is); any other exception escapes the
+// harness, which libFuzzer reports as a crash, and so do a sanitizer report, a hang (-timeout) and an allocation
+// beyond -rss_limit_mb.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -33,7 +34,9 @@ void expect_clean(F f) {
 }
 
 /// The input as text.
-inline std::string text(const std::uint8_t* data, std::size_t size) { return std::string(reinterpret_cast<const char*>(data), size); }
+inline std::string text(const std::uint8_t* data, std::size_t size) {
+    return std::string(reinterpret_cast<const char*>(data), size);
+}
 
 /// Two files in one input (images and labels): a little-endian 32-bit length n, then n bytes of the first file, then
 /// the second file. A shorter input gives two empty files.
