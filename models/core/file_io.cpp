@@ -45,9 +45,9 @@ void check_writable(const std::string& path, const std::string& option) {
         fs::create_directories(target.parent_path(), ec);
         if (ec) throw config_error(path, 0, option, "cannot create its folder: " + ec.message());
     }
-    // The same temporary name write_file_atomic uses, so the probe needs exactly the rights the write will.
-    const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    // A file beside the target, as write_file_atomic's temporary, so the probe needs exactly the rights the write will.
+    const std::string tmp = path + ".probe." + std::to_string(::getpid());
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) throw config_error(path, 0, option, std::string("cannot write: ") + std::strerror(errno));
     ::close(fd);
     ::unlink(tmp.c_str());
