@@ -11,6 +11,8 @@ JOBS   ?= 2
 
 BUILD_DIR := build
 ASAN_DIR  := build-asan
+TSAN_DIR  := build-tsan
+FUZZ_DIR  := build-fuzz
 
 DEB_PACKAGES := build-essential cmake ninja-build pkg-config libsystemc-dev libeigen3-dev \
                 libyaml-cpp-dev libgtest-dev nlohmann-json3-dev libcli11-dev libfmt-dev \
@@ -18,10 +20,12 @@ DEB_PACKAGES := build-essential cmake ninja-build pkg-config libsystemc-dev libe
                 libonnx-dev libprotobuf-dev protobuf-compiler \
                 python3-torch python3-onnx python3-numpy python3-matplotlib python3-pytest python3-yaml libopenblas0-pthread
 
-.PHONY: help deps build run test agreement bench docs clean
+FUZZ_TIME ?= 60
+
+.PHONY: help deps build run test agreement bench docs fuzz clean
 
 help:
-	@echo "targets: deps build run test agreement bench docs clean"
+	@echo "targets: deps build run test agreement bench docs fuzz clean"
 	@echo "  make run CONFIG=configs/experiments/default.yaml OUT=out"
 
 deps:
@@ -44,6 +48,11 @@ test: build
 	cmake --build $(ASAN_DIR) -j$(JOBS)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --test-dir $(ASAN_DIR) --output-on-failure -j$(JOBS) -L unit
+	@if [[ ! -f $(TSAN_DIR)/build.ninja ]]; then \
+	  cmake -S . -B $(TSAN_DIR) -G Ninja -DCIM_TSAN=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo; \
+	fi
+	cmake --build $(TSAN_DIR) -j$(JOBS) --target tsan_engine
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 ctest --test-dir $(TSAN_DIR) --output-on-failure -j$(JOBS) -L tsan
 
 # The shipped model against PyTorch on the whole Fashion-MNIST test set (make test checks the first 2000 images).
 agreement: build
@@ -68,5 +77,15 @@ docs: build
 	mv "$$tmp" docs/config-reference.md; \
 	echo "docs: wrote docs/config-reference.md"
 
+# libFuzzer harnesses of every parser (tests/fuzz/README.md), built with clang, AddressSanitizer and
+# UndefinedBehaviorSanitizer in build-fuzz/, each run for FUZZ_TIME seconds; prints executions and findings.
+fuzz:
+	@scripts/install-deps.sh $(DEB_PACKAGES) clang-14 libclang-rt-14-dev
+	@if [[ ! -f $(FUZZ_DIR)/build.ninja ]]; then \
+	  CC=clang-14 CXX=clang++-14 cmake -S . -B $(FUZZ_DIR) -G Ninja -DCIM_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo; \
+	fi
+	cmake --build $(FUZZ_DIR) -j$(JOBS) --target fuzz_all
+	tests/fuzz/run.sh $(FUZZ_DIR) $(FUZZ_TIME)
+
 clean:
-	rm -rf $(BUILD_DIR) $(ASAN_DIR) out
+	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(TSAN_DIR) $(FUZZ_DIR) out

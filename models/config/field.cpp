@@ -3,9 +3,12 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <limits>
 #include <stdexcept>
+
+#include "models/core/error.h"
 
 namespace cim::cfg {
 
@@ -51,7 +54,7 @@ I parse_integer(const std::string& raw) {
     errno = 0;
     char* end = nullptr;
     if constexpr (std::is_unsigned_v<I>) {
-        if (s[0] == '-') throw std::invalid_argument("'" + s + "' is negative, expected a non-negative integer");
+        if (s[0] == '-') throw std::invalid_argument("'" + s + "' is negative");
         const unsigned long long v = std::strtoull(s.c_str(), &end, 0);
         if (end == s.c_str() || *end != '\0') throw std::invalid_argument("'" + s + "' is not an integer");
         if (errno == ERANGE || v > std::numeric_limits<I>::max()) throw std::invalid_argument("'" + s + "' is too large");
@@ -93,6 +96,26 @@ long long parse_scalar<long long>(const std::string& raw) { return parse_integer
 template <>
 unsigned long long parse_scalar<unsigned long long>(const std::string& raw) {
     return parse_integer<unsigned long long>(raw);
+}
+
+std::string range_violation(double value, const range& r, unit u, bool integer) {
+    if (r.contains(value)) return "";
+    if (!std::isfinite(value)) return "the value is not finite";
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%.0f", value);
+    // Far outside every prefix, "1e+30 Ohm" reads better than "1e+18 TOhm".
+    const double a = std::fabs(value);
+    std::string v = integer ? std::string(buf) : format_quantity(value, u);
+    if (!integer && (a >= 1e15 || (a > 0 && a < 1e-18))) {
+        std::snprintf(buf, sizeof buf, "%g", value);
+        v = std::string(buf) + (u == unit::none ? "" : " " + std::string(unit_symbol(u)));
+    }
+    return v + " is outside " + (r.declared ? "its range " : "the physical envelope of its unit ") +
+           format_range(r, u, integer);
+}
+
+void range_checker::fail_if(const char* name, const std::string& why) const {
+    if (!why.empty()) throw config_error("", 0, key(name), why);
 }
 
 }  // namespace cim::cfg

@@ -1,6 +1,7 @@
 #pragma once
 #include <cstdint>
 #include <initializer_list>
+#include <limits>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -18,15 +19,20 @@ namespace cim::cfg {
 ///       child::config child;
 ///       template <class V> void visit(V& v) {
 ///           v("rows", rows, "word lines per subarray");                     // plain value
+///           v("bits", bits, range{1, 8}, "bits per cell");                   // plain value with its range
 ///           v("read_pulse", read_pulse, unit::second, "read pulse width");   // quantity in SI
+///           v("r_on", r_on, unit::ohm, range{1e2, 1e10}, "on resistance");   // quantity with its range
 ///           v.choice("readout", readout, {"parallel", "sequential"}, "read-out scheme");
 ///           v("child", child, "the child block");                           // nested struct
 ///       }
 ///       void validate() const;  // throws cim::config_error(key relative to this struct)
 ///   };
 ///
-/// Every visitor (YAML reader, --set override, JSON echo, parameter docs) derives from
-/// visitor<Derived> and implements leaf(), quantity(), choice() and child().
+/// Every visitor (YAML reader, --set override, JSON echo, parameter docs, range check) derives from
+/// visitor<Derived> and implements leaf(name, field, range, desc), quantity(name, field, unit, range, desc),
+/// choice_impl() and child(). A number that declares no range gets the envelope of its unit (default_range) or,
+/// for an integer, of its type; the readers check every value against its range after unit conversion, so a
+/// value out of range is an error naming the file, the line and the key before anything runs.
 
 template <class T>
 inline constexpr bool is_leaf_v = std::is_arithmetic_v<T> || std::is_same_v<T, std::string>;
@@ -42,18 +48,45 @@ void validate_if_any(const T& t) {
     if constexpr (has_validate<T>::value) t.validate();
 }
 
+/// The range a leaf of type T has when it declares none: the unit-less envelope for a floating-point number, the
+/// type's own limits for an integer, and none (declared = false, unbounded) for bool and string.
+template <class T>
+range default_range_of() {
+    if constexpr (std::is_floating_point_v<T>) {
+        return default_range(unit::none);
+    } else if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+        range r{static_cast<double>(std::numeric_limits<T>::lowest()), static_cast<double>(std::numeric_limits<T>::max())};
+        r.declared = false;
+        return r;
+    } else {
+        range r{-std::numeric_limits<double>::infinity(), std::numeric_limits<double>::infinity()};
+        r.declared = false;
+        return r;
+    }
+}
+
 template <class Derived>
 class visitor {
 public:
     template <class T>
     void operator()(const char* name, T& field, const char* desc) {
         if constexpr (is_leaf_v<T>) {
-            self().leaf(name, field, desc);
+            self().leaf(name, field, default_range_of<T>(), desc);
         } else {
             self().child(name, field, desc);
         }
     }
-    void operator()(const char* name, double& field, unit u, const char* desc) { self().quantity(name, field, u, desc); }
+    template <class T>
+    void operator()(const char* name, T& field, const range& r, const char* desc) {
+        static_assert(std::is_arithmetic_v<T> && !std::is_same_v<T, bool>, "a range applies to a number");
+        self().leaf(name, field, r, desc);
+    }
+    void operator()(const char* name, double& field, unit u, const char* desc) {
+        self().quantity(name, field, u, default_range(u), desc);
+    }
+    void operator()(const char* name, double& field, unit u, const range& r, const char* desc) {
+        self().quantity(name, field, u, r, desc);
+    }
     void choice(const char* name, std::string& field, std::initializer_list<const char*> choices, const char* desc) {
         std::vector<std::string> c(choices.begin(), choices.end());
         self().choice_impl(name, field, c, desc);
@@ -82,5 +115,44 @@ std::string nearest(const std::string& key, const std::vector<std::string>& cand
 /// Parse one scalar text into a leaf of type T; throws std::invalid_argument with a short reason.
 template <class T>
 T parse_scalar(const std::string& text);
+
+/// "" when `value` (of unit u; integer for integer leaves) lies in `r`, else the reason, e.g.
+/// "1e+30 Ohm is outside [0 Ohm, 1 TOhm]" (or "... its physical envelope [...]" for a default range).
+std::string range_violation(double value, const range& r, unit u, bool integer);
+
+/// Checks every number of a config struct (children included) against its declared range; throws
+/// cim::config_error with the dotted key relative to the struct. For validate() of configs built in code, which
+/// no reader checked.
+class range_checker : public visitor<range_checker> {
+public:
+    explicit range_checker(std::string prefix = "") : m_prefix(std::move(prefix)) {}
+    template <class T>
+    void leaf(const char* name, T& field, const range& r, const char*) {
+        if constexpr (std::is_arithmetic_v<T> && !std::is_same_v<T, bool>)
+            fail_if(name, range_violation(static_cast<double>(field), r, unit::none, std::is_integral_v<T>));
+    }
+    void quantity(const char* name, double& field, unit u, const range& r, const char*) {
+        fail_if(name, range_violation(field, r, u, false));
+    }
+    void choice_impl(const char*, std::string&, const std::vector<std::string>&, const char*) {}
+    template <class S>
+    void child(const char* name, S& s, const char*) {
+        range_checker sub(key(name));
+        s.visit(sub);
+    }
+
+private:
+    std::string key(const char* name) const { return m_prefix.empty() ? name : m_prefix + "." + name; }
+    void fail_if(const char* name, const std::string& why) const;
+    std::string m_prefix;
+};
+
+/// range_checker over a copy of `s` (visit() hands out references, so it is not const).
+template <class S>
+void check_ranges(const S& s) {
+    S copy = s;
+    range_checker c;
+    copy.visit(c);
+}
 
 }  // namespace cim::cfg

@@ -22,7 +22,7 @@ setter::setter(const override_spec& o) : m_spec(o) {
         start = dot + 1;
     }
     for (const auto& p : m_parts)
-        if (p.empty()) throw config_error(m_spec.origin, 0, m_spec.path, "empty component in key path");
+        if (p.empty()) throw config_error(m_spec.origin, m_spec.line, m_spec.path, "empty component in key path");
 }
 
 bool setter::at_level(const char* name) {
@@ -36,13 +36,23 @@ void setter::finish_level() {
     std::string msg = "unknown key '" + m_parts[m_depth] + "'";
     const std::string near = nearest(m_parts[m_depth], m_names);
     if (!near.empty()) msg += " (did you mean '" + near + "'?)";
-    throw config_error(m_spec.origin, 0, m_spec.path, msg);
+    throw config_error(m_spec.origin, m_spec.line, m_spec.path, msg);
 }
 
-void setter::fail(const std::string& msg) const { throw config_error(m_spec.origin, 0, m_spec.path, msg); }
+void setter::fail(const std::string& msg) const { throw config_error(m_spec.origin, m_spec.line, m_spec.path, msg); }
 
 void setter::fail_not_section(const char* name) const {
     fail(std::string("'") + name + "' is a value, not a section");
+}
+
+const override_spec& origin_of(const std::vector<override_spec>& overrides, const std::string& key) {
+    auto within = [](const std::string& outer, const std::string& inner) {
+        return inner == outer || (inner.size() > outer.size() && inner.compare(0, outer.size(), outer) == 0 &&
+                                  inner[outer.size()] == '.');
+    };
+    for (auto it = overrides.rbegin(); it != overrides.rend(); ++it)
+        if (within(it->path, key) || within(key, it->path)) return *it;
+    return overrides.back();
 }
 
 }  // namespace cim::cfg

@@ -11,7 +11,8 @@ namespace cim::cfg {
 struct override_spec {
     std::string path;   // dotted key path
     std::string value;  // text as typed
-    std::string origin = "--set";
+    std::string origin = "--set";  // where it was given: "--set", "--seed", or a sweep file
+    int line = 0;                  // line in `origin` (a sweep file), 0 for the command line
 };
 
 /// Parse "a.b.c=value"; throws config_error naming the --set argument when malformed.
@@ -25,30 +26,37 @@ public:
     explicit setter(const override_spec& o);
 
     template <class T>
-    void leaf(const char* name, T& field, const char* /*desc*/) {
+    void leaf(const char* name, T& field, const range& r, const char* /*desc*/) {
         if (!at_level(name)) return;
         if (!last()) fail_not_section(name);
+        T v{};
         try {
-            field = parse_scalar<T>(m_spec.value);
+            v = parse_scalar<T>(m_spec.value);
         } catch (const std::invalid_argument& e) {
             fail(std::string(e.what()) + " (expected " + type_name<T>() + ")");
         }
+        if constexpr (std::is_arithmetic_v<T> && !std::is_same_v<T, bool>)
+            fail_if(range_violation(static_cast<double>(v), r, unit::none, std::is_integral_v<T>));
+        field = v;
         m_done = true;
     }
-    void quantity(const char* name, double& field, unit u, const char* /*desc*/) {
+    void quantity(const char* name, double& field, unit u, const range& r, const char* /*desc*/) {
         if (!at_level(name)) return;
         if (!last()) fail_not_section(name);
+        double v = 0;
         try {
-            field = parse_quantity(m_spec.value, u);
+            v = parse_quantity(m_spec.value, u);
         } catch (const std::invalid_argument& e) {
             fail(e.what());
         }
+        fail_if(range_violation(v, r, u, false));
+        field = v;
         m_done = true;
     }
     void choice_impl(const char* name, std::string& field, const std::vector<std::string>& choices, const char*) {
         if (!at_level(name)) return;
         if (!last()) fail_not_section(name);
-        yaml_reader::check_choice(m_spec.value, choices, m_spec.origin, 0, m_spec.path);
+        yaml_reader::check_choice(m_spec.value, choices, m_spec.origin, m_spec.line, m_spec.path);
         field = m_spec.value;
         m_done = true;
     }
@@ -56,7 +64,12 @@ public:
     void child(const char* name, S& s, const char* /*desc*/) {
         if (!at_level(name)) return;
         if (last()) {
-            const YAML::Node root = load_yaml_file(m_spec.value);
+            YAML::Node root;
+            try {
+                root = load_yaml_file(m_spec.value);
+            } catch (const config_error& e) {
+                fail(e.format());
+            }
             s = S{};
             yaml_reader::read_root(root, m_spec.value, m_spec.path, s, nullptr);
             m_done = true;
@@ -71,7 +84,10 @@ public:
             validate_if_any(s);
         } catch (const config_error& e) {
             if (!e.file().empty()) throw;
-            fail(e.what());
+            // The section's own check may name another key than the one set (cols_per_adc after rows): name that key.
+            std::string section;
+            for (std::size_t i = 0; i <= m_depth; ++i) section += (i ? "." : "") + m_parts[i];
+            throw config_error(m_spec.origin, m_spec.line, e.key().empty() ? section : section + "." + e.key(), e.what());
         }
     }
 
@@ -83,6 +99,9 @@ private:
     bool at_level(const char* name);
     bool last() const { return m_depth + 1 == m_parts.size(); }
     [[noreturn]] void fail(const std::string& msg) const;
+    void fail_if(const std::string& msg) const {
+        if (!msg.empty()) fail(msg);
+    }
     [[noreturn]] void fail_not_section(const char* name) const;
 
     override_spec m_spec;
@@ -91,6 +110,10 @@ private:
     std::vector<std::string> m_names;  // names seen at the current matching level
     bool m_done = false;
 };
+
+/// The override a root validate() error on `key` most likely comes from: the last one that sets the key, a section
+/// holding it, or a key inside it; else the last override.
+const override_spec& origin_of(const std::vector<override_spec>& overrides, const std::string& key);
 
 /// Apply overrides in order to a loaded config, then validate the root again.
 template <class S>
@@ -105,7 +128,8 @@ void apply_overrides(S& s, const std::vector<override_spec>& overrides) {
             validate_if_any(s);
         } catch (const config_error& e) {
             if (!e.file().empty()) throw;
-            throw config_error("--set", 0, e.key(), e.what());
+            const override_spec& o = origin_of(overrides, e.key());
+            throw config_error(o.origin, o.line, e.key(), e.what());
         }
     }
 }

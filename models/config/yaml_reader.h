@@ -6,13 +6,16 @@
 
 #include "models/config/field.h"
 #include "models/core/error.h"
+#include "models/core/file_io.h"
 
 namespace cim::cfg {
 
-/// Load a YAML file; a missing file or malformed YAML becomes a config_error naming the file (and line).
-YAML::Node load_yaml_file(const std::string& path);
+/// Load a YAML file, bounded (read_input_file(path, kind): a folder, a device or a file over the kind's limit is an
+/// error); a missing file, malformed YAML or a duplicate key becomes a config_error naming the file (and line).
+YAML::Node load_yaml_file(const std::string& path, file_kind kind = file_kind::config);
 
-/// Parse YAML text (e.g. an embedded default); `name` is used in errors in place of a file name.
+/// Parse YAML text (e.g. an embedded default); `name` is used in errors in place of a file name. A key given twice
+/// in one map is an error naming both lines (yaml-cpp would keep the first silently).
 YAML::Node load_yaml_text(const std::string& text, const std::string& name);
 
 /// Resolve `ref` relative to the directory of `from_file`.
@@ -31,23 +34,29 @@ public:
         : m_node(std::move(node)), m_file(std::move(file)), m_path(std::move(path)), m_sources(sources) {}
 
     template <class T>
-    void leaf(const char* name, T& field, const char* /*desc*/) {
+    void leaf(const char* name, T& field, const range& r, const char* /*desc*/) {
         m_names.emplace_back(name);
         const YAML::Node n = m_node[name];
         if (!n) return;
-        field = parse<T>(n, name);
+        const T v = parse<T>(n, name);
+        if constexpr (std::is_arithmetic_v<T> && !std::is_same_v<T, bool>)
+            check_range(n, name, static_cast<double>(v), r, unit::none, std::is_integral_v<T>);
+        field = v;
     }
 
-    void quantity(const char* name, double& field, unit u, const char* /*desc*/) {
+    void quantity(const char* name, double& field, unit u, const range& r, const char* /*desc*/) {
         m_names.emplace_back(name);
         const YAML::Node n = m_node[name];
         if (!n) return;
         const std::string text = scalar_text(n, name);
+        double v = 0;
         try {
-            field = parse_quantity(text, u);
+            v = parse_quantity(text, u);
         } catch (const std::invalid_argument& e) {
             throw config_error(m_file, line_of(n), key(name), e.what());
         }
+        check_range(n, name, v, r, u, false);
+        field = v;
     }
 
     void choice_impl(const char* name, std::string& field, const std::vector<std::string>& choices,
@@ -119,6 +128,10 @@ public:
 
 private:
     static std::string first_part(const std::string& k) { return k.substr(0, k.find('.')); }
+    void check_range(const YAML::Node& n, const char* name, double v, const range& r, unit u, bool integer) const {
+        const std::string why = range_violation(v, r, u, integer);
+        if (!why.empty()) throw config_error(m_file, line_of(n), key(name), why);
+    }
     std::string key(const char* name) const { return join(m_path, name); }
     std::string scalar_text(const YAML::Node& n, const char* name) const;
 

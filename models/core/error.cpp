@@ -1,5 +1,7 @@
 #include "models/core/error.h"
 
+#include <cstdio>
+
 namespace cim {
 
 std::string config_error::format() const {
@@ -11,7 +13,28 @@ std::string config_error::format() const {
     }
     if (!m_key.empty()) s += m_key + ": ";
     s += what();
-    return s;
+    return one_line(s);
+}
+
+std::string model_error::format() const { return one_line(m_key.empty() ? what() : m_key + ": " + what()); }
+
+std::string one_line(const std::string& s) {
+    std::string out;
+    out.reserve(s.size());
+    for (const char c : s) {
+        const auto u = static_cast<unsigned char>(c);
+        if (c == '\n') out += "\\n";
+        else if (c == '\r') out += "\\r";
+        else if (c == '\t') out += "\\t";
+        else if (u < 0x20 || u == 0x7f) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\x%02X", u);
+            out += buf;
+        } else {
+            out += c;
+        }
+    }
+    return out;
 }
 
 }  // namespace cim

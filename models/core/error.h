@@ -16,7 +16,8 @@ public:
     int line() const { return m_line; }
     const std::string& key() const { return m_key; }
 
-    /// "file:line: key: message", dropping empty parts.
+    /// "file:line: key: message", dropping empty parts; always one line (control characters from the input, such
+    /// as a newline inside a quoted value, are written as escapes).
     std::string format() const;
 
 private:
@@ -32,10 +33,14 @@ public:
     model_error(std::string key, const std::string& what)
         : std::runtime_error(what), m_key(std::move(key)) {}
     const std::string& key() const { return m_key; }
-    std::string format() const { return m_key.empty() ? what() : m_key + ": " + what(); }
+    /// "key: message", one line like config_error::format().
+    std::string format() const;
 
 private:
     std::string m_key;
 };
+
+/// `s` with control characters written as escapes (\n, \r, \t, \xHH), so an error message stays one line.
+std::string one_line(const std::string& s);
 
 }  // namespace cim

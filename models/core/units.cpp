@@ -131,7 +131,10 @@ double parse_quantity(std::string_view text, unit expected) {
                                                   : "a value in " + std::string(unit_symbol(expected));
         throw std::invalid_argument("'" + s + "' has unit " + std::string(unit_symbol(dim)) + ", expected " + want);
     }
-    return number * factor;
+    // Checked again after the prefix: "1e300 TF/m" is a finite number but 1e312 F/m is not.
+    const double si = number * factor;
+    if (!std::isfinite(si)) throw std::invalid_argument("'" + s + "' is not finite in SI units");
+    return si;
 }
 
 std::string format_quantity(double value, unit u) {
@@ -167,6 +170,54 @@ std::string format_quantity(double value, unit u) {
     }
     std::snprintf(buf, sizeof buf, "%g %s", value, std::string(sym).c_str());
     return buf;
+}
+
+bool range::contains(double x) const {
+    if (!std::isfinite(x)) return false;
+    const bool above = lo_open ? x > lo : x >= lo;
+    const bool below = hi_open ? x < hi : x <= hi;
+    return above && below;
+}
+
+range default_range(unit u) {
+    range r;
+    r.declared = false;
+    switch (u) {
+        case unit::none: r.lo = -1e9; r.hi = 1e9; break;          // ratios, fractions, multipliers, counts of FO4
+        case unit::second: r.lo = 0; r.hi = 1e10; break;          // up to ~300 years (retention times)
+        case unit::hertz: r.lo = 0; r.hi = 1e12; break;           // up to 1 THz
+        case unit::ohm: r.lo = 0; r.hi = 1e12; break;             // up to 1 TOhm
+        case unit::siemens: r.lo = 0; r.hi = 1e3; break;
+        case unit::meter: r.lo = 0; r.hi = 1; break;
+        case unit::square_meter: r.lo = 0; r.hi = 1; break;
+        case unit::volt: r.lo = -100; r.hi = 100; break;
+        case unit::ampere: r.lo = -1e3; r.hi = 1e3; break;
+        case unit::farad: r.lo = 0; r.hi = 1; break;
+        case unit::joule: r.lo = 0; r.hi = 1e3; break;
+        case unit::watt: r.lo = 0; r.hi = 1e6; break;
+        case unit::byte: r.lo = 0; r.hi = 0x1.0p40; break;        // up to 1 TiB
+        case unit::bit: r.lo = 0; r.hi = 1e12; break;
+        case unit::ampere_per_meter: r.lo = 0; r.hi = 1e6; break;  // up to 1 A/um
+        case unit::farad_per_meter: r.lo = 0; r.hi = 1e-6; break;  // up to 1 pF/um
+        case unit::ohm_per_meter: r.lo = 0; r.hi = 1e12; break;    // up to 1 MOhm/um
+        case unit::feature_square: r.lo = 0; r.hi = 1e6; break;
+    }
+    return r;
+}
+
+std::string format_range(const range& r, unit u, bool integer) {
+    auto bound = [&](double v) {
+        if (integer) {
+            // 2^64 - 1 (a std::uint64_t's limit) is not a double: print it exactly.
+            if (v >= 0x1.0p64) return std::string("18446744073709551615");
+            char buf[32];
+            std::snprintf(buf, sizeof buf, "%.0f", v);
+            return std::string(buf);
+        }
+        return format_quantity(v, u);
+    };
+    if (integer && !r.lo_open && !r.hi_open) return bound(r.lo) + ".." + bound(r.hi);
+    return std::string(r.lo_open ? "(" : "[") + bound(r.lo) + ", " + bound(r.hi) + (r.hi_open ? ")" : "]");
 }
 
 }  // namespace cim

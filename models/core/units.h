@@ -38,4 +38,26 @@ double parse_quantity(std::string_view text, unit expected);
 /// Format an SI value with its unit for humans, e.g. 2e-9 s -> "2 ns" (used in docs and params).
 std::string format_quantity(double value, unit u);
 
+/// The documented range of a parameter, in SI units, checked after unit conversion: lo <= x <= hi, with the
+/// bound excluded where it is open. A value outside it, NaN or an infinity is a config error naming the key.
+/// Declared with the parameter (`v("r_on", r_on, unit::ohm, range{1, 1e12}, "...")`, config/field.h); a
+/// parameter that declares none gets the envelope of its unit (default_range) or, for an integer, of its type.
+struct range {
+    double lo = 0;
+    double hi = 0;
+    bool lo_open = false;
+    bool hi_open = false;
+    bool declared = true;  // false: the default envelope, not a range the parameter declares
+
+    bool contains(double x) const;
+};
+
+/// The physical envelope of a quantity of unit `u` that declares no range of its own (docs/config-reference.md
+/// lists them): e.g. resistances in [0, 1 TOhm], times in [0, 1e10 s], dimensionless numbers within +-1e9. It
+/// rejects values no device or circuit has, not merely unusual ones.
+range default_range(unit u);
+
+/// "[0 Ohm, 1 TOhm]", "(0, 100]"; with `integer`, "2..4096".
+std::string format_range(const range& r, unit u, bool integer = false);
+
 }  // namespace cim

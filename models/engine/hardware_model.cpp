@@ -1,16 +1,15 @@
 #include "models/engine/hardware_model.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <limits>
 #include <map>
 #include <mutex>
-#include <thread>
 
 #include "models/core/error.h"
 #include "models/engine/attention.h"
 #include "models/engine/quantized_model.h"
+#include "models/engine/work_pool.h"
 #include "models/functional/quant_ops.h"
 
 namespace cim::engine {
@@ -313,7 +312,7 @@ accuracy_result evaluate(const hardware_model& hw, std::int64_t count,
     const std::int64_t batch = ref == "batch_minmax" ? std::max<std::int64_t>(1, hw.options().adc.batch_images) : count;
     std::vector<int> pred_hw(static_cast<std::size_t>(count), -1), pred_ideal(static_cast<std::size_t>(count), -1);
     std::int64_t done_total = 0;
-    threads = std::max(1u, threads);
+    const work_pool pool(threads);
     for (std::int64_t b0 = 0; b0 < count; b0 += batch) {
         const std::int64_t b1 = std::min(count, b0 + batch);
         // NeuroSim's per-batch min/max references: calibrate on the batch itself, then convert it.
@@ -323,47 +322,25 @@ accuracy_result evaluate(const hardware_model& hw, std::int64_t count,
             for (std::int64_t i = b0; i < b1; ++i) imgs.push_back(get_image(i));
             batch_adcs = hw.calibrate_adcs(imgs, b0);
         }
-        std::atomic<std::int64_t> next{b0}, done{0};
         std::mutex image_mutex;  // get_image may not be thread-safe
-        std::exception_ptr failure;
-        std::mutex failure_mutex;
-        auto worker = [&] {
-            try {
-                for (std::int64_t i = next++; i < b1; i = next++) {
-                    std::vector<std::int32_t> img;
-                    {
-                        std::lock_guard<std::mutex> lock(image_mutex);
-                        img = get_image(i);
-                    }
-                    const auto h = hw.forward(img, i, batch_adcs.empty() ? nullptr : &batch_adcs);
-                    pred_hw[static_cast<std::size_t>(i)] = argmax(h.back());
-                    const auto r = reference_forward(g, hw.options().quant, img, 1);
-                    pred_ideal[static_cast<std::size_t>(i)] = argmax(r.back());
-                    ++done;
-                }
-            } catch (...) {
-                std::lock_guard<std::mutex> lock(failure_mutex);
-                if (!failure) failure = std::current_exception();
-                next = b1;
+        auto one = [&](std::int64_t k) {
+            const std::int64_t i = b0 + k;
+            std::vector<std::int32_t> img;
+            {
+                std::lock_guard<std::mutex> lock(image_mutex);
+                img = get_image(i);
             }
+            const auto h = hw.forward(img, i, batch_adcs.empty() ? nullptr : &batch_adcs);
+            pred_hw[static_cast<std::size_t>(i)] = argmax(h.back());
+            const auto r = reference_forward(g, hw.options().quant, img, 1);
+            pred_ideal[static_cast<std::size_t>(i)] = argmax(r.back());
         };
-        std::vector<std::thread> pool;
-        for (unsigned t = 1; t < threads; ++t) pool.emplace_back(worker);
-        if (progress) {
-            // The calling thread works too, and reports progress between images.
-            std::thread self(worker);
-            while (done.load() < b1 - b0 && !failure) {
-                progress(done_total + done.load(), count);
-                std::this_thread::sleep_for(std::chrono::milliseconds(200));
-            }
-            self.join();
-        } else {
-            worker();
-        }
-        for (auto& t : pool) t.join();
-        if (failure) std::rethrow_exception(failure);
+        // With a progress callback the calling thread reports while `threads` workers run (work_pool::run).
+        if (progress)
+            pool.run(b1 - b0, one, [&](std::int64_t done) { progress(done_total + done, count); });
+        else
+            pool.run(b1 - b0, one);
         done_total += b1 - b0;
-        if (progress) progress(done_total, count);
     }
     accuracy_result r;
     r.images = count;

@@ -8,6 +8,7 @@
 
 #include "models/core/error.h"
 #include "models/core/rng.h"
+#include "models/engine/work_pool.h"
 #include "models/functional/crossbar_mvm.h"
 #include "models/functional/quant_ops.h"
 #include "models/functional/transformer_ops.h"
@@ -432,11 +433,11 @@ std::vector<std::int64_t> reference_accumulate(const graph& g, int layer_index, 
     if (threads <= 1) {
         run(0, n);
     } else {
-        std::vector<std::thread> pool;
         const int chunk = (n + threads - 1) / threads;
-        for (int t = 1; t < threads; ++t) pool.emplace_back(run, std::min(n, t * chunk), std::min(n, (t + 1) * chunk));
-        run(0, std::min(n, chunk));
-        for (auto& th : pool) th.join();
+        work_pool(static_cast<unsigned>(threads)).run(threads, [&](std::int64_t t) {
+            const int k = static_cast<int>(t);
+            run(std::min(n, k * chunk), std::min(n, (k + 1) * chunk));
+        });
     }
     return acc;
 }

@@ -5,6 +5,7 @@
 #include <limits>
 #include <string>
 
+#include "models/config/field.h"
 #include "models/core/error.h"
 
 namespace cim::func {
@@ -15,9 +16,7 @@ void adc_config::validate() const {
     if (reference != "full_scale" && reference != "calibrated" && reference != "batch_minmax")
         throw config_error("", 0, "reference",
                            "must be full_scale, calibrated or batch_minmax, got '" + reference + "'");
-    if (!(percentile > 0.0 && percentile <= 100.0))
-        throw config_error("", 0, "percentile", "must be in (0, 100] %, got " + std::to_string(percentile));
-    if (batch_images < 1) throw config_error("", 0, "batch_images", "must be at least 1");
+    cfg::check_ranges(*this);
 }
 
 namespace {

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "models/core/units.h"
 #include "models/functional/column_histogram.h"
 
 namespace cim::func {
@@ -24,9 +25,10 @@ struct adc_config {
                  "references: full_scale (fixed, the largest possible column sum), calibrated (per layer, from the "
                  "run.calibration_images images), or batch_minmax (per batch of batch_images images, reproduces "
                  "DNN+NeuroSim)");
-        v("percentile", percentile,
-          "calibrated linear: upper reference at this percentile of the calibration column sums [%], (0, 100]");
-        v("batch_images", batch_images, "batch_minmax: images per batch whose column sums set that batch's references, >= 1");
+        v("percentile", percentile, range{0, 100, true},
+          "calibrated linear: upper reference at this percentile of the calibration column sums [%]");
+        v("batch_images", batch_images, range{1, 1000000},
+          "batch_minmax: images per batch whose column sums set that batch's references");
     }
     /// Throws cim::config_error naming the offending key.
     void validate() const;

@@ -23,20 +23,20 @@ struct device_config {
 
     template <class V>
     void visit(V& v) {
-        v("d2d_sigma", d2d_sigma,
-          "device-to-device variation: relative sigma of a programmed conductance, frozen at programming, 0..1");
-        v("stuck_on_rate", stuck_on_rate, "fraction of cells stuck at g_max, 0..1");
-        v("stuck_off_rate", stuck_off_rate, "fraction of cells stuck at g_min, 0..1 (stuck_on + stuck_off <= 1)");
-        v("read_noise_sigma", read_noise_sigma,
-          "cycle-to-cycle read noise: relative sigma of a cell's conductance per read, 0..1");
+        v("d2d_sigma", d2d_sigma, range{0, 1},
+          "device-to-device variation: relative sigma of a programmed conductance, frozen at programming");
+        v("stuck_on_rate", stuck_on_rate, range{0, 1}, "fraction of cells stuck at g_max");
+        v("stuck_off_rate", stuck_off_rate, range{0, 1}, "fraction of cells stuck at g_min (stuck_on + stuck_off <= 1)");
+        v("read_noise_sigma", read_noise_sigma, range{0, 1},
+          "cycle-to-cycle read noise: relative sigma of a cell's conductance per read");
         v.choice("drift", drift, {"none", "to_max", "to_min", "to_target", "random"},
                  "retention drift: none, towards g_max, towards g_min, towards drift_target, or random");
-        v("drift_rate", drift_rate,
+        v("drift_rate", drift_rate, range{0, 1},
           "drift reached at 10 years as a fraction (\"6 %\" = 0.06) of the distance to the target, or of "
           "g_max - g_min for random; logarithmic in time");
-        v("drift_target", drift_target,
-          "to_target: target state in the weight range -1..1 (-1 = g_min, +1 = g_max)");
-        v("time", time, unit::second, "time since programming at which the array is read");
+        v("drift_target", drift_target, range{-1, 1},
+          "to_target: target state in the weight range (-1 = g_min, +1 = g_max)");
+        v("time", time, unit::second, range{0, 1e10}, "time since programming at which the array is read");
     }
     /// Throws cim::config_error naming the offending key.
     void validate() const;

@@ -1,16 +1,15 @@
 #include "models/functional/quant_config.h"
 
+#include "models/config/field.h"
 #include "models/core/error.h"
 
 namespace cim::func {
 
 void quant_config::validate() const {
-    // A 1-bit symmetric weight can only hold 0, so such a config is a mistake, not a binary network.
-    if (weight_bits < 2 || weight_bits > 16)
-        throw config_error("", 0, "weight_bits", "must be in 2..16 (signed symmetric range), got " + std::to_string(weight_bits));
-    if (input_bits < 1 || input_bits > 16)
-        throw config_error("", 0, "input_bits", "must be in 1..16, got " + std::to_string(input_bits));
-    if (dac_bits < 1 || dac_bits > input_bits)
+    // The declared ranges (a 1-bit symmetric weight can only hold 0, so weight_bits starts at 2), then the checks
+    // that relate two fields.
+    cfg::check_ranges(*this);
+    if (dac_bits > input_bits)
         throw config_error("", 0, "dac_bits",
                            "must be in 1..input_bits (" + std::to_string(input_bits) + "), got " + std::to_string(dac_bits));
     if (encoding != "offset" && encoding != "differential")

@@ -1,6 +1,8 @@
 #pragma once
 #include <string>
 
+#include "models/core/units.h"
+
 namespace cim::func {
 
 /// Quantisation of one layer's data path: signed symmetric weights, unsigned inputs applied
@@ -18,9 +20,9 @@ struct quant_config {
 
     template <class V>
     void visit(V& v) {
-        v("weight_bits", weight_bits, "signed symmetric weight width [bit], 2..16");
-        v("input_bits", input_bits, "unsigned input (activation) width [bit], 1..16");
-        v("dac_bits", dac_bits, "input bits applied per read cycle [bit], 1..input_bits");
+        v("weight_bits", weight_bits, range{2, 16}, "signed symmetric weight width [bit]");
+        v("input_bits", input_bits, range{1, 16}, "unsigned input (activation) width [bit]");
+        v("dac_bits", dac_bits, range{1, 16}, "input bits applied per read cycle [bit], at most input_bits");
         v.choice("encoding", encoding, {"offset", "differential"},
                  "signed weights: offset (+2^(wb-1), reference columns subtracted digitally) "
                  "or differential (G+/G- column pairs)");

@@ -205,11 +205,14 @@ plan build(const network::graph& g, const config& cfg, const geometry& geo) {
     // PE sizes follow the row count (at least 2S), so a subarray much wider than tall may not fit in one; its
     // PE would hold no subarray column and its weights would be silently dropped.
     const bool any_novel = std::find(novel.begin(), novel.end(), true) != novel.end();
-    if (pe_cm < Sc || (any_novel && pe_nm < Sc))
-        throw model_error("subarray.cols", "subarrays of " + std::to_string(Sc) +
-                                               " columns are wider than the PE the floorplan allows (" +
-                                               std::to_string(any_novel ? std::min(pe_cm, pe_nm) : pe_cm) +
-                                               " cells; PE sizes follow subarray.rows)");
+    if (pe_cm < Sc || (any_novel && pe_nm < Sc)) {
+        // The PE side is what the rows allow, so name the rows (the usual change) and the columns it meets.
+        const std::int64_t pe = any_novel ? std::min(pe_cm, pe_nm) : pe_cm;
+        throw model_error("subarray.rows", std::to_string(S) + " rows give PEs of at most " + std::to_string(pe) +
+                                               " cells per side (PE sizes follow subarray.rows), narrower than one "
+                                               "subarray of subarray.cols = " + std::to_string(Sc) +
+                                               " columns: use more rows or fewer columns");
+    }
 
     plan p;
     p.geo = geo;

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "models/core/units.h"
 #include "models/network/graph.h"
 
 namespace cim::mapping {
@@ -18,7 +19,7 @@ struct config {
         v("novel_mapping", novel_mapping,
           "map conv layers of the most common kernel size with one PE per kernel position (novel mapping)");
         v("duplication", duplication, "duplicate small layers into otherwise idle subarrays to speed them up");
-        v("tiles", tiles, "number of tiles of a fixed chip; 0 sizes the chip from the network");
+        v("tiles", tiles, range{0, 1000000}, "number of tiles of a fixed chip; 0 sizes the chip from the network");
     }
 };
 

@@ -33,7 +33,13 @@ const char* op_name(op o) {
 }
 
 std::int64_t layer::weight_rows() const {
-    if (kind == op::conv2d) return std::int64_t{kernel_h} * kernel_w * in.c();
+    if (kind == op::conv2d) {  // saturated like shape::size()
+        std::int64_t r = 0;
+        if (__builtin_mul_overflow(std::int64_t{kernel_h}, std::int64_t{kernel_w}, &r) ||
+            __builtin_mul_overflow(r, std::int64_t{in.c()}, &r))
+            return INT64_MAX;
+        return r;
+    }
     if (kind == op::linear) return in.rank() == 2 ? in.last() : in.size();  // tokens: per token; flat: all
     return 0;
 }
@@ -147,6 +153,9 @@ void graph::infer_layer(int i) {
         l.in = l.out = input;
         l.may_be_negative = false;
         l.signed_input = false;
+        if (input.size() > std::numeric_limits<int>::max())
+            fail("", "input " + to_string(input) + " has more than " + std::to_string(std::numeric_limits<int>::max()) +
+                         " values");
         return;
     }
 
@@ -367,6 +376,20 @@ void graph::infer_layer(int i) {
         }
     }
     l.signed_input = l.has_weights() && neg(0);
+
+    // Sizes the engine indexes with int and sums in int64 (the fuzzer found a NeuroSim CSV whose MACs overflowed):
+    // no real network comes near these limits.
+    constexpr std::int64_t max_values = std::numeric_limits<int>::max();
+    if (l.out.size() > max_values)
+        fail("", "output " + to_string(l.out) + " has more than " + std::to_string(max_values) + " values");
+    if (l.has_weights()) {
+        const std::int64_t rows = l.weight_rows();
+        if (rows > max_values || rows * l.out_channels > max_values)
+            fail("", "a weight matrix of " + std::to_string(rows) + " x " + std::to_string(l.out_channels) +
+                         " is more than " + std::to_string(max_values) + " weights");
+        if (rows * l.out_channels > k_max_layer_macs / std::max<std::int64_t>(1, l.output_pixels()))
+            fail("", "more than 2^48 multiply-accumulates in one layer");
+    }
 }
 
 }  // namespace cim::network

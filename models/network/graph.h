@@ -17,6 +17,10 @@ enum class op {
 
 const char* op_name(op o);
 
+/// The largest number of multiply-accumulates of one layer (2^48): infer_shapes() rejects more, so sums over a network
+/// stay far inside int64. Tensors and weight matrices are limited to 2^31 - 1 values (the engine indexes with int).
+inline constexpr std::int64_t k_max_layer_macs = std::int64_t{1} << 48;
+
 /// Activation tensor shape: row-major dims without the batch. A CNN tensor is (C, H, W) and a flattened vector
 /// (N, 1, 1); a token tensor is (T, D); attention heads are (H, T, d).
 struct shape {
@@ -31,10 +35,13 @@ struct shape {
     int w() const { return rank() == 3 ? dims[2] : 0; }
     /// The last dimension (features of a token tensor); 0 for an empty shape.
     int last() const { return dims.empty() ? 0 : dims.back(); }
+    /// The product of the dims, saturated at INT64_MAX: a hostile shape reads as too large, never wraps
+    /// (infer_shapes rejects it).
     std::int64_t size() const {
         if (dims.empty()) return 0;
         std::int64_t n = 1;
-        for (int d : dims) n *= d;
+        for (int d : dims)
+            if (__builtin_mul_overflow(n, std::int64_t{d}, &n)) return INT64_MAX;
         return n;
     }
     bool operator==(const shape& o) const { return dims == o.dims; }

@@ -5,7 +5,6 @@
 #include <array>
 #include <cctype>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
@@ -15,6 +14,7 @@
 #include "models/config/field.h"
 #include "models/config/yaml_reader.h"
 #include "models/core/error.h"
+#include "models/core/file_io.h"
 #include "models/network/onnx_loader.h"
 
 namespace cim::network {
@@ -393,26 +393,19 @@ layer make(op kind, int line) {
     return l;
 }
 
-std::string read_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        std::error_code ec;
-        throw config_error(path, 0, "", std::filesystem::exists(path, ec) ? "cannot read file" : "file not found");
-    }
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
 }  // namespace
 
-graph load_yaml(const std::string& path) { return yaml_graph_reader(path).read(cfg::load_yaml_file(path)); }
+graph load_yaml(const std::string& path) {
+    return yaml_graph_reader(path).read(cfg::load_yaml_file(path, file_kind::network));
+}
 
 graph load_yaml_text(const std::string& text, const std::string& name) {
     return yaml_graph_reader(name).read(cfg::load_yaml_text(text, name));
 }
 
-graph load_neurosim_csv(const std::string& path) { return load_neurosim_csv_text(read_file(path), path); }
+graph load_neurosim_csv(const std::string& path) {
+    return load_neurosim_csv_text(read_input_file(path, file_kind::network), path);
+}
 
 graph load_neurosim_csv_text(const std::string& text, const std::string& name) {
     const std::vector<csv_row> rows = parse_csv(text, name);

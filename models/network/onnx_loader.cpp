@@ -9,7 +9,6 @@
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <iterator>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -18,6 +17,7 @@
 #include <vector>
 
 #include "models/core/error.h"
+#include "models/core/file_io.h"
 
 namespace cim::network {
 
@@ -59,8 +59,8 @@ class onnx_importer {
 public:
     explicit onnx_importer(std::string path) : m_path(std::move(path)) {}
 
-    graph run() {
-        read_model();
+    graph run(const std::string& bytes) {
+        parse_model(bytes);
         const onnx::GraphProto& gp = m_model.graph();
         m_g.source = m_path;
         m_g.name = graph_name(gp.name());
@@ -104,16 +104,9 @@ private:
     // ------------------------------------------------------------------------------------------------------
     // file
 
-    void read_model() {
-        std::error_code ec;
-        if (!std::filesystem::is_regular_file(m_path, ec))
-            fail_at("", std::filesystem::exists(m_path, ec) ? "not a regular file" : "cannot open the ONNX file (no such file)");
-        std::ifstream f(m_path, std::ios::binary);
-        if (!f) fail_at("", "cannot open the ONNX file");
-        const std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-        if (f.bad()) fail_at("", "read error");
+    void parse_model(const std::string& bytes) {
         if (bytes.empty()) fail_at("", "empty file: not an ONNX model");
-        // protobuf's array parser takes an int size; larger models would need external data, unsupported anyway.
+        // protobuf's array parser takes an int size (read_input_file's model limit keeps files below it).
         if (bytes.size() > static_cast<std::size_t>(INT_MAX)) fail_at("", "file larger than 2 GiB");
         if (!m_model.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
             fail_at("", "not a valid ONNX model: the protobuf data is corrupt or truncated");
@@ -871,9 +864,11 @@ private:
 
 }  // namespace
 
-graph load_onnx(const std::string& path) {
-    onnx_importer imp(path);
-    return imp.run();
+graph load_onnx(const std::string& path) { return load_onnx_bytes(read_input_file(path, file_kind::model), path); }
+
+graph load_onnx_bytes(const std::string& bytes, const std::string& name) {
+    onnx_importer imp(name);
+    return imp.run(bytes);
 }
 
 }  // namespace cim::network

@@ -46,6 +46,10 @@ namespace cim::network {
 /// of range) is a config_error naming the file; nothing in the file is trusted before it is checked.
 /// Not supported: external tensor data, float16/int8 initializers, QuantizeLinear/QLinear* nodes,
 /// per-channel scales, ops other than the list above.
+/// The file is read by read_input_file(path, file_kind::model): a regular file of at most 2 GiB - 1.
 graph load_onnx(const std::string& path);
+
+/// Same as load_onnx, from the file's bytes; `name` stands for the file in errors and in graph::source.
+graph load_onnx_bytes(const std::string& bytes, const std::string& name);
 
 }  // namespace cim::network

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "models/core/checked.h"
 #include "models/core/error.h"
 
 namespace cim::trace {
@@ -40,6 +41,13 @@ std::vector<std::int32_t> dataset::input(int i, unsigned input_bits) const {
 
 dataset dataset::subset(int limit) const {
     if (limit <= 0 || limit >= n) return *this;
+    // A hand-built dataset may not hold what n says; never read past its vectors.
+    const auto size = image_size() > 0 ? checked_mul(static_cast<std::uint64_t>(limit), static_cast<std::uint64_t>(image_size()))
+                                       : std::nullopt;
+    if (!size || *size > pixels.size() || static_cast<std::size_t>(limit) > labels.size())
+        throw model_error("dataset", "'" + name + "' holds fewer pixels or labels than its " + std::to_string(n) +
+                                         " images of " + std::to_string(c) + "x" + std::to_string(h) + "x" +
+                                         std::to_string(w) + " need");
     dataset d;
     d.name = name;
     d.n = limit;
@@ -47,8 +55,7 @@ dataset dataset::subset(int limit) const {
     d.h = h;
     d.w = w;
     d.declared_classes = declared_classes;
-    const auto values = static_cast<std::ptrdiff_t>(std::int64_t{limit} * image_size());
-    d.pixels.assign(pixels.begin(), pixels.begin() + values);
+    d.pixels.assign(pixels.begin(), pixels.begin() + static_cast<std::ptrdiff_t>(*size));
     d.labels.assign(labels.begin(), labels.begin() + limit);
     return d;
 }

@@ -2,15 +2,17 @@
 
 #include <zlib.h>
 
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <limits>
 #include <sstream>
 
+#include "models/core/checked.h"
 #include "models/core/error.h"
+#include "models/core/file_io.h"
 #include "models/core/rng.h"
 #include "models/trace/npy_header.h"
 
@@ -48,56 +50,63 @@ struct file_bytes {
     bool gzipped = false;
 };
 
-file_bytes read_file(const std::string& path) {
-    namespace fs = std::filesystem;
-    std::error_code ec;
-    if (!fs::exists(path, ec)) throw config_error(path, 0, "", "file not found");
-    if (fs::is_directory(path, ec)) throw config_error(path, 0, "", "is a directory, expected a file");
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw config_error(path, 0, "", "cannot open file for reading");
-    file_bytes out;
-    char magic[2] = {0, 0};
-    in.read(magic, 2);
-    out.gzipped = in.gcount() == 2 && static_cast<unsigned char>(magic[0]) == 0x1f &&
-                  static_cast<unsigned char>(magic[1]) == 0x8b;
-    if (!out.gzipped) {
-        in.clear();
-        in.seekg(0);
-        std::ostringstream ss;
-        ss << in.rdbuf();
-        if (in.bad()) throw config_error(path, 0, "", "read error");
-        out.data = std::move(ss).str();
-        return out;
-    }
-    in.close();
-    gzFile gz = gzopen(path.c_str(), "rb");
-    if (gz == nullptr) throw config_error(path, 0, "", "cannot open gzip file for reading");
-    gzbuffer(gz, 1 << 18);
+/// gzip data (one or more members, as gzip -c a b > ab writes) decompressed in memory, at most the dataset limit.
+std::string gunzip(const std::string& path, const std::string& in) {
+    const std::uint64_t limit = max_file_bytes(file_kind::dataset);
+    std::string out;
+    z_stream z{};
+    if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) throw config_error(path, 0, "", "cannot start gzip decompression");
+    struct ender {
+        z_stream* z;
+        ~ender() { inflateEnd(z); }
+    } guard{&z};
+    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+    std::size_t left = in.size();
     char chunk[1 << 16];
     while (true) {
-        const int got = gzread(gz, chunk, sizeof chunk);
-        if (got < 0) {
-            int code = 0;
-            const std::string msg = gzerror(gz, &code);
-            gzclose_r(gz);
-            throw config_error(path, 0, "", "corrupt gzip data: " + msg);
+        // avail_in is 32-bit: feed a large input in slices.
+        if (z.avail_in == 0 && left > 0) {
+            z.avail_in = static_cast<uInt>(std::min<std::size_t>(left, 1u << 30));
+            left -= z.avail_in;
         }
-        if (got == 0) break;
-        out.data.append(chunk, static_cast<std::size_t>(got));
+        z.next_out = reinterpret_cast<Bytef*>(chunk);
+        z.avail_out = sizeof chunk;
+        const int rc = inflate(&z, Z_NO_FLUSH);
+        const std::size_t got = sizeof chunk - z.avail_out;
+        if (out.size() + got > limit)
+            throw config_error(path, 0, "",
+                               "decompresses to more than the " + std::to_string(limit) + " bytes a dataset file may hold");
+        out.append(chunk, got);
+        if (rc == Z_STREAM_END) {
+            if (z.avail_in == 0 && left == 0) break;
+            // Another gzip member follows (a concatenation), or trailing garbage after the last one.
+            const auto* next = reinterpret_cast<const unsigned char*>(z.next_in);
+            if (z.avail_in >= 2 && next[0] == 0x1f && next[1] == 0x8b) {
+                inflateReset(&z);
+                continue;
+            }
+            throw config_error(path, 0, "", "corrupt gzip data: trailing bytes after the compressed stream");
+        }
+        if (rc == Z_BUF_ERROR && z.avail_in == 0 && left == 0)
+            throw config_error(path, 0, "",
+                               "truncated gzip stream: it ends after " + plural_bytes(out.size()) + " of decompressed data");
+        if (rc != Z_OK && rc != Z_BUF_ERROR)
+            throw config_error(path, 0, "", std::string("corrupt gzip data: ") + (z.msg ? z.msg : "inflate failed"));
     }
-    int code = Z_OK;
-    const std::string msg = gzerror(gz, &code);
-    // gzclose_r reports Z_BUF_ERROR when the last read stopped inside a gzip stream (a cut-off download).
-    const int closed = gzclose_r(gz);
-    if (code == Z_BUF_ERROR || closed == Z_BUF_ERROR) {
-        throw config_error(path, 0, "",
-                           "truncated gzip stream: it ends after " + plural_bytes(out.data.size()) +
-                               " of decompressed data");
-    }
-    if (code != Z_OK && code != Z_STREAM_END) throw config_error(path, 0, "", "corrupt gzip data: " + msg);
-    if (closed != Z_OK) throw config_error(path, 0, "", "error reading gzip file");
     return out;
 }
+
+/// A file's bytes, gunzipped when they start with the gzip magic 1f 8b.
+file_bytes decode(const file_data& f) {
+    file_bytes out;
+    out.gzipped = f.bytes.size() >= 2 && static_cast<unsigned char>(f.bytes[0]) == 0x1f &&
+                  static_cast<unsigned char>(f.bytes[1]) == 0x8b;
+    out.data = out.gzipped ? gunzip(f.name, f.bytes) : f.bytes;
+    return out;
+}
+
+/// A whole dataset file (read_input_file: a regular file or a named pipe, at most 2 GiB).
+file_data read_file(const std::string& path) { return {path, read_input_file(path, file_kind::dataset)}; }
 
 std::uint32_t big_endian_u32(const std::string& b, std::size_t at) {
     std::uint32_t v = 0;
@@ -118,9 +127,10 @@ struct idx_file {
     std::size_t offset = 0;
 };
 
-idx_file read_idx(const std::string& path, int rank, const char* what) {
+idx_file read_idx(const file_data& in, int rank, const char* what) {
+    const std::string& path = in.name;
     idx_file f;
-    f.bytes = read_file(path);
+    f.bytes = decode(in);
     const std::string& b = f.bytes.data;
     const std::uint32_t expected_magic = 0x0800u | static_cast<std::uint32_t>(rank);
     if (b.size() < 4) {
@@ -143,7 +153,6 @@ idx_file read_idx(const std::string& path, int rank, const char* what) {
     const std::size_t header = 4 + 4 * static_cast<std::size_t>(rank);
     if (b.size() < header) check_size(path, header, b.size(), std::string("the IDX ") + what + " header",
                                       f.bytes.gzipped);
-    std::uint64_t values = 1;
     for (int k = 0; k < rank; ++k) {
         const std::uint32_t d = big_endian_u32(b, 4 + 4 * static_cast<std::size_t>(k));
         // int is what dataset holds; a dimension beyond it cannot be a real image set.
@@ -151,12 +160,18 @@ idx_file read_idx(const std::string& path, int rank, const char* what) {
             throw config_error(path, 0, "", "bad IDX dimension " + std::to_string(k) + " = " + std::to_string(d));
         }
         f.dims.push_back(d);
-        values *= d;
     }
     f.offset = header;
     std::string why = std::to_string(f.dims[0]);
     for (std::size_t k = 1; k < f.dims.size(); ++k) why += "x" + std::to_string(f.dims[k]);
-    check_size(path, header + values, b.size(), std::string("the header and ") + why + " " + what,
+    // Checked: three dimensions of up to 2^31 multiply past 2^64, and a wrapped product could match the file.
+    const auto values = checked_product(f.dims, max_file_bytes(file_kind::dataset));
+    if (!values) {
+        throw config_error(path, 0, "",
+                           "IDX dimensions " + why + " describe more than the " +
+                               std::to_string(max_file_bytes(file_kind::dataset)) + " bytes a dataset file may hold");
+    }
+    check_size(path, header + *values, b.size(), std::string("the header and ") + why + " " + what,
                f.bytes.gzipped);
     return f;
 }
@@ -195,9 +210,10 @@ struct npy_file {
     bool big_endian = false;
 };
 
-npy_file read_npy(const std::string& path) {
+npy_file read_npy(const file_data& in) {
+    const std::string& path = in.name;
     npy_file f;
-    f.bytes = read_file(path);
+    f.bytes = decode(in);
     f.header = parse_npy_header(f.bytes.data, path);
     const npy_header& h = f.header;
     if (h.fortran_order) {
@@ -258,8 +274,15 @@ std::pair<std::string, std::string> two_paths(const std::string& spec, const std
 }  // namespace
 
 dataset load_idx(const std::string& images, const std::string& labels) {
-    const idx_file im = read_idx(images, 3, "images");
-    const idx_file lb = read_idx(labels, 1, "labels");
+    const file_data im = read_file(images);  // in this order: a missing images file is named first
+    return load_idx_data(im, read_file(labels));
+}
+
+dataset load_idx_data(const file_data& images_file, const file_data& labels_file) {
+    const std::string& images = images_file.name;
+    const std::string& labels = labels_file.name;
+    const idx_file im = read_idx(images_file, 3, "images");
+    const idx_file lb = read_idx(labels_file, 1, "labels");
     check_label_count(images, im.dims[0], labels, lb.dims[0]);
     dataset d;
     d.name = images;
@@ -278,14 +301,22 @@ dataset load_idx(const std::string& images, const std::string& labels) {
 
 dataset load_cifar10(const std::vector<std::string>& batch_files) {
     if (batch_files.empty()) throw config_error("", 0, "--dataset", "cifar10: no batch files given");
+    std::vector<file_data> batches;
+    for (const std::string& path : batch_files) batches.push_back(read_file(path));
+    return load_cifar10_data(batches);
+}
+
+dataset load_cifar10_data(const std::vector<file_data>& batches) {
+    if (batches.empty()) throw config_error("", 0, "--dataset", "cifar10: no batch files given");
     dataset d;
-    d.name = batch_files.front();
+    d.name = batches.front().name;
     d.c = 3;
     d.h = 32;
     d.w = 32;
     d.declared_classes = 10;
-    for (const std::string& path : batch_files) {
-        const file_bytes f = read_file(path);
+    for (const file_data& batch : batches) {
+        const std::string& path = batch.name;
+        const file_bytes f = decode(batch);
         const std::size_t size = f.data.size();
         if (size == 0 || size % k_cifar_record != 0) {
             const std::size_t whole = size / k_cifar_record;
@@ -319,7 +350,14 @@ dataset load_cifar10(const std::vector<std::string>& batch_files) {
 }
 
 dataset load_npy(const std::string& images, const std::string& labels) {
-    const npy_file im = read_npy(images);
+    const file_data im = read_file(images);
+    return load_npy_data(im, read_file(labels));
+}
+
+dataset load_npy_data(const file_data& images_file, const file_data& labels_file) {
+    const std::string& images = images_file.name;
+    const std::string& labels = labels_file.name;
+    const npy_file im = read_npy(images_file);
     const npy_header& ih = im.header;
     const bool is_u8 = ih.kind() == 'u' && ih.item_size() == 1;
     const bool is_float = ih.kind() == 'f' && (ih.item_size() == 4 || ih.item_size() == 8);
@@ -337,7 +375,7 @@ dataset load_npy(const std::string& images, const std::string& labels) {
     }
     check_npy_size(im, images);
 
-    const npy_file lb = read_npy(labels);
+    const npy_file lb = read_npy(labels_file);
     const npy_header& lh = lb.header;
     const int lsize = lh.item_size();
     if ((lh.kind() != 'i' && lh.kind() != 'u') || (lsize != 1 && lsize != 2 && lsize != 4 && lsize != 8)) {
@@ -419,6 +457,14 @@ dataset synthetic(int n, int c, int h, int w, int classes, std::uint64_t seed) {
                            "synthetic: images, channels, height, width and classes must be positive (got n=" +
                                std::to_string(n) + ", shape " + std::to_string(c) + "x" + std::to_string(h) + "x" +
                                std::to_string(w) + ", classes=" + std::to_string(classes) + ")");
+    }
+    // Bounded like a dataset file: at most 2^31 pixel values (8 GiB of floats).
+    const std::array<std::int64_t, 4> dims{n, c, h, w};
+    if (!checked_product(dims, max_file_bytes(file_kind::dataset))) {
+        throw config_error("", 0, "--dataset",
+                           "synthetic:" + std::to_string(n) + ": " + std::to_string(n) + " images of " + std::to_string(c) +
+                               "x" + std::to_string(h) + "x" + std::to_string(w) + " are more than " +
+                               std::to_string(max_file_bytes(file_kind::dataset)) + " pixel values");
     }
     dataset d;
     d.name = "synthetic:" + std::to_string(n);

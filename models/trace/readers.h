@@ -14,17 +14,28 @@ namespace cim::trace {
 // expected and actual counts, label count mismatch, unsupported dtype, bad shape, missing file).
 // Gzipped files (magic 1f 8b) are read through zlib wherever a raw file is accepted.
 
+/// An input file already in memory: its name (for errors) and its bytes, raw or gzipped. The *_data readers take
+/// these (a fuzzer's input, tests); the path readers read the files with read_input_file(path, file_kind::dataset):
+/// a regular file or a named pipe of at most 2 GiB, which also bounds the gunzipped size.
+struct file_data {
+    std::string name;
+    std::string bytes;
+};
+
 /// MNIST / Fashion-MNIST IDX: images magic 0x00000803 (N, rows, cols, uint8), labels 0x00000801 (N, uint8),
 /// big-endian header, raw or gzipped. Pixels are byte / 255, one channel.
 dataset load_idx(const std::string& images, const std::string& labels);
+dataset load_idx_data(const file_data& images, const file_data& labels);
 
 /// CIFAR-10 binary version: records of 1 label byte (0..9) + 3072 pixel bytes (1024 R, 1024 G, 1024 B, each
 /// 32x32 row-major), concatenated over the given batch files in order. Pixels are byte / 255.
 dataset load_cifar10(const std::vector<std::string>& batch_files);
+dataset load_cifar10_data(const std::vector<file_data>& batches);
 
 /// NumPy .npy pair. Images: dtype |u1 (scaled by 1/255) or <f4 / <f8 (taken as [0, 1], anything outside is an
 /// error), shape (N, C, H, W) or (N, H, W), C order. Labels: any integer dtype, shape (N,), values >= 0.
 dataset load_npy(const std::string& images, const std::string& labels);
+dataset load_npy_data(const file_data& images, const file_data& labels);
 
 /// n seeded images of c x h x w uniform pixels and uniform labels in [0, classes). Image i draws from
 /// rng_stream(seed, {0x5d, i}): its pixels in CHW order, then its label, so a subset is a prefix.

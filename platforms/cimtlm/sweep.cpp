@@ -7,13 +7,17 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <sstream>
 
+#include <zlib.h>
+
+#include "models/config/describe.h"
 #include "models/config/yaml_reader.h"
+#include "models/core/check_finite.h"
 #include "models/core/error.h"
 #include "models/core/file_io.h"
 #include "platforms/inference/run_config.h"
@@ -60,17 +64,36 @@ nlohmann::ordered_json sets_json(const std::vector<cfg::override_spec>& sets) {
     return j;
 }
 
-bool finished(const sweep_point& p) {
-    namespace fs = std::filesystem;
-    if (!fs::exists(p.dir + "/report.json") || !fs::exists(p.dir + "/point.json")) return false;
+/// A JSON file the sweep wrote or a worker wrote, or nothing when it is missing or unreadable.
+std::optional<nlohmann::ordered_json> read_json(const std::string& path) {
     try {
-        std::ifstream in(p.dir + "/point.json");
-        nlohmann::ordered_json j;
-        in >> j;
-        return j == sets_json(p.sets);
-    } catch (...) {
-        return false;
+        auto j = nlohmann::ordered_json::parse(read_input_file(path, file_kind::record), nullptr, false);
+        if (j.is_discarded()) return std::nullopt;
+        return j;
+    } catch (const config_error&) {
+        return std::nullopt;
     }
+}
+
+/// Size and CRC-32 of a file the config names, so editing it in place makes the points that read it stale.
+nlohmann::ordered_json file_digest(const std::string& path) {
+    const std::string bytes = read_input_file(path, path.size() > 5 && path.compare(path.size() - 5, 5, ".onnx") == 0
+                                                        ? file_kind::model : file_kind::network);
+    uLong crc = crc32(0L, Z_NULL, 0);
+    for (std::size_t at = 0; at < bytes.size(); at += 1u << 30) {
+        const auto n = static_cast<uInt>(std::min<std::size_t>(bytes.size() - at, 1u << 30));
+        crc = crc32(crc, reinterpret_cast<const Bytef*>(bytes.data() + at), n);
+    }
+    char hex[16];
+    std::snprintf(hex, sizeof hex, "%08lx", static_cast<unsigned long>(crc));
+    return {{"bytes", bytes.size()}, {"crc32", hex}};  // the content, not where it is
+}
+
+/// How a worker ended, in words ("" for exit 0).
+std::string exit_text(int status) {
+    if (WIFEXITED(status)) return WEXITSTATUS(status) == 0 ? "" : "exit code " + std::to_string(WEXITSTATUS(status));
+    if (WIFSIGNALED(status)) return "killed by signal " + std::to_string(WTERMSIG(status));
+    return "ended abnormally";
 }
 
 std::string fmt_duration(double s) {
@@ -84,7 +107,12 @@ std::string fmt_duration(double s) {
 }  // namespace
 
 sweep_spec load_sweep(const std::string& file, const std::string& out) {
-    const YAML::Node root = cfg::load_yaml_file(file);
+    return load_sweep_text(read_input_file(file, file_kind::config), file, out);
+}
+
+sweep_spec load_sweep_text(const std::string& text, const std::string& file, const std::string& out,
+                           std::size_t max_points) {
+    const YAML::Node root = cfg::load_yaml_text(text, file);
     if (!root.IsMap()) throw config_error(file, cfg::line_of(root), "", "a sweep file is a map (base, command, grid, list, set, out)");
     sweep_spec s;
     s.file = file;
@@ -113,7 +141,8 @@ sweep_spec load_sweep(const std::string& file, const std::string& out) {
     if (const YAML::Node set = root["set"]) {
         if (!set.IsMap()) throw config_error(file, cfg::line_of(set), "set", "expected a map of key.path: value");
         for (auto it = set.begin(); it != set.end(); ++it)
-            s.shared.push_back({it->first.Scalar(), sweep_value(file, scalar(it->second, file, "set." + it->first.Scalar())), file});
+            s.shared.push_back({it->first.Scalar(), sweep_value(file, scalar(it->second, file, "set." + it->first.Scalar())), file,
+                                cfg::line_of(it->second)});
     }
     // Grid: cartesian product in file order (the last key varies fastest).
     std::vector<std::vector<cfg::override_spec>> combos{{}};
@@ -121,14 +150,19 @@ sweep_spec load_sweep(const std::string& file, const std::string& out) {
         if (!grid.IsMap()) throw config_error(file, cfg::line_of(grid), "grid", "expected a map of key.path: [values]");
         for (auto it = grid.begin(); it != grid.end(); ++it) {
             const std::string key = it->first.Scalar();
-            if (!it->second.IsSequence() || it->second.size() == 0)
-                throw config_error(file, cfg::line_of(it->second), "grid." + key, "expected a non-empty list of values");
+            // A copy: `it->second` is a member of a temporary, which a range-for would outlive (the fuzzer found it).
+            const YAML::Node values = it->second;
+            if (!values.IsSequence() || values.size() == 0)
+                throw config_error(file, cfg::line_of(values), "grid." + key, "expected a non-empty list of values");
             s.params.push_back(key);
             std::vector<std::vector<cfg::override_spec>> next;
+            if (combos.size() * values.size() > max_points)
+                throw config_error(file, cfg::line_of(values), "grid." + key,
+                                   "the sweep has more than " + std::to_string(max_points) + " points");
             for (const auto& c : combos)
-                for (const auto& v : it->second) {
+                for (const auto& v : values) {
                     auto d = c;
-                    d.push_back({key, sweep_value(file, scalar(v, file, "grid." + key)), file});
+                    d.push_back({key, sweep_value(file, scalar(v, file, "grid." + key)), file, cfg::line_of(v)});
                     next.push_back(std::move(d));
                 }
             combos = std::move(next);
@@ -136,6 +170,9 @@ sweep_spec load_sweep(const std::string& file, const std::string& out) {
     }
     if (const YAML::Node list = root["list"]) {
         if (!list.IsSequence() || list.size() == 0) throw config_error(file, cfg::line_of(list), "list", "expected a list of maps");
+        if (combos.size() * list.size() > max_points)
+            throw config_error(file, cfg::line_of(list), "list",
+                               "the sweep has more than " + std::to_string(max_points) + " points");
         std::vector<std::vector<cfg::override_spec>> next;
         for (const auto& c : combos)
             for (std::size_t i = 0; i < list.size(); ++i) {
@@ -146,35 +183,79 @@ sweep_spec load_sweep(const std::string& file, const std::string& out) {
                     bool known = false;
                     for (const auto& p : s.params) known = known || p == key;
                     if (!known) s.params.push_back(key);
-                    d.push_back({key, sweep_value(file, scalar(it->second, file, "list." + key)), file});
+                    d.push_back({key, sweep_value(file, scalar(it->second, file, "list." + key)), file,
+                                 cfg::line_of(it->second)});
                 }
                 next.push_back(std::move(d));
             }
         combos = std::move(next);
     }
     if (s.params.empty()) throw config_error(file, 0, "grid", "a sweep needs a grid or a list");
+    std::map<std::string, nlohmann::ordered_json> digests;  // network files, read once each
     for (std::size_t i = 0; i < combos.size(); ++i) {
         sweep_point p;
         p.sets = s.shared;
         p.sets.insert(p.sets.end(), combos[i].begin(), combos[i].end());
-        // Validate now: a bad key or value fails before any point runs.
+        // Validate now: a bad key or value fails before any point runs. The error keeps its own file and line:
+        // the sweep file's line for an override, the base config's (or an include's) for a bad key there.
+        inference::loaded_config lc;
         try {
-            inference::load_run_config(s.base, p.sets);
+            lc = inference::load_run_config(s.base, p.sets);
         } catch (const config_error& e) {
-            throw config_error(file, e.line(), e.key(), "point " + std::to_string(i) + ": " + e.what());
+            throw config_error(e.file().empty() ? file : e.file(), e.line(), e.key(), "point " + std::to_string(i) + ": " + e.what());
         }
+        if (!digests.count(lc.network_path)) digests[lc.network_path] = file_digest(lc.network_path);
+        p.record = {{"command", s.command}, {"sets", sets_json(p.sets)}, {"config", cfg::to_json(lc.cfg)},
+                    {"network", digests[lc.network_path]}, {"version", CIMTLM_VERSION}};
         p.dir = s.out + "/points/" + point_name(i, combos[i]);
         s.points.push_back(std::move(p));
     }
     return s;
 }
 
+bool point_finished(const sweep_point& p) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    if (!fs::is_regular_file(p.dir + "/report.json", ec)) return false;
+    const auto record = read_json(p.dir + "/point.json");
+    return record && *record == p.record;
+}
+
+void begin_point(const sweep_point& p) {
+    namespace fs = std::filesystem;
+    fs::create_directories(p.dir);
+    std::error_code ec;
+    if (!fs::exists(p.dir + "/report.json", ec) && !fs::exists(p.dir + "/point.json", ec)) return;
+    // An earlier result, of another record or never finished: keep it, out of the way.
+    int k = 1;
+    while (fs::exists(p.dir + "/stale/" + std::to_string(k), ec)) ++k;
+    const std::string to = p.dir + "/stale/" + std::to_string(k);
+    fs::create_directories(to);
+    for (const char* f : {"point.json", "report.json", "layers.csv", "log.txt"})
+        if (fs::exists(p.dir + "/" + f, ec)) fs::rename(p.dir + "/" + f, to + "/" + f);
+}
+
+std::string finish_point(const sweep_point& p, int exit_status) {
+    const std::string how = exit_text(exit_status);
+    if (!how.empty()) return "the worker ended with " + how;
+    const auto report = read_json(p.dir + "/report.json");
+    if (!report) return "the worker wrote no readable report.json";
+    try {
+        check_finite(*report, p.dir + "/report.json");
+    } catch (const model_error& e) {
+        return e.format();
+    }
+    write_file_atomic(p.dir + "/point.json", p.record.dump(2) + "\n");
+    return "";
+}
+
 int run_sweep(const sweep_spec& s, unsigned jobs, const std::string& self_exe, bool quiet) {
     namespace fs = std::filesystem;
+    check_writable(s.out + "/results.csv", "out");
     fs::create_directories(s.out + "/points");
     std::vector<std::size_t> todo;
     for (std::size_t i = 0; i < s.points.size(); ++i)
-        if (!finished(s.points[i])) todo.push_back(i);
+        if (!point_finished(s.points[i])) todo.push_back(i);
     const std::size_t skipped = s.points.size() - todo.size();
     if (!quiet)
         std::fprintf(stderr, "sweep %s: %zu points, %zu already finished, %zu to run on %u job(s)\n", s.name.c_str(),
@@ -197,8 +278,7 @@ int run_sweep(const sweep_spec& s, unsigned jobs, const std::string& self_exe, b
     while (next < todo.size() || !running.empty()) {
         while (next < todo.size() && running.size() < std::max(1u, jobs)) {
             const sweep_point& p = s.points[todo[next]];
-            fs::create_directories(p.dir);
-            write_file_atomic(p.dir + "/point.json", sets_json(p.sets).dump(2) + "\n");
+            begin_point(p);
             std::vector<std::string> args = {self_exe, s.command, s.base, "--out", p.dir, "-q"};
             for (const auto& o : p.sets) {
                 args.push_back("--set");
@@ -225,9 +305,11 @@ int run_sweep(const sweep_spec& s, unsigned jobs, const std::string& self_exe, b
         const auto it = running.find(pid);
         if (it == running.end()) continue;
         const sweep_point& p = s.points[it->second];
-        if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0) || !fs::exists(p.dir + "/report.json")) {
+        if (const std::string why = finish_point(p, status); !why.empty()) {
             ++failed;
-            if (!quiet) std::fprintf(stderr, "%s[sweep] point %zu failed, see %s/log.txt\n", tty ? "\n" : "", it->second, p.dir.c_str());
+            if (!quiet)
+                std::fprintf(stderr, "%s[sweep] point %zu failed (%s), see %s/log.txt\n", tty ? "\n" : "", it->second,
+                             why.c_str(), p.dir.c_str());
         }
         running.erase(it);
         ++done;
@@ -244,15 +326,11 @@ void write_results(const sweep_spec& s) {
     std::ostringstream rows;
     for (std::size_t i = 0; i < s.points.size(); ++i) {
         const sweep_point& p = s.points[i];
-        if (!finished(p)) continue;
-        nlohmann::ordered_json rep;
-        try {
-            std::ifstream in(p.dir + "/report.json");
-            in >> rep;
-        } catch (...) {
-            continue;
-        }
-        const auto& summary = rep["summary"];
+        if (!point_finished(p)) continue;
+        const auto read = read_json(p.dir + "/report.json");
+        if (!read) continue;
+        const nlohmann::ordered_json& rep = *read;
+        const nlohmann::ordered_json summary = rep.contains("summary") ? rep["summary"] : nlohmann::ordered_json::object();
         if (metrics.empty())
             for (auto it = summary.begin(); it != summary.end(); ++it) metrics.push_back(it.key());
         rows << i;
@@ -271,12 +349,19 @@ void write_results(const sweep_spec& s) {
                 rows << v.get<std::string>();
             }
         }
-        rows << "\n";
+        std::string warnings;
+        if (rep.contains("warnings") && rep["warnings"].is_array())
+            for (const auto& w : rep["warnings"]) {
+                if (!w.is_object()) continue;
+                warnings += (warnings.empty() ? "" : ";") + w.value("check", std::string("?"));
+                if (w.contains("layer") && w["layer"].is_string()) warnings += "@" + w["layer"].get<std::string>();
+            }
+        rows << "," << warnings << "\n";
     }
     std::string csv = "point";
     for (const auto& k : s.params) csv += "," + k;
     for (const auto& m : metrics) csv += "," + m;
-    csv += "\n" + rows.str();
+    csv += ",warnings\n" + rows.str();
     write_file_atomic(s.out + "/results.csv", csv);
 }
 

@@ -2,6 +2,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "models/config/overrides.h"
 
 namespace cim::cli {
@@ -10,6 +12,9 @@ namespace cim::cli {
 struct sweep_point {
     std::vector<cfg::override_spec> sets;
     std::string dir;  // output folder of the point
+    /// What the point's result is computed from (point.json once it finished): the command, the overrides, the
+    /// resolved configuration (every parameter, SI), the network file's size and CRC-32, and the program version.
+    nlohmann::ordered_json record;
 };
 
 /// A parsed sweep file:
@@ -32,15 +37,43 @@ struct sweep_spec {
 };
 
 /// Parse and validate (every point's overrides are applied to the base config before anything runs, so a
-/// typo fails at once, naming the sweep file, line and key).
-/// `out`, when not empty, replaces the file's `out` (the --out option).
+/// typo fails at once, naming the sweep file and line, or the base file and line, and the key). At most
+/// k_max_sweep_points points. `out`, when not empty, replaces the file's `out` (the --out option).
 sweep_spec load_sweep(const std::string& file, const std::string& out = "");
 
-/// Run the points not finished yet on `jobs` worker processes (this program, re-executed), skipping points whose
-/// report.json exists for the same overrides; then write results.csv. Returns the number of failed points.
+inline constexpr std::size_t k_max_sweep_points = 100000;
+
+/// load_sweep from the file's text; `file` names it in errors and resolves its relative paths. `max_points` lowers
+/// the limit (the fuzzer's harness keeps each input fast).
+sweep_spec load_sweep_text(const std::string& text, const std::string& file, const std::string& out = "",
+                           std::size_t max_points = k_max_sweep_points);
+
+// The bookkeeping of a point's folder, apart from how a point is run (local worker processes today; a batch
+// backend such as Slurm submits the same worker command after begin_point() and calls finish_point() when the job
+// ends, from the job's exit status):
+//   point.json                           the record of the finished result, written last, only after the worker
+//                                        exited 0 and its report.json passed the checks;
+//   report.json, layers.csv, log.txt     the worker's outputs;
+//   stale/N/                             the outputs of an earlier computation whose record is not the point's
+//                                        record any more (a changed config, network or program version), or that
+//                                        never finished: moved aside, never deleted, before the point runs again.
+// A point is finished iff its point.json equals its current record and report.json exists, so a result is never
+// taken for a configuration it was not computed from, and a point that fails has no report counted.
+
+/// True when the point's folder holds a finished result for its current record.
+bool point_finished(const sweep_point& p);
+/// Before a point runs: creates its folder and moves any earlier report (with its record and log) into stale/N/.
+void begin_point(const sweep_point& p);
+/// After the worker ended: with exit status 0 and a report.json that holds finite numbers only, writes point.json
+/// and returns ""; else returns why the point failed (its report, if any, is left uncounted).
+std::string finish_point(const sweep_point& p, int exit_status);
+
+/// Run the points not finished yet on `jobs` worker processes (this program, re-executed); then write results.csv.
+/// Returns the number of failed points.
 int run_sweep(const sweep_spec& s, unsigned jobs, const std::string& self_exe, bool quiet);
 
-/// results.csv: one row per finished point, a column per swept parameter and per summary metric.
+/// results.csv: one row per finished point, a column per swept parameter and per summary metric, and `warnings`
+/// (the checks a report flagged, e.g. activation_collapse@conv6, separated by ';').
 void write_results(const sweep_spec& s);
 
 }  // namespace cim::cli

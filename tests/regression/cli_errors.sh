@@ -40,6 +40,45 @@ printf 'not an idx file' > "$tmp/bad-images"; printf 'x' > "$tmp/bad-labels"
 expect dataset_magic 2 "bad-images: .*(magic|truncated)" -- "$cimtlm" accuracy "$acc" --dataset "idx:$tmp/bad-images,$tmp/bad-labels" --out "$tmp/o" -q
 expect dataset_shape 2 "1x28x28 images .* network input is 3x32x32" -- "$cimtlm" run "$cfg" --dataset fashion-mnist --out "$tmp/o" -q
 expect dataset_spec 2 "--dataset: .*valid forms|--dataset: .*unknown" -- "$cimtlm" accuracy "$acc" --dataset "mnist-please" --out "$tmp/o" -q
+# Issue 22. Non-finite and absurd values (checked after the unit prefix, against the parameter's range):
+expect wire_cap_infinite 2 "technology.wire_cap_per_length: '1e300 TF/m' is not finite" -- "$cimtlm" run "$cfg" \
+  --set "technology.wire_cap_per_length=1e300 TF/m" --out "$tmp/o" -q
+expect r_on_absurd 2 "cell.r_on: 1e\+30 Ohm is outside" -- "$cimtlm" run "$cfg" --set "cell.r_on=1e30 Ohm" --out "$tmp/o" -q
+# Unbounded or untyped reads: a folder or a device named as a file.
+expect cell_is_a_folder 2 "cell: .*configs/cells: is a folder" -- "$cimtlm" run "$cfg" --set cell="$src/configs/cells" --out "$tmp/o" -q
+printf 'network: %s\ncell: /dev/zero\n' "$src/configs/networks/vgg8_cifar10.yaml" > "$tmp/zero.yaml"
+expect include_is_a_device 2 "zero.yaml:2: cell: /dev/zero: is not a regular file" -- timeout 20 "$cimtlm" run "$tmp/zero.yaml" --out "$tmp/o" -q
+ln -s /dev/zero "$tmp/zero-net.yaml"
+expect network_is_a_device 2 "zero-net.yaml: is not a regular file" -- timeout 20 "$cimtlm" run "$cfg" --set network="$tmp/zero-net.yaml" --out "$tmp/o" -q
+expect idx_is_a_device 2 "/dev/zero: is not a regular file" -- timeout 20 "$cimtlm" accuracy "$acc" --dataset idx:/dev/zero,/dev/zero --out "$tmp/o" -q
+# Duplicate keys name both lines.
+printf 'network: %s\nseed: 1\nsubarray:\n  rows: 64\n  rows: 128\n' "$src/configs/networks/vgg8_cifar10.yaml" > "$tmp/dup.yaml"
+expect duplicate_key 2 "dup.yaml:5: subarray.rows: duplicate key 'rows': first on line 4, again on line 5" -- "$cimtlm" run "$tmp/dup.yaml" --out "$tmp/o" -q
+# The error names the key that was set.
+expect rows_3 3 "model error: subarray.rows: 3 rows give PEs .* subarray.cols = 128" -- "$cimtlm" run "$cfg" --set subarray.rows=3 --out "$tmp/o" -q
+# CLI numbers follow the config rules, in the project's format, exit 2; a given flag is never ignored.
+expect seed_negative 2 "^cimtlm: error: --seed: seed: '-5' is negative" -- "$cimtlm" run "$cfg" --seed -5 --out "$tmp/o" -q
+expect limit_negative 2 "^cimtlm: error: --limit: run.limit: '-5' is negative" -- "$cimtlm" accuracy "$acc" --limit -5 --out "$tmp/o" -q
+expect dataset_empty 2 "^cimtlm: error: --dataset: run.dataset: must name a dataset" -- "$cimtlm" accuracy "$acc" --dataset '' --out "$tmp/o" -q
+expect threads_abc 2 "^cimtlm: error: --threads: run.threads: 'abc' is not an integer" -- "$cimtlm" accuracy "$acc" --threads abc --out "$tmp/o" -q
+expect jobs_abc 2 "^cimtlm: error: --jobs: 'abc' is not an integer" -- "$cimtlm" sweep "$tmp/none.yaml" --jobs abc
+expect cli11_unknown_option 2 "^cimtlm: error: .*--bogus" -- "$cimtlm" run "$cfg" --bogus
+# An output that cannot be written fails before the simulation, not after it.
+printf 'x' > "$tmp/plain"
+expect out_unwritable 2 "plain/o/report.json: --out: cannot create its folder" -- "$cimtlm" run "$cfg" --out "$tmp/plain/o" -q
+[ ! -s "$tmp/out" ] || { echo "FAIL out_unwritable: the run printed a table before failing"; fail=1; }
+expect vcd_is_a_folder 2 "--vcd: is a folder" -- "$cimtlm" run "$cfg" --out "$tmp/o" --vcd "$tmp" -q
+# A bad key on line 12 of a sweep's base config is reported at the base config's line 12, not the sweep file's.
+{ cat "$cfg"; printf 'mapping:\n  tilez: 3\n'; } | sed "s|\.\./|$src/configs/|" > "$tmp/base12.yaml"
+line=$(grep -n "tilez" "$tmp/base12.yaml" | cut -d: -f1)
+printf 'base: %s\ngrid: {subarray.adc_bits: [4, 5]}\n' "$tmp/base12.yaml" > "$tmp/base.sweep.yaml"
+expect sweep_base_line 2 "base12.yaml:$line: mapping.tilez: point 0: unknown key 'tilez'" -- "$cimtlm" sweep "$tmp/base.sweep.yaml" -q
+printf 'base: %s\nset: {run.images: 1}\ngrid:\n  subarray.adc_bits: [4, 99]\n' "$cfg" > "$tmp/value.sweep.yaml"
+expect sweep_value_line 2 "value.sweep.yaml:4: subarray.adc_bits: point 1: must be in 1..16" -- "$cimtlm" sweep "$tmp/value.sweep.yaml" -q
+# run.limit beyond an int evaluates every image instead of failing with a raw length_error.
+"$cimtlm" run "$cfg" --set network="$src/tests/sc/platform/resnet_tiny.yaml" --dataset synthetic:3 --set run.limit=3000000000 \
+  --out "$tmp/limit" -q > "$tmp/out" 2> "$tmp/err" || { echo "FAIL limit_3e9: $(cat "$tmp/err")"; fail=1; }
+grep -q '"accuracy_images": 3' "$tmp/limit/report.json" || { echo "FAIL limit_3e9: not 3 images evaluated"; fail=1; }
 # A failed run never removes results that were already written.
 "$cimtlm" run "$cfg" --out "$tmp/keep" -q > /dev/null || { echo "FAIL: default run"; fail=1; }
 "$cimtlm" run "$cfg" --out "$tmp/keep" -q --set subarray.rows=0 > /dev/null 2>&1

@@ -17,17 +17,18 @@ YAML
 sed 's/cell.bits/cell.bitz/' "$tmp/s.sweep.yaml" > "$tmp/bad.sweep.yaml"
 if "$cimtlm" sweep "$tmp/bad.sweep.yaml" -q 2> "$tmp/err"; then echo "bad sweep accepted"; exit 1; fi
 grep -q "bad.sweep.yaml" "$tmp/err" && grep -q "bitz" "$tmp/err"
-# Start, let some points finish, kill the whole process group.
+# Start, let some points finish, kill the whole process group. A point is finished once the sweep committed its
+# point.json (after the worker exited 0); a report.json without it is recomputed on the re-run.
 setsid "$cimtlm" sweep "$tmp/s.sweep.yaml" --jobs 1 -q > /dev/null 2>&1 &
 pid=$!
 for _ in $(seq 1 600); do
-  n=$( (find "$tmp/out/points" -name report.json 2> /dev/null || true) | wc -l)
+  n=$( (find "$tmp/out/points" -name point.json 2> /dev/null || true) | wc -l)
   [ "$n" -ge 3 ] && break
   sleep 0.1
 done
 kill -TERM -- "-$pid" 2> /dev/null || true
 wait "$pid" 2> /dev/null || true
-before=$(ls "$tmp"/out/points/*/report.json | wc -l)
+before=$(ls "$tmp"/out/points/*/point.json | wc -l)
 [ "$before" -ge 3 ] || { echo "no point finished before the kill"; exit 1; }
 [ "$before" -lt 12 ] || { echo "the sweep finished before it could be killed"; exit 1; }
 stamp=$(stat -c %Y.%N "$tmp"/out/points/p0000*/report.json)

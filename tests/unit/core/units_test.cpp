@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "models/core/rng.h"
 #include "models/core/units.h"
 
@@ -25,6 +27,33 @@ TEST(Units, RejectsWrongDimensionAndGarbage) {
     EXPECT_THROW(parse_quantity("abc", unit::ohm), std::invalid_argument);
     EXPECT_THROW(parse_quantity("2 parsecs", unit::meter), std::invalid_argument);
     EXPECT_THROW(parse_quantity("", unit::meter), std::invalid_argument);
+}
+
+// Issue 22: finiteness was checked before the prefix, so "1e300 TF/m" became an infinite capacitance.
+TEST(Units, NotFiniteAfterThePrefixIsAnError) {
+    EXPECT_THROW(parse_quantity("1e300 TF/m", unit::farad_per_meter), std::invalid_argument);
+    EXPECT_THROW(parse_quantity("1e300 TOhm", unit::ohm), std::invalid_argument);
+    EXPECT_THROW(parse_quantity("inf", unit::ohm), std::invalid_argument);
+    EXPECT_THROW(parse_quantity("nan", unit::none), std::invalid_argument);
+    EXPECT_DOUBLE_EQ(parse_quantity("1e300 fF/m", unit::farad_per_meter), 1e285);
+}
+
+TEST(Units, Ranges) {
+    const cim::range r{0, 100, true};
+    EXPECT_FALSE(r.contains(0));
+    EXPECT_TRUE(r.contains(100));
+    EXPECT_FALSE(r.contains(std::nan("")));
+    EXPECT_EQ(cim::format_range(r, unit::none), "(0, 100]");
+    EXPECT_EQ(cim::format_range({2, 4096}, unit::none, true), "2..4096");
+    EXPECT_EQ(cim::format_range(cim::default_range(unit::ohm), unit::ohm), "[0 Ohm, 1 TOhm]");
+    EXPECT_FALSE(cim::default_range(unit::ohm).contains(1e30));
+    EXPECT_FALSE(cim::default_range(unit::ohm).declared);
+    // Every unit has an envelope that holds 1 of it or less.
+    for (int u = 0; u <= static_cast<int>(unit::feature_square); ++u) {
+        const cim::range e = cim::default_range(static_cast<unit>(u));
+        EXPECT_LT(e.lo, e.hi) << u;
+        EXPECT_TRUE(e.contains(0)) << u;
+    }
 }
 
 TEST(Units, FormatsWithPrefix) {

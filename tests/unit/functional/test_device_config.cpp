@@ -94,9 +94,12 @@ struct recorder {
     std::vector<std::string> keys;
     template <class T>
     void operator()(const char* name, T&, const char*) { keys.push_back(name); }
+    template <class T>
+    void operator()(const char* name, T&, const range&, const char*) { keys.push_back(name); }
     void operator()(const char* name, double&, unit u, const char*) {
         keys.push_back(std::string(name) + (u == unit::second ? "[s]" : "[?]"));
     }
+    void operator()(const char* name, double& f, unit u, const range&, const char* d) { (*this)(name, f, u, d); }
     void choice(const char* name, std::string&, std::initializer_list<const char*> c, const char*) {
         keys.push_back(std::string(name) + "/" + std::to_string(c.size()));
     }

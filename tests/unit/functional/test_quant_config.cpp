@@ -88,6 +88,8 @@ struct recorder {
     std::vector<std::string> keys;
     template <class T>
     void operator()(const char* name, T&, const char*) { keys.push_back(name); }
+    template <class T>
+    void operator()(const char* name, T&, const range&, const char*) { keys.push_back(name); }
     void choice(const char* name, std::string&, std::initializer_list<const char*> c, const char*) {
         keys.push_back(std::string(name) + "/" + std::to_string(c.size()));
     }

@@ -167,16 +167,20 @@ TEST(Mapping, EveryWeightIsPlacedOnceForAnyGeometry) {
 }
 
 // A subarray wider than every PE the floorplan allows (PE sizes follow subarray.rows) would leave the PE grid
-// without a subarray column and drop the whole layer; that is an error naming subarray.cols.
+// without a subarray column and drop the whole layer; that is an error naming subarray.rows, which sets the PE
+// size (`--set subarray.rows=3` was once blamed on subarray.cols), and the columns it meets.
 TEST(Mapping, SubarrayWiderThanThePeIsClearError) {
-    cim::mapping::geometry geo;
-    geo.rows = 32;
-    geo.cols = 256;
-    geo.columns_per_weight = 1;
-    try {
-        cim::mapping::build(vgg8(), {}, geo);
-        FAIL();
-    } catch (const cim::model_error& e) {
-        EXPECT_EQ(e.key(), "subarray.cols");
+    for (unsigned rows : {32u, 3u}) {
+        cim::mapping::geometry geo;
+        geo.rows = rows;
+        geo.cols = rows == 3 ? 128 : 256;
+        geo.columns_per_weight = 1;
+        try {
+            cim::mapping::build(vgg8(), {}, geo);
+            ADD_FAILURE() << rows << " rows accepted";
+        } catch (const cim::model_error& e) {
+            EXPECT_EQ(e.key(), "subarray.rows");
+            EXPECT_NE(std::string(e.what()).find("subarray.cols = " + std::to_string(geo.cols)), std::string::npos) << e.what();
+        }
     }
 }

@@ -507,7 +507,7 @@ TEST(onnx, damaged_files_are_config_errors) {
     const std::string missing = temp_path("does_not_exist.onnx");
     config_error e = expect_config_error([&] { load_onnx(missing); });
     EXPECT_EQ(e.file(), missing);
-    EXPECT_TRUE(contains(e.what(), "no such file")) << e.format();
+    EXPECT_TRUE(contains(e.what(), "file not found")) << e.format();
     // Empty.
     const std::string empty = write_bytes("empty.onnx", "");
     e = expect_config_error([&] { load_onnx(empty); });

@@ -33,6 +33,64 @@ std::vector<std::uint8_t> ramp(std::size_t n) {
 // ---------------------------------------------------------------------------------------------------------
 // IDX
 
+// Issue 22, finding 3: dimensions 2^22 x 2^21 x 2^21 multiply to 2^64, which wrapped to 0 values, so a 16-byte
+// header passed the size check; with 2^22 (gzipped) labels the run then died in dataset::subset.
+TEST(idx, dimensions_whose_product_wraps_are_rejected) {
+    std::string im;
+    put_be32(im, 0x00000803);
+    put_be32(im, 1u << 22);
+    put_be32(im, 1u << 21);
+    put_be32(im, 1u << 21);
+    const std::string images = write_raw("wrap-images", im);
+    const std::string labels = write_gz("wrap-labels.gz", idx_labels(std::vector<std::uint8_t>(1u << 22, 0)));
+    const config_error e = expect_config_error([&] {
+        const dataset d = load_idx(images, labels);
+        (void)d.subset(2);
+    });
+    expect_names(e, images, "IDX dimensions 4194304x2097152x2097152 describe more than");
+}
+
+// A dataset built by hand that holds fewer pixels than n says: subset never reads past them.
+TEST(dataset, subset_of_an_inconsistent_dataset_is_an_error) {
+    dataset d;
+    d.name = "hand-made";
+    d.n = 4;
+    d.c = 1;
+    d.h = d.w = 2;
+    d.pixels.assign(8, 0.5f);  // 2 images' worth
+    d.labels.assign(4, 0);
+    EXPECT_EQ(d.subset(2).n, 2);
+    EXPECT_THROW((void)d.subset(3), model_error);
+    d.labels.resize(1);
+    EXPECT_THROW((void)d.subset(2), model_error);
+}
+
+// Datasets are read bounded and typed too: a device or a folder is an error at once, never a hang or an empty set.
+TEST(idx, device_or_folder_is_rejected) {
+    const std::string labels = write_raw("lb.idx", idx_labels({1}));
+    expect_names(expect_config_error([&] { load_idx("/dev/zero", labels); }), "/dev/zero", "not a regular file");
+    const std::string dir = cim::testing::test_dir();
+    expect_names(expect_config_error([&] { load_cifar10({dir}); }), dir, "is a folder");
+}
+
+// Gzip is inflated in memory now (bounded by the dataset limit): a concatenation of members reads as one file, as
+// gzip -c a b > ab writes it, and bytes after the last member are corrupt data, not silently dropped.
+TEST(idx, gzip_concatenated_members_and_trailing_garbage) {
+    const auto px = ramp(2 * 2 * 2);
+    std::string gz1 = read_back(write_gz("a.gz", idx_images(2, 2, 2, px).substr(0, 10)));
+    std::string gz2 = read_back(write_gz("b.gz", idx_images(2, 2, 2, px).substr(10)));
+    const std::string lb = write_raw("lb.idx", idx_labels({1, 2}));
+    const dataset d = load_idx_data({"two-members.gz", gz1 + gz2}, {lb, read_back(lb)});
+    EXPECT_EQ(d.n, 2);
+    const config_error e = expect_config_error([&] { load_idx_data({"garbage.gz", gz1 + "junk"}, {lb, read_back(lb)}); });
+    EXPECT_TRUE(contains(e.what(), "corrupt gzip data")) << e.format();
+}
+
+TEST(synthetic, size_is_bounded) {
+    const config_error e = expect_config_error([] { synthetic(2000000000, 3, 32, 32, 10, 1); });
+    EXPECT_TRUE(contains(e.what(), "are more than")) << e.format();
+}
+
 TEST(idx, raw_round_trip) {
     const auto px = ramp(3 * 4 * 5);
     const std::string im = write_raw("im.idx", idx_images(3, 4, 5, px));
