@@ -61,6 +61,28 @@ controller::controller(const sc_core::sc_module_name& name, run_record& rec, con
                 m_slots[i] = slots;
                 left -= b;
             }
+    } else {
+        // Layer by layer, a tensor lives from its producer to its last reader: the largest live set must fit, or
+        // the run would stop mid-way in a deadlock (checked here, before any simulated time).
+        std::vector<std::size_t> last_reader(L, 0);
+        for (std::size_t i = 0; i < L; ++i)
+            for (int p : g.layers[i].input_ids)
+                last_reader[static_cast<std::size_t>(m_source[static_cast<std::size_t>(p)])] = i;
+        double worst = 0;
+        std::size_t worst_layer = 0;
+        for (std::size_t i = 0; i < L; ++i) {
+            double live = 0;
+            for (std::size_t j = 0; j <= i; ++j)
+                if (m_source[j] == int(j) && (j == i || (m_readers[j] > 0 && last_reader[j] >= i)))
+                    live += static_cast<double>(tensor_bytes(int(j)));
+            if (live > worst) worst = live, worst_layer = i;
+        }
+        if (worst > m_setup.buffer_capacity)
+            throw model_error("chip.global_buffer.size",
+                              "layer " + g.layers[worst_layer].name + " needs " + std::to_string(std::uint64_t(worst)) +
+                                  " B of live activations (its inputs, its output and the tensors read later), more "
+                                  "than the global buffer's " +
+                                  std::to_string(std::uint64_t(m_setup.buffer_capacity)) + " B");
     }
     m_freed_cause.assign(L, -1);
     m_results.resize(L);
@@ -261,7 +283,9 @@ int controller::run_weight_layer(stage& s, int layer, std::int64_t image, int ca
     if (data) {
         if (in == nullptr) throw model_error(name(), "the global buffer returned no tensor");
         std::uint64_t ones = 0;  // the layer's input-bit density (reported; the activity of a pseudo-traced run)
-        for (const std::int32_t v : *in) ones += static_cast<std::uint64_t>(__builtin_popcount(static_cast<unsigned>(v)));
+        // Bits of the magnitude: a signed input is read in two unsigned passes (x+ and x-), each value in one of them.
+        for (const std::int32_t v : *in)
+            ones += static_cast<std::uint64_t>(__builtin_popcount(v < 0 ? 0u - static_cast<unsigned>(v) : static_cast<unsigned>(v)));
         const std::uint64_t bits = std::uint64_t{in->size()} * ib;
         res.input_ones += ones, res.input_bits += bits;
         m_rec.reads.add(read_log::layer_input{layer, image, bits, ones});
