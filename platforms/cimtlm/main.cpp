@@ -362,7 +362,7 @@ int cmd_run(const std::string& config, const std::vector<cim::cfg::override_spec
 /// `cimtlm search` is a Python driver (scripts/search.py, optuna) that runs its trials as sweeps of this program;
 /// this checks the command line and hands over with exec, so the driver's exit code is the command's.
 int cmd_search(const std::string& space, const std::string& out, long long trials, long long seed,
-               const cim::cli::sweep_options& o) {
+               const cim::cli::sweep_options& o, bool jobs_given) {
     namespace fs = std::filesystem;
     const std::string self = fs::read_symlink("/proc/self/exe").string();
     std::string script = std::string(CIMTLM_SOURCE_DIR) + "/scripts/search.py";
@@ -378,7 +378,7 @@ int cmd_search(const std::string& space, const std::string& out, long long trial
     auto opt = [&](const char* name, const std::string& v) {
         if (!v.empty()) args.insert(args.end(), {name, v});
     };
-    if (o.backend == "local") opt("--jobs", std::to_string(o.jobs));
+    if (jobs_given) opt("--jobs", std::to_string(o.jobs));
     opt("--partition", o.partition);
     opt("--time", o.time_limit);
     if (o.max_running) opt("--max-running", std::to_string(o.max_running));
@@ -463,7 +463,8 @@ int sc_main(int argc, char** argv) {
     };
     sweep->add_option("sweep", sweep_file, "sweep YAML (configs/experiments/*.sweep.yaml)")->required();
     add_backend(sweep);
-    sweep->add_flag("--dry-run", dry_run, "check the sweep and list its points (folder, finished or not, overrides); run nothing");
+    sweep->add_flag("--dry-run", dry_run, "check the sweep and list its points, one a line: index, finished or to-run, "
+                                          "folder, overrides (tab-separated); run nothing");
     std::string sweep_out;
     sweep->add_option("--out", sweep_out, "results folder (default: the sweep file's out, else out/sweeps/<name>)");
     // One Slurm array task of a sweep (submitted by `sweep --backend slurm`; not for direct use).
@@ -510,8 +511,10 @@ int sc_main(int argc, char** argv) {
             const auto spec = cim::cli::load_sweep(sweep_file, sweep_out);
             if (dry_run) {
                 for (std::size_t i = 0; i < spec.points.size(); ++i) {
-                    std::printf("%zu %s %s", i, spec.points[i].dir.c_str(), cim::cli::finished(spec.points[i]) ? "finished" : "to-run");
-                    for (const auto& o : spec.points[i].sets) std::printf(" %s=%s", o.path.c_str(), o.value.c_str());
+                    std::printf("%zu\t%s\t%s\t", i, cim::cli::finished(spec.points[i]) ? "finished" : "to-run",
+                                spec.points[i].dir.c_str());
+                    for (std::size_t k = 0; k < spec.points[i].sets.size(); ++k)
+                        std::printf("%s%s=%s", k ? " " : "", spec.points[i].sets[k].path.c_str(), spec.points[i].sets[k].value.c_str());
                     std::printf("\n");
                 }
                 return 0;
@@ -536,7 +539,8 @@ int sc_main(int argc, char** argv) {
         }
         if (*search) {
             cim::cli::check_options(sweep_opts);
-            return cmd_search(space_file, search_out, search_trials, search_seed, sweep_opts);
+            return cmd_search(space_file, search_out, search_trials, search_seed, sweep_opts,
+                              search->get_option("--jobs")->count() > 0);
         }
         const auto overrides = parse_sets(flags);
         if (*map) return cmd_map(config, overrides);

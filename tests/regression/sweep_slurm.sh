@@ -9,7 +9,7 @@
 # Skips (with the reason) only when the daemons cannot start on a machine without the packages or without root;
 # where `make test` set the machine up (root, slurm-wlm and munge installed) a cluster that does not start fails.
 set -euo pipefail
-cimtlm=$1; src=$2
+cimtlm=$(realpath "$1"); src=$(realpath "$2")
 tmp=$(mktemp -d)
 cluster=$tmp/cluster
 cleanup() {
