@@ -202,7 +202,6 @@ class Param:
     one or more config keys (`keys`, default the parameter's name)."""
 
     def __init__(self, name, spec, file, lines):
-        import optuna
         key = f"params.{name}"
         line = lines.get(key, 0)
         if not isinstance(spec, dict):
@@ -231,7 +230,7 @@ class Param:
                 if k in spec:
                     raise SpaceError(file, lines.get(key + "." + k, line), key + "." + k, "only for a range")
             self.values = ch
-            self.dist = optuna.distributions.CategoricalDistribution(ch)
+            self._dist = ("categorical", ch)
             self.file_values = any(isinstance(v, str) and v.endswith(FILE_SUFFIXES) for v in ch)
         else:
             r = spec["range"]
@@ -253,11 +252,22 @@ class Param:
                 raise SpaceError(file, lines.get(key + ".step", line), key + ".step", "not with log: true")
             integer = isinstance(lo, int) and isinstance(hi, int) and (step is None or isinstance(step, int))
             if integer:
-                self.dist = optuna.distributions.IntDistribution(lo, hi, log=log, step=step or 1)
+                self._dist = ("int", lo, hi, log, step or 1)
                 self.values = [lo, hi]
             else:
-                self.dist = optuna.distributions.FloatDistribution(float(lo), float(hi), log=log, step=step)
+                self._dist = ("float", float(lo), float(hi), log, step)
                 self.values = [float(lo), float(hi)]
+
+    @property
+    def dist(self):
+        """The optuna distribution (optuna is imported only once the space file has been checked: it takes a second)."""
+        import optuna
+        kind, *a = self._dist
+        if kind == "categorical":
+            return optuna.distributions.CategoricalDistribution(a[0])
+        if kind == "int":
+            return optuna.distributions.IntDistribution(a[0], a[1], log=a[2], step=a[3])
+        return optuna.distributions.FloatDistribution(a[0], a[1], log=a[2], step=a[3])
 
     def overrides(self, value, space_file):
         """The --set overrides of one value: every key gets it."""
@@ -443,10 +453,14 @@ def check_space(space, runner):
     def under(keys):
         return next((k for k in keys if bad_key == k or bad_key.startswith(k + ".")), None)
 
-    if under(p.keys) is None and under(space.shared) is not None:
+    # The point varies p; the key in error may belong to another parameter (at its first value) or to `set`.
+    q = p if under(p.keys) is not None else next((q for q in space.params if under(q.keys) is not None), None)
+    if q is None and under(space.shared) is not None:
         key = "set." + under(space.shared)
         raise SpaceError(space.file, space.lines.get(key, space.lines.get("set", 0)), key, msg)
-    raise SpaceError(space.file, p.line, f"params.{p.name}", f"value {v!r}: {msg}")
+    q = q or p
+    value = v if q is p else q.values[0]
+    raise SpaceError(space.file, q.line, f"params.{q.name}", f"{bad_key} = {value!r}: {msg}")
 
 
 # --- results -------------------------------------------------------------------------------------------------------
@@ -582,18 +596,18 @@ def main():
     args = ap.parse_args()
 
     try:
-        import optuna
-    except ImportError:
-        fail("search: the Python module optuna is missing (Debian: python3-optuna; make deps installs it)")
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
-
-    try:
         space = Space(args.space, args)
         runner = Runner(args, space)
         check_space(space, runner)
     except SpaceError as e:
         fail(e.format(), 2)
+
+    try:
+        import optuna
+    except ImportError:
+        fail("search: the Python module optuna is missing (Debian: python3-optuna; make deps installs it)")
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
 
     out = space.out
     try:
@@ -790,7 +804,9 @@ def main():
     while len(finished_trials()) < space.trials:
         k = min(space.parallel, space.trials - len(finished_trials()))
         batch = next_batch()
-        study.sampler = sampler(batch)
+        # A fresh study object (and storage cache) for every batch: the trials it proposes then depend only on what
+        # the database holds, so a search killed and resumed proposes what an uninterrupted one does.
+        study = optuna.load_study(study_name="cimtlm", storage=storage, sampler=sampler(batch))
         for _ in range(k):
             study.ask(dists).set_user_attr("batch", batch)
         run_batch(batch)
