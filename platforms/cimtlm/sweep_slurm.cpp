@@ -246,7 +246,7 @@ slurm_backend::slurm_backend(const sweep_options& o, std::string self_exe) : m_o
 }
 
 /// Points per array task. With --per-task N, N. Otherwise from the median wall time of the sweep's finished points:
-/// tasks of about a minute (a job's start costs about a second of scheduling; a point of a few seconds alone in a
+/// tasks of about a minute (starting an array task costs seconds of scheduling, docs/cluster.md; a point of a few seconds alone in a
 /// task wastes a large part of it), but at least as many tasks as may run at once (--max-running, else 100), and a
 /// task within half its time limit. Without finished points, one point per task. Never more tasks than the
 /// cluster's MaxArraySize.
