@@ -246,9 +246,9 @@ slurm_backend::slurm_backend(const sweep_options& o, std::string self_exe) : m_o
 }
 
 /// Points per array task. With --per-task N, N. Otherwise from the median wall time of the sweep's finished points:
-/// tasks of about a minute (starting an array task costs seconds of scheduling, docs/cluster.md; a point of a few seconds alone in a
-/// task wastes a large part of it), but at least as many tasks as may run at once (--max-running, else 100), and a
-/// task within half its time limit. Without finished points, one point per task. Never more tasks than the
+/// tasks of about a minute (starting an array task costs seconds of scheduling, docs/cluster.md section 4; a point
+/// of a few seconds alone in a task wastes a large part of it), but at least as many tasks as may run at once
+/// (--max-running, else 100), and a task within half its time limit. Without finished points, one point per task. Never more tasks than the
 /// cluster's MaxArraySize.
 std::size_t slurm_backend::points_per_task(const sweep_spec& s, std::size_t n) const {
     std::size_t per = 1;
