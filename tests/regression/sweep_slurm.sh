@@ -5,7 +5,8 @@
 #  - a sweep whose client is killed is re-attached by a re-run (nothing submitted twice), a cancelled job leaves
 #    its missing points reported as failed (exit 5), and the next run submits only those, several per task;
 #  - every report.json equals the local backend's byte for byte outside its `run` block, and results.csv is equal;
-#  - a point that fails is reported with the tail of its log.
+#  - a point that fails is reported with the tail of its log;
+#  - a search on the Slurm backend gives the same trials.csv and pareto.csv as on the local one.
 # Skips (with the reason) only when the daemons cannot start on a machine without the packages or without root;
 # where `make test` set the machine up (root, slurm-wlm and munge installed) a cluster that does not start fails.
 set -euo pipefail
@@ -134,5 +135,24 @@ rc=0; "$cimtlm" sweep "$tmp/f.sweep.yaml" --backend slurm --poll 0.3 > /dev/null
 grep -q "point 1 failed: exit code 3; the end of .*/p0001_tiles=1/log.txt:" "$tmp/fail.err" || { cat "$tmp/fail.err"; exit 1; }
 grep -q "    | cimtlm: model error: mapping.tiles: the network needs" "$tmp/fail.err" || { cat "$tmp/fail.err"; exit 1; }
 [[ $(($(wc -l < "$tmp/fail/results.csv") - 1)) -eq 1 ]]
+
+# 6. A search on the Slurm backend proposes and measures the same trials as on the local one (two batches).
+cat > "$tmp/space.yaml" << YAML
+base: $src/configs/experiments/vgg8_cifar10.yaml
+seed: 5
+trials: 6
+parallel: 3
+population: 3
+set: {network: $src/tests/sc/platform/resnet_tiny.yaml, run.images: 1, run.threads: 1}
+params:
+  adc_bits: {range: [3, 7], keys: [subarray.adc_bits]}
+  cell_bits: {choices: [1, 2, 4], keys: [cell.bits]}
+objectives: {tops_per_w: max, area_m2: min}
+YAML
+"$cimtlm" search "$tmp/space.yaml" --out "$tmp/search_local" -q > /dev/null
+"$cimtlm" search "$tmp/space.yaml" --out "$tmp/search_slurm" --backend slurm --poll 0.3 -q > /dev/null
+cmp "$tmp/search_local/trials.csv" "$tmp/search_slurm/trials.csv"
+cmp "$tmp/search_local/pareto.csv" "$tmp/search_slurm/pareto.csv"
+[[ -f $tmp/search_slurm/batches/b0001/slurm/s001/job_id ]] || { echo "the search's second batch did not run on Slurm"; exit 1; }
 
 echo "sweep_slurm: killed client re-attached, cancelled job resumed with $missing point(s), $n reports equal the local backend's"
