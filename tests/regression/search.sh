@@ -66,7 +66,7 @@ grep -q "search space: 16 trials" "$tmp/ref.out" || { cat "$tmp/ref.out" "$tmp/r
 
 # pareto.csv: the feasible, complete trials that no feasible trial dominates (a repeated design counts once);
 # trials.csv: 16 rows, trial numbers 0..15; the report metrics the driver knows are those the reports have.
-/usr/bin/python3 - "$tmp/ref" "$src/scripts" << 'PY'
+PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 - "$tmp/ref" "$src/scripts" << 'PY'
 import csv, json, os, sys
 out = sys.argv[1]
 sys.path.insert(0, sys.argv[2])
