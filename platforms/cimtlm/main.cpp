@@ -483,6 +483,9 @@ int sc_main(int argc, char** argv) {
     search->add_option("--seed", search_seed, "sampler seed (default: the file's seed)");
     search->add_option("--out", search_out, "results folder (default: the file's out, else out/search/<name>)");
     add_backend(search);
+    search->get_option("--jobs")
+        ->description("local: trials run in parallel processes (default: the file's parallel)")
+        ->default_str("");
     auto* actions = app.add_subcommand("actions", "list every component class of a config's chip with its priced actions");
     actions->add_option("config", config, "experiment YAML")->required();
     add_common(actions);
