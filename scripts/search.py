@@ -183,9 +183,16 @@ class Constraint:
         return a / b if b != 0 else math.inf
 
     def margin(self, values):
-        """How far the constraint is met: >= 0 when it holds (optuna wants the opposite sign)."""
+        """How far the constraint is met: >= 0 when it holds."""
         lhs, rhs = self._eval(self.lhs, values), self._eval(self.rhs, values)
         return lhs - rhs if self.op == ">=" else rhs - lhs
+
+    def violation(self, values):
+        """optuna's constraint value: 0 when the constraint holds, else how far it is missed. A miss within rounding
+        (1e-9 of the larger side) holds: 0.93 >= 0.94 - 0.01 must not depend on how the decimals round."""
+        lhs, rhs = self._eval(self.lhs, values), self._eval(self.rhs, values)
+        m = self.margin(values)
+        return 0.0 if m >= -1e-9 * max(abs(lhs), abs(rhs)) else -m
 
 
 def override_text(value, space_file):
@@ -689,7 +696,7 @@ def main():
         set_attr(t, "metrics", metrics)
         set_attr(t, "order", list(metrics))
         set_attr(t, "margins", margins)
-        set_attr(t, "constraints", [-m for m in margins])
+        set_attr(t, "constraints", [c.violation(metrics) for c in space.constraints])
         study.tell(t.number, [metrics[o[0]] for o in space.objectives])
 
     def run_batch(batch):
@@ -765,7 +772,7 @@ def main():
             trials.append({"number": ft.number, "batch": ua.get("batch", ""), "state": ft.state.name, "params": ft.params,
                            "metrics": ua.get("metrics", {}), "order": ua.get("order", []),
                            "margins": ua.get("margins", blank) if ok else blank,
-                           "feasible": ok and all(m >= 0 for m in ua.get("margins", [])), "pareto": False,
+                           "feasible": ok and all(v <= 0 for v in ua.get("constraints", [])), "pareto": False,
                            "point": ua.get("point", ""), "same_as": ua.get("same_as", ""), "error": ua.get("error", "")})
         feas = [t for t in trials if t["feasible"] and t["same_as"] == ""]  # a repeated design counts once
         front = pareto([(t["number"], [t["metrics"][o[0]] for o in space.objectives]) for t in feas],
