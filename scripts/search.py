@@ -1,16 +1,18 @@
 #!/usr/bin/env python3
-"""The driver behind `cimtlm search SPACE.yaml` (docs/cluster.md): a multi-objective design-space search.
+"""The driver behind `cimtlm search SPACE.yaml` (docs/cli.md, docs/cluster.md): a multi-objective design-space search.
 
 optuna (Debian's python3-optuna) proposes the trials, NSGA-II or TPE, with the study in OUT/study.db (SQLite), so a
 search that is killed resumes where it stopped. The trials run in batches of `parallel`: each batch is a sweep file
 (OUT/batches/bNNNN.sweep.yaml, one `list` point per trial) run by `cimtlm sweep` on the local or the Slurm backend,
 so the point folders, resume and failure reports are the sweep's. After every batch the driver reads each point's
-report.json, tells optuna the objectives (constraints as their margins), and writes OUT/trials.csv and
+report.json, tells optuna the objectives (and how far each constraint is missed), and writes OUT/trials.csv and
 OUT/pareto.csv; at the end, OUT/pareto.png.
 
-Reproducible: each batch's sampler is seeded from (seed, batch number), and the trials of a batch are told in trial
-order once the batch is over, so the same space and seed give the same trials, whatever the backend, --jobs, or
-where a search was killed and resumed. The trials do depend on `parallel` (the batch size).
+Reproducible: each batch's sampler is seeded from (seed, batch number) and works on a study object loaded afresh
+from the database (with one study object for the whole run, optuna's in-process storage cache made NSGA-II propose
+other trials after a resume than without one), and the trials of a batch are told in trial order once the batch is
+over, so the same space and seed give the same trials, whatever the backend, --jobs, or where a search was killed
+and resumed. The trials do depend on `parallel` (the batch size).
 
 Not meant to be run by hand: `cimtlm search` checks the command line and passes it on (with --cimtlm).
 """
