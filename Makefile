@@ -18,7 +18,8 @@ DEB_PACKAGES := build-essential cmake ninja-build pkg-config libsystemc-dev libe
                 libyaml-cpp-dev libgtest-dev nlohmann-json3-dev libcli11-dev libfmt-dev \
                 libbenchmark-dev zlib1g-dev verilator gtkwave dataset-fashion-mnist \
                 libonnx-dev libprotobuf-dev protobuf-compiler \
-                python3-torch python3-onnx python3-numpy python3-matplotlib python3-pytest python3-yaml libopenblas0-pthread
+                python3-torch python3-onnx python3-numpy python3-matplotlib python3-pytest python3-yaml libopenblas0-pthread \
+                slurm-wlm munge python3-optuna
 
 FUZZ_TIME ?= 60
 

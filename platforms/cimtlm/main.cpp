@@ -3,6 +3,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <chrono>
 #include <functional>
 #include <cstdio>
@@ -29,6 +32,7 @@
 #include "models/network/loader.h"
 #include "models/trace/readers.h"
 #include "platforms/cimtlm/sweep.h"
+#include "platforms/cimtlm/sweep_slurm.h"
 #include "platforms/inference/platform.h"
 #include "platforms/inference/reprice.h"
 
@@ -424,6 +428,44 @@ int cmd_run(const std::string& config, const std::vector<cim::cfg::override_spec
     return 0;
 }
 
+/// `cimtlm search` is a Python driver (scripts/search.py, optuna) that runs its trials as sweeps of this program;
+/// this checks the command line and hands over with exec, so the driver's exit code is the command's.
+int cmd_search(const std::string& space, const std::string& out, long long trials, long long seed,
+               const cim::cli::sweep_options& o, bool jobs_given) {
+    namespace fs = std::filesystem;
+    const std::string self = fs::read_symlink("/proc/self/exe").string();
+    std::string script = std::string(CIMTLM_SOURCE_DIR) + "/scripts/search.py";
+    if (!fs::exists(script)) script = (fs::path(self).parent_path().parent_path() / "scripts/search.py").string();
+    if (!fs::exists(script))
+        throw cim::config_error("", 0, "search", "the driver scripts/search.py is not in " CIMTLM_SOURCE_DIR);
+    const char* env_py = std::getenv("CIMTLM_PYTHON");
+    const std::string python = env_py && *env_py ? env_py : access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3";
+    std::vector<std::string> args = {python, script, space, "--cimtlm", self, "--backend", o.backend};
+    if (!out.empty()) args.insert(args.end(), {"--out", out});
+    if (trials >= 0) args.insert(args.end(), {"--trials", std::to_string(trials)});
+    if (seed >= 0) args.insert(args.end(), {"--seed", std::to_string(seed)});
+    auto opt = [&](const char* name, const std::string& v) {
+        if (!v.empty()) args.insert(args.end(), {name, v});
+    };
+    if (jobs_given) opt("--jobs", std::to_string(o.jobs));
+    opt("--partition", o.partition);
+    opt("--time", o.time_limit);
+    if (o.max_running) opt("--max-running", std::to_string(o.max_running));
+    if (o.per_task) opt("--per-task", std::to_string(o.per_task));
+    if (o.cpus_per_task) opt("--cpus-per-task", std::to_string(o.cpus_per_task));
+    if (o.backend == "slurm") opt("--poll", std::to_string(o.poll_s));
+    for (const auto& a : o.sbatch_args) args.push_back("--sbatch=" + a);
+    if (o.no_wait) throw cim::config_error("", 0, "--no-wait", "not for search (each batch of trials waits for the last)");
+    if (o.quiet) args.push_back("--quiet");
+    std::fflush(stdout);
+    std::vector<char*> argv;
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execvp(argv[0], argv.data());
+    throw cim::config_error("", 0, "search", "cannot run " + python + ": " + std::strerror(errno) +
+                                                 " (set CIMTLM_PYTHON to a Python 3 with optuna)");
+}
+
 }  // namespace
 
 int sc_main(int argc, char** argv) {
@@ -465,13 +507,54 @@ int sc_main(int argc, char** argv) {
     auto* map = app.add_subcommand("map", "print the floorplan of a config's network");
     map->add_option("config", config, "experiment YAML")->required();
     add_common(map);
-    auto* sweep = app.add_subcommand("sweep", "run a design-space sweep (a grid or list of --set overrides) in parallel");
-    std::string sweep_file, jobs_text = "1";
+    auto* sweep = app.add_subcommand("sweep", "run a design-space sweep (a grid or list of --set overrides) in parallel, "
+                                               "here or on a Slurm cluster");
+    std::string sweep_file;
+    cim::cli::sweep_options sweep_opts;
+    bool dry_run = false;
+    auto add_backend = [&](CLI::App* c) {
+        c->add_option("--backend", sweep_opts.backend, "where the points run: local (worker processes here) or slurm "
+                                                       "(one sbatch job array)")
+            ->capture_default_str();
+        c->add_option("--jobs,-j", sweep_opts.jobs, "local: points run in parallel processes, 1..256")->capture_default_str();
+        c->add_option("--partition", sweep_opts.partition, "slurm: partition of the job array (default: the cluster's)");
+        c->add_option("--time", sweep_opts.time_limit, "slurm: time limit of one array task (minutes, HH:MM:SS, D-HH:MM, ...)");
+        c->add_option("--max-running", sweep_opts.max_running, "slurm: array tasks running at once (default: no limit)");
+        c->add_option("--per-task", sweep_opts.per_task, "slurm: points per array task (default: from the points' "
+                                                         "measured time, about a minute per task)");
+        c->add_option("--cpus-per-task", sweep_opts.cpus_per_task, "slurm: CPUs per array task (default: the largest "
+                                                                   "run.threads of the points)");
+        c->add_option("--poll", sweep_opts.poll_s, "slurm: seconds between squeue polls")->capture_default_str();
+        c->add_option("--sbatch", sweep_opts.sbatch_args, "slurm: one more sbatch option, e.g. --sbatch=--account=proj "
+                                                          "(repeatable)");
+        c->add_flag("--no-wait", sweep_opts.no_wait, "slurm: submit and return; running the command again collects");
+        c->add_flag("-q,--quiet", sweep_opts.quiet, "no progress line");
+    };
     sweep->add_option("sweep", sweep_file, "sweep YAML (configs/experiments/*.sweep.yaml)")->required();
-    sweep->add_option("--jobs,-j", jobs_text, "points run in parallel processes, 1..256")->capture_default_str();
-    sweep->add_flag("-q,--quiet", quiet, "no progress line");
+    add_backend(sweep);
+    sweep->add_flag("--dry-run", dry_run, "check the sweep and list its points, one a line: index, finished or to-run, "
+                                          "folder, overrides (tab-separated); run nothing");
     std::string sweep_out;
     sweep->add_option("--out", sweep_out, "results folder (default: the sweep file's out, else out/sweeps/<name>)");
+    // One Slurm array task of a sweep (submitted by `sweep --backend slurm`; not for direct use).
+    auto* sweep_task = app.add_subcommand("sweep-task", "");
+    std::string manifest;
+    long task_index = -1;
+    sweep_task->add_option("manifest", manifest, "manifest.json of a submission")->required();
+    sweep_task->add_option("--task", task_index, "array task index (default: $SLURM_ARRAY_TASK_ID)");
+    sweep_task->group("");
+    auto* search = app.add_subcommand("search", "multi-objective design-space search (optuna: NSGA-II or TPE), trials "
+                                                "run as sweeps, here or on a Slurm cluster");
+    std::string space_file, search_out;
+    long long search_trials = -1, search_seed = -1;
+    search->add_option("space", space_file, "search space YAML (params, objectives, constraints)")->required();
+    search->add_option("--trials", search_trials, "trials in all, counting those of an earlier run (default: the file's trials)");
+    search->add_option("--seed", search_seed, "sampler seed (default: the file's seed)");
+    search->add_option("--out", search_out, "results folder (default: the file's out, else out/search/<name>)");
+    add_backend(search);
+    search->get_option("--jobs")
+        ->description("local: trials run in parallel processes (default: the file's parallel)")
+        ->default_str("");
     auto* actions = app.add_subcommand("actions", "list every component class of a config's chip with its priced actions");
     actions->add_option("config", config, "experiment YAML")->required();
     add_common(actions);
@@ -499,16 +582,20 @@ int sc_main(int argc, char** argv) {
     try {
         if (*params) return cmd_params(markdown);
         if (*sweep) {
-            unsigned jobs = 1;
-            try {
-                jobs = cim::cfg::parse_scalar<unsigned>(jobs_text);
-            } catch (const std::invalid_argument& e) {
-                throw cim::config_error("--jobs", 0, "", std::string(e.what()) + " (expected unsigned)");
-            }
-            if (jobs < 1 || jobs > 256) throw cim::config_error("--jobs", 0, "", std::to_string(jobs) + " is outside 1..256");
+            cim::cli::check_options(sweep_opts);
             const auto spec = cim::cli::load_sweep(sweep_file, sweep_out);
+            if (dry_run) {
+                for (std::size_t i = 0; i < spec.points.size(); ++i) {
+                    std::printf("%zu\t%s\t%s\t", i, cim::cli::point_finished(spec.points[i]) ? "finished" : "to-run",
+                                spec.points[i].dir.c_str());
+                    for (std::size_t k = 0; k < spec.points[i].sets.size(); ++k)
+                        std::printf("%s%s=%s", k ? " " : "", spec.points[i].sets[k].path.c_str(), spec.points[i].sets[k].value.c_str());
+                    std::printf("\n");
+                }
+                return 0;
+            }
             const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
-            const int failed = cim::cli::run_sweep(spec, jobs, self, quiet);
+            const int failed = cim::cli::run_sweep(spec, sweep_opts, self);
             std::printf("sweep %s: %zu points; results in %s/results.csv\n", spec.name.c_str(), spec.points.size(),
                         spec.out.c_str());
             if (failed) {
@@ -516,6 +603,19 @@ int sc_main(int argc, char** argv) {
                 return 5;
             }
             return 0;
+        }
+        if (*sweep_task) {
+            if (task_index < 0) {
+                const char* id = std::getenv("SLURM_ARRAY_TASK_ID");
+                if (!id) throw cim::config_error("", 0, "--task", "no --task and no SLURM_ARRAY_TASK_ID");
+                task_index = std::strtol(id, nullptr, 10);
+            }
+            return cim::cli::run_slurm_task(manifest, task_index);
+        }
+        if (*search) {
+            cim::cli::check_options(sweep_opts);
+            return cmd_search(space_file, search_out, search_trials, search_seed, sweep_opts,
+                              search->get_option("--jobs")->count() > 0);
         }
         const auto overrides = parse_sets(flags, app.get_subcommands().front());
         if (*map) return cmd_map(config, overrides);

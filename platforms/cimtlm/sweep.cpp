@@ -4,10 +4,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
@@ -20,6 +25,8 @@
 #include "models/core/check_finite.h"
 #include "models/core/error.h"
 #include "models/core/file_io.h"
+#include "platforms/cimtlm/sweep_local.h"
+#include "platforms/cimtlm/sweep_slurm.h"
 #include "platforms/inference/run_config.h"
 
 namespace cim::cli {
@@ -87,21 +94,6 @@ nlohmann::ordered_json file_digest(const std::string& path) {
     char hex[16];
     std::snprintf(hex, sizeof hex, "%08lx", static_cast<unsigned long>(crc));
     return {{"bytes", bytes.size()}, {"crc32", hex}};  // the content, not where it is
-}
-
-/// How a worker ended, in words ("" for exit 0).
-std::string exit_text(int status) {
-    if (WIFEXITED(status)) return WEXITSTATUS(status) == 0 ? "" : "exit code " + std::to_string(WEXITSTATUS(status));
-    if (WIFSIGNALED(status)) return "killed by signal " + std::to_string(WTERMSIG(status));
-    return "ended abnormally";
-}
-
-std::string fmt_duration(double s) {
-    char buf[32];
-    if (s < 60) std::snprintf(buf, sizeof buf, "%.0fs", s);
-    else if (s < 3600) std::snprintf(buf, sizeof buf, "%dm%02ds", int(s) / 60, int(s) % 60);
-    else std::snprintf(buf, sizeof buf, "%dh%02dm", int(s) / 3600, (int(s) % 3600) / 60);
-    return buf;
 }
 
 }  // namespace
@@ -201,6 +193,7 @@ sweep_spec load_sweep_text(const std::string& text, const std::string& file, con
         inference::loaded_config lc;
         try {
             lc = inference::load_run_config(s.base, p.sets);
+            p.threads = std::max(1u, lc.cfg.run.threads);
         } catch (const config_error& e) {
             throw config_error(e.file().empty() ? file : e.file(), e.line(), e.key(), "point " + std::to_string(i) + ": " + e.what());
         }
@@ -236,7 +229,7 @@ void begin_point(const sweep_point& p) {
 }
 
 std::string finish_point(const sweep_point& p, int exit_status) {
-    const std::string how = exit_text(exit_status);
+    const std::string how = describe_status(exit_status);
     if (!how.empty()) return "the worker ended with " + how;
     const auto report = read_json(p.dir + "/report.json");
     if (!report) return "the worker wrote no readable report.json";
@@ -249,75 +242,142 @@ std::string finish_point(const sweep_point& p, int exit_status) {
     return "";
 }
 
-int run_sweep(const sweep_spec& s, unsigned jobs, const std::string& self_exe, bool quiet) {
+std::vector<std::string> point_command(const sweep_spec& s, std::size_t i, const std::string& self_exe) {
+    const sweep_point& p = s.points[i];
+    std::vector<std::string> args = {self_exe, s.command, s.base, "--out", p.dir, "-q"};
+    for (const auto& o : p.sets) {
+        args.push_back("--set");
+        args.push_back(o.path + "=" + o.value);
+    }
+    return args;
+}
+
+pid_t spawn_point(const std::vector<std::string>& args, const std::string& dir) {
+    const std::string log = dir + "/log.txt";
+    const pid_t pid = fork();
+    if (pid == 0) {
+        FILE* f = std::freopen(log.c_str(), "w", stdout);
+        if (f) dup2(fileno(stdout), STDERR_FILENO);
+        std::vector<char*> argv;
+        for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+        argv.push_back(nullptr);
+        execv(argv[0], argv.data());
+        std::fprintf(stderr, "cimtlm: cannot start %s: %s\n", argv[0], std::strerror(errno));
+        _exit(127);
+    }
+    if (pid < 0) throw model_error("sweep", std::string("cannot start a worker process: ") + std::strerror(errno));
+    return pid;
+}
+
+std::string describe_status(int status) {
+    if (WIFEXITED(status)) return WEXITSTATUS(status) == 0 ? "" : "exit code " + std::to_string(WEXITSTATUS(status));
+    if (WIFSIGNALED(status)) return "killed by signal " + std::to_string(WTERMSIG(status));
+    return "stopped (wait status " + std::to_string(status) + ")";
+}
+
+std::string tail_of(const std::string& path, std::size_t lines) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return "";
+    std::vector<std::string> last;
+    std::string line;
+    while (std::getline(in, line)) {
+        // A progress bar redraws with \r: keep what a terminal would show last.
+        const auto cr = line.find_last_of('\r', line.size() > 1 ? line.size() - 2 : 0);
+        if (cr != std::string::npos && cr + 1 < line.size()) line = line.substr(cr + 1);
+        last.push_back(line);
+        if (last.size() > lines) last.erase(last.begin());
+    }
+    std::string out;
+    for (const auto& l : last) out += l + "\n";
+    return out;
+}
+
+std::string fmt_duration(double s) {
+    char buf[32];
+    if (s < 60) std::snprintf(buf, sizeof buf, "%.0fs", s);
+    else if (s < 3600) std::snprintf(buf, sizeof buf, "%dm%02ds", int(s) / 60, int(s) % 60);
+    else std::snprintf(buf, sizeof buf, "%dh%02dm", int(s) / 3600, (int(s) % 3600) / 60);
+    return buf;
+}
+
+namespace {
+double now_s() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
+}  // namespace
+
+sweep_progress::sweep_progress(std::size_t total, std::size_t skipped, std::size_t todo, bool quiet)
+    : m_total(total), m_skipped(skipped), m_todo(todo), m_quiet(quiet), m_tty(isatty(STDERR_FILENO)), m_t0(now_s()) {}
+
+double sweep_progress::elapsed() const { return now_s() - m_t0; }
+
+void sweep_progress::update(std::size_t done, std::size_t failed, std::size_t running, const std::string& extra) {
+    if (m_quiet) return;
+    const double el = elapsed();
+    const std::size_t left = m_todo - std::min(m_todo, done + running);
+    // Completions per second already include the parallelism, so time left = points not done / rate.
+    const double eta = done ? el / double(done) * double(left + running) : 0.0;
+    std::string f = failed ? ", " + std::to_string(failed) + " failed" : "";
+    // In a log (not a terminal), a line only when a count changed, not on every poll.
+    const std::string counts = std::to_string(done) + "/" + f + "/" + std::to_string(running) + extra;
+    if (!m_tty && counts == m_last) return;
+    m_last = counts;
+    std::fprintf(stderr, "%s[sweep] %zu/%zu done%s, %zu running, %zu left, %s elapsed, ETA %s%s%s", m_tty ? "\r" : "",
+                 done - failed + m_skipped, m_total, f.c_str(), running, left, fmt_duration(el).c_str(),
+                 done ? fmt_duration(eta).c_str() : "?", extra.c_str(), m_tty ? "   " : "\n");
+    m_open = m_tty;
+}
+
+void sweep_progress::break_line() {
+    if (m_open) std::fprintf(stderr, "\n");
+    m_open = false;
+}
+
+void check_options(const sweep_options& o) {
+    if (o.backend != "local" && o.backend != "slurm")
+        throw config_error("", 0, "--backend", "'" + o.backend + "' is not one of: local slurm");
+    if (o.backend == "local") {
+        const std::pair<const char*, bool> slurm_only[] = {
+            {"--partition", !o.partition.empty()}, {"--time", !o.time_limit.empty()}, {"--max-running", o.max_running > 0},
+            {"--per-task", o.per_task > 0}, {"--cpus-per-task", o.cpus_per_task > 0}, {"--sbatch", !o.sbatch_args.empty()},
+            {"--no-wait", o.no_wait}};
+        for (const auto& [name, given] : slurm_only)
+            if (given) throw config_error("", 0, name, "only for --backend slurm");
+        if (o.jobs < 1 || o.jobs > 256) throw config_error("", 0, "--jobs", std::to_string(o.jobs) + " is outside 1..256");
+        return;
+    }
+    if (o.jobs != 1) throw config_error("", 0, "--jobs", "only for --backend local (use --max-running with slurm)");
+    if (!(o.poll_s >= 0.2 && o.poll_s <= 3600)) throw config_error("", 0, "--poll", "must be in 0.2..3600 seconds");
+    slurm_time_seconds(o.time_limit);  // throws on a malformed limit
+}
+
+int run_sweep(const sweep_spec& s, const sweep_options& o, const std::string& self_exe) {
     namespace fs = std::filesystem;
     check_writable(s.out + "/results.csv", "out");
     fs::create_directories(s.out + "/points");
     std::vector<std::size_t> todo;
     for (std::size_t i = 0; i < s.points.size(); ++i)
         if (!point_finished(s.points[i])) todo.push_back(i);
-    const std::size_t skipped = s.points.size() - todo.size();
-    if (!quiet)
-        std::fprintf(stderr, "sweep %s: %zu points, %zu already finished, %zu to run on %u job(s)\n", s.name.c_str(),
-                     s.points.size(), skipped, todo.size(), jobs);
-    std::map<pid_t, std::size_t> running;
-    std::size_t next = 0, done = 0;
-    int failed = 0;
-    const auto t0 = std::chrono::steady_clock::now();
-    const bool tty = isatty(STDERR_FILENO);
-    auto progress = [&] {
-        if (quiet) return;
-        const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        const std::size_t left = todo.size() - done - running.size();
-        // Completions per second already include the parallelism, so time left = points left / rate.
-        const double eta = done ? el / double(done) * double(left + running.size()) : 0.0;
-        std::fprintf(stderr, "%s[sweep] %zu/%zu done, %zu running, %zu left, %s elapsed, ETA %s%s", tty ? "\r" : "",
-                     done + skipped, s.points.size(), running.size(), left, fmt_duration(el).c_str(),
-                     done ? fmt_duration(eta).c_str() : "?", tty ? "   " : "\n");
-    };
-    while (next < todo.size() || !running.empty()) {
-        while (next < todo.size() && running.size() < std::max(1u, jobs)) {
-            const sweep_point& p = s.points[todo[next]];
-            begin_point(p);
-            std::vector<std::string> args = {self_exe, s.command, s.base, "--out", p.dir, "-q"};
-            for (const auto& o : p.sets) {
-                args.push_back("--set");
-                args.push_back(o.path + "=" + o.value);
-            }
-            const pid_t pid = fork();
-            if (pid == 0) {
-                const std::string log = p.dir + "/log.txt";
-                FILE* f = std::freopen(log.c_str(), "w", stdout);
-                if (f) dup2(fileno(stdout), STDERR_FILENO);
-                std::vector<char*> argv;
-                for (auto& a : args) argv.push_back(a.data());
-                argv.push_back(nullptr);
-                execv(self_exe.c_str(), argv.data());
-                _exit(127);
-            }
-            if (pid < 0) throw model_error("sweep", "cannot start a worker process");
-            running[pid] = todo[next++];
-            progress();
+    std::unique_ptr<sweep_backend> backend;
+    if (o.backend == "slurm") backend = std::make_unique<slurm_backend>(o, self_exe);
+    else backend = std::make_unique<local_backend>(o, self_exe);
+    if (!o.quiet)
+        std::fprintf(stderr, "sweep %s: %zu points, %zu already finished, %zu to run %s\n", s.name.c_str(),
+                     s.points.size(), s.points.size() - todo.size(), todo.size(),
+                     o.backend == "slurm" ? "on Slurm" : ("on " + std::to_string(o.jobs) + " job(s)").c_str());
+    const auto failures = todo.empty() ? std::vector<point_failure>{} : backend->run(s, todo);
+    for (const auto& f : failures) {
+        const sweep_point& p = s.points[f.index];
+        const std::string log = p.dir + "/log.txt";
+        if (!std::filesystem::exists(log)) {
+            std::fprintf(stderr, "[sweep] point %zu failed: %s; no log (%s)\n", f.index, f.reason.c_str(), p.dir.c_str());
+            continue;
         }
-        int status = 0;
-        const pid_t pid = waitpid(-1, &status, 0);
-        if (pid < 0) break;
-        const auto it = running.find(pid);
-        if (it == running.end()) continue;
-        const sweep_point& p = s.points[it->second];
-        if (const std::string why = finish_point(p, status); !why.empty()) {
-            ++failed;
-            if (!quiet)
-                std::fprintf(stderr, "%s[sweep] point %zu failed (%s), see %s/log.txt\n", tty ? "\n" : "", it->second,
-                             why.c_str(), p.dir.c_str());
-        }
-        running.erase(it);
-        ++done;
-        progress();
+        std::fprintf(stderr, "[sweep] point %zu failed: %s; the end of %s:\n", f.index, f.reason.c_str(), log.c_str());
+        std::string tail = tail_of(log, 5);
+        std::istringstream lines(tail);
+        for (std::string l; std::getline(lines, l);) std::fprintf(stderr, "    | %s\n", l.c_str());
     }
-    if (!quiet && tty) std::fprintf(stderr, "\n");
     write_results(s);
-    return failed;
+    return static_cast<int>(failures.size());
 }
 
 void write_results(const sweep_spec& s) {

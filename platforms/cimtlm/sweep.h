@@ -1,4 +1,7 @@
 #pragma once
+#include <sys/types.h>
+
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -15,6 +18,7 @@ struct sweep_point {
     /// What the point's result is computed from (point.json once it finished): the command, the overrides, the
     /// resolved configuration (every parameter, SI), the network file's size and CRC-32, and the program version.
     nlohmann::ordered_json record;
+    unsigned threads = 1;  // run.threads of the point's effective config (the CPUs a cluster task asks for)
 };
 
 /// A parsed sweep file:
@@ -48,9 +52,8 @@ inline constexpr std::size_t k_max_sweep_points = 100000;
 sweep_spec load_sweep_text(const std::string& text, const std::string& file, const std::string& out = "",
                            std::size_t max_points = k_max_sweep_points);
 
-// The bookkeeping of a point's folder, apart from how a point is run (local worker processes today; a batch
-// backend such as Slurm submits the same worker command after begin_point() and calls finish_point() when the job
-// ends, from the job's exit status):
+// The bookkeeping of a point's folder, apart from how a point is run (local worker processes, or a Slurm job array
+// whose client calls finish_point() when a task reports the point's exit status):
 //   point.json                           the record of the finished result, written last, only after the worker
 //                                        exited 0 and its report.json passed the checks;
 //   report.json, layers.csv, log.txt     the worker's outputs;
@@ -68,12 +71,83 @@ void begin_point(const sweep_point& p);
 /// and returns ""; else returns why the point failed (its report, if any, is left uncounted).
 std::string finish_point(const sweep_point& p, int exit_status);
 
-/// Run the points not finished yet on `jobs` worker processes (this program, re-executed); then write results.csv.
-/// Returns the number of failed points.
-int run_sweep(const sweep_spec& s, unsigned jobs, const std::string& self_exe, bool quiet);
+/// How and where the points run (the sweep command's options).
+struct sweep_options {
+    std::string backend = "local";  // local | slurm
+    unsigned jobs = 1;              // local: worker processes
+    // slurm
+    std::string partition;                 // sbatch --partition ("" = the cluster's default)
+    std::string time_limit;                // sbatch --time of one array task ("" = the partition's default)
+    unsigned max_running = 0;              // array tasks running at once (--array ...%N; 0 = no limit)
+    unsigned per_task = 0;                 // points per array task (0 = auto)
+    unsigned cpus_per_task = 0;            // 0 = the largest run.threads of the points
+    double poll_s = 5;                     // seconds between squeue polls
+    std::vector<std::string> sbatch_args;  // more sbatch options, passed as given
+    bool no_wait = false;                  // submit and return; a later run collects
+    bool quiet = false;
+};
+
+/// Checks the options before anything runs: a value out of range or an option of the other backend is a
+/// config_error naming the option.
+void check_options(const sweep_options& o);
+
+/// A point that ran (or was to run) and left no report.json, and why.
+struct point_failure {
+    std::size_t index;
+    std::string reason;  // e.g. "exit code 3", "not started (task 4 CANCELLED)"
+};
+
+/// Where the points of a sweep run: worker processes here (local) or a Slurm job array. The sweep's
+/// mechanism is shared: the point folders, point.json, which points are finished, the command a point runs, the
+/// failure report and results.csv (run_sweep); a backend only decides where and when the points run.
+class sweep_backend {
+public:
+    virtual ~sweep_backend() = default;
+    /// Runs the points `todo` (indices into s.points, none finished). Returns those left without a report.
+    virtual std::vector<point_failure> run(const sweep_spec& s, const std::vector<std::size_t>& todo) = 0;
+};
+
+/// Runs the points not finished yet on the backend the options name, skipping points whose report.json exists for
+/// the same overrides; reports each failed point with the tail of its log; then writes results.csv.
+/// Returns the number of failed points. `self_exe` is this program (the workers run it).
+int run_sweep(const sweep_spec& s, const sweep_options& o, const std::string& self_exe);
 
 /// results.csv: one row per finished point, a column per swept parameter and per summary metric, and `warnings`
 /// (the checks a report flagged, e.g. activation_collapse@conv6, separated by ';').
 void write_results(const sweep_spec& s);
+
+// --- the parts of a point that every backend shares -------------------------------------------------------------
+
+/// The command line of a point's worker: this program's `run` (or `accuracy`) with the point's overrides.
+std::vector<std::string> point_command(const sweep_spec& s, std::size_t i, const std::string& self_exe);
+
+/// Starts a worker process with stdout and stderr in `dir`/log.txt. Returns its pid.
+pid_t spawn_point(const std::vector<std::string>& args, const std::string& dir);
+
+/// "exit code N" or "killed by signal N" for a wait status that is not a clean exit; "" for exit code 0.
+std::string describe_status(int status);
+
+/// The last `lines` lines of a file ("" when it does not exist).
+std::string tail_of(const std::string& path, std::size_t lines);
+
+/// "12s", "3m05s", "1h02m".
+std::string fmt_duration(double seconds);
+
+/// The progress line of a waiting sweep (stderr; one line, redrawn in place on a terminal).
+class sweep_progress {
+public:
+    sweep_progress(std::size_t total, std::size_t skipped, std::size_t todo, bool quiet);
+    /// `done` counts the points of this run that ended (finished or failed); `extra` is appended (e.g. the job id).
+    void update(std::size_t done, std::size_t failed, std::size_t running, const std::string& extra = "");
+    /// Ends the redrawn line before other output.
+    void break_line();
+    double elapsed() const;
+
+private:
+    std::size_t m_total, m_skipped, m_todo;
+    bool m_quiet, m_tty, m_open = false;
+    double m_t0;
+    std::string m_last;  // the counts of the last line printed
+};
 
 }  // namespace cim::cli
