@@ -18,6 +18,10 @@ import sys
 import time
 
 os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+# torch's matrix products go to OpenBLAS, which has its own thread pool: give it the --threads count too.
+_pre = argparse.ArgumentParser(add_help=False)
+_pre.add_argument("--threads", type=int, default=2)
+os.environ.setdefault("OPENBLAS_NUM_THREADS", str(_pre.parse_known_args()[0].threads))
 
 import numpy as np
 import torch
@@ -203,7 +207,8 @@ OMP_WAIT_POLICY=passive nice -n 10 /usr/bin/python3 traces/pytorch/train_vit.py 
 
 (from the repository root). Deterministic: `torch.manual_seed({args.seed})`, a seeded `torch.Generator` for the data
 order and flips, and `torch.use_deterministic_algorithms(True)`. torch {torch.__version__}, numpy {np.__version__},
-Python {platform.python_version()}, {args.threads} thread(s), OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}.
+Python {platform.python_version()}, {args.threads} thread(s), OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')},
+OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')}.
 The machine has 2 cores shared with other jobs, so the wall times below depend on the load at the time.
 
 ## Data
