@@ -644,11 +644,115 @@ def _exact_gemm_nd(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.rint(np.matmul(a.astype(np.float64), b.astype(np.float64))).astype(np.int64)
 
 
+# ================================================================================== float graphs (no metadata)
+class FloatModel(IntModel2):
+    """Evaluates a float ONNX file (no metadata, e.g. make_float_vit.py's) in float32 numpy: an independent check
+    that the export computes what the torch model computed (no onnxruntime on this machine)."""
+
+    def __init__(self, path: str):
+        mo = onnx.load(path)
+        self.g = mo.graph
+        self.opset = max(o.version for o in mo.opset_import if o.domain in ("", "ai.onnx"))
+        self.inits = {t.name: numpy_helper.to_array(t) for t in self.g.initializer}
+        self.input_name = [i.name for i in self.g.input if i.name not in self.inits][0]
+        self.output_name = self.g.output[0].name
+        self.const_nodes = {n.output[0]: numpy_helper.to_array(n.attribute[0].t) for n in self.g.node
+                            if n.op_type == "Constant" and n.attribute[0].name == "value"}
+
+    def _reduce_axes(self, node, vals):
+        at = self._attrs(node)
+        if "axes" in at:
+            return tuple(at["axes"])
+        return tuple(np.asarray(vals[1]).reshape(-1).tolist()) if len(vals) > 1 and vals[1] is not None else None
+
+    def forward(self, images_uint8: np.ndarray) -> np.ndarray:
+        x = np.asarray(images_uint8)
+        if x.ndim == 3:
+            x = x[:, None]
+        env = {self.input_name: x.astype(np.float32) / np.float32(255.0)}
+        env.update(self.inits)
+        env.update(self.const_nodes)
+        erf = np.frompyfunc(math.erf, 1, 1)
+        for node in self.g.node:
+            op = node.op_type
+            if op == "Constant":
+                continue
+            vals = [env[v] if v else None for v in node.input]
+            at = self._attrs(node)
+            if op in self.PASS:
+                outs = self._move(node, vals)
+            elif op == "Conv":
+                xv, w = vals[0].astype(np.float64), vals[1].astype(np.float64)
+                assert at.get("group", 1) == 1 and list(at.get("dilations", [1, 1])) == [1, 1]
+                kh, kw = w.shape[2:]
+                sh, sw = at.get("strides", [1, 1])
+                pt, pl, pb, pr = at.get("pads", [0, 0, 0, 0])
+                v = np.pad(xv, ((0, 0), (0, 0), (pt, pb), (pl, pr)))
+                n, c, h, wd = v.shape
+                oh, ow = (h - kh) // sh + 1, (wd - kw) // sw + 1
+                cols = np.empty((n, oh, ow, c, kh, kw))
+                for dy in range(kh):
+                    for dx in range(kw):
+                        cols[..., dy, dx] = v[:, :, dy:dy + sh * (oh - 1) + 1:sh,
+                                              dx:dx + sw * (ow - 1) + 1:sw].transpose(0, 2, 3, 1)
+                y = (cols.reshape(n * oh * ow, -1) @ w.reshape(w.shape[0], -1).T).reshape(n, oh, ow, -1)
+                y = y.transpose(0, 3, 1, 2)
+                if len(vals) > 2 and vals[2] is not None:
+                    y = y + vals[2].reshape(1, -1, 1, 1)
+                outs = [y.astype(np.float32)]
+            elif op == "Gemm":
+                a, b = vals[0], vals[1]
+                a = a.T if at.get("transA", 0) else a
+                b = b.T if at.get("transB", 0) else b
+                y = at.get("alpha", 1.0) * (a @ b)
+                if len(vals) > 2 and vals[2] is not None:
+                    y = y + at.get("beta", 1.0) * vals[2]
+                outs = [y.astype(np.float32)]
+            elif op == "MatMul":
+                outs = [np.matmul(vals[0], vals[1])]
+            elif op in ("Add", "Sub", "Mul", "Div", "Pow", "Equal", "Where", "Concat", "Shape", "Cast",
+                        "ConstantOfShape"):
+                outs = self._const_op(node, vals, at) if op != "Pow" else [np.power(vals[0], vals[1])]
+            elif op == "Sqrt":
+                outs = [np.sqrt(vals[0])]
+            elif op == "Tanh":
+                outs = [np.tanh(vals[0])]
+            elif op == "Erf":
+                outs = [erf(vals[0]).astype(vals[0].dtype)]
+            elif op == "Relu":
+                outs = [np.maximum(vals[0], 0)]
+            elif op == "ReduceMean":
+                outs = [vals[0].mean(axis=self._reduce_axes(node, vals), keepdims=bool(at.get("keepdims", 1)))]
+            elif op == "Softmax":
+                v = vals[0] - vals[0].max(axis=at.get("axis", -1), keepdims=True)
+                e = np.exp(v)
+                outs = [e / e.sum(axis=at.get("axis", -1), keepdims=True)]
+            elif op == "LayerNormalization":
+                v = vals[0]
+                mu = v.mean(-1, keepdims=True)
+                var = ((v - mu) ** 2).mean(-1, keepdims=True)
+                y = (v - mu) / np.sqrt(var + np.float32(at.get("epsilon", 1e-5))) * vals[1]
+                outs = [y + vals[2] if len(vals) > 2 else y]
+            else:
+                raise SystemExit(f"float evaluation: unsupported op {op} (node {node.name})")
+            for o, v in zip(node.output, outs):
+                env[o] = v
+        return env[self.output_name]
+
+
 def predict(onnx_path, images, batch=100):
     mo = onnx.load(onnx_path)
     props = {p.key: p.value for p in mo.metadata_props}
     fmt = json.loads(props["cimtlm.quant"])["format"] if "cimtlm.quant" in props else None
+    if fmt is None:
+        raise SystemExit(f"{onnx_path}: no metadata_props['cimtlm.quant'] (use predict_float for a float model)")
     model = IntModel2(onnx_path) if fmt == "cimtlm.quant/2" else IntModel(onnx_path)
+    return np.concatenate([model.forward(images[i:i + batch]) for i in range(0, len(images), batch)])
+
+
+def predict_float(onnx_path, images, batch=100):
+    """Float32 logits of a float ONNX file (no metadata)."""
+    model = FloatModel(onnx_path)
     return np.concatenate([model.forward(images[i:i + batch]) for i in range(0, len(images), batch)])
 
 
@@ -661,6 +765,7 @@ def main(argv=None):
     ap.add_argument("--images-npy", help="uint8 (N,1,28,28) images instead of the Fashion-MNIST test set")
     ap.add_argument("--labels-npy", help="int64 labels for --images-npy")
     ap.add_argument("--compare", help="reference predictions CSV: report agreement")
+    ap.add_argument("--float", action="store_true", help="evaluate a float model (no metadata) in float32")
     args = ap.parse_args(argv)
     if args.images_npy:
         x = np.load(args.images_npy)
@@ -670,7 +775,7 @@ def main(argv=None):
         y = load_idx(f"{args.data}/t10k-labels-idx1-ubyte.gz").astype(np.int64)
     if args.limit:
         x, y = x[:args.limit], y[:args.limit]
-    pred = np.argmax(predict(args.onnx, x), axis=1)
+    pred = np.argmax((predict_float if args.float else predict)(args.onnx, x), axis=1)
     with open(args.out, "w") as f:
         f.write("index,label,prediction\n")
         for i, (l, p) in enumerate(zip(y, pred)):

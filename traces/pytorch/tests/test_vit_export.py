@@ -258,3 +258,26 @@ def test_export_does_not_change_the_model(test_images):
     assert np.array_equal(before, cv.integer_forward_vit(m, x[:50]))
     for k, v in m.state_dict().items():
         assert torch.equal(v, sd[k]), k
+
+
+def test_float_vit_export(tmp_path):
+    import make_float_vit as mfv
+    mfv.main(["--out-dir", str(tmp_path), "--n", "8", "--train-images", "256", "--epochs", "1", "--threads", "1"])
+    path = str(tmp_path / "vit_float.onnx")
+    mo = onnx.load(path)
+    onnx.checker.check_model(mo)
+    assert mo.opset_import[0].version == 14 and len(mo.metadata_props) == 0
+    ops = [n.op_type for n in mo.graph.node]
+    assert ops.count("ReduceMean") == 18 and ops.count("Sqrt") == 9 and "LayerNormalization" not in ops
+    assert ops.count("Tanh") == 4 and "Erf" not in ops and ops.count("Split") == 4 and ops.count("Softmax") == 4
+    assert "Identity" not in ops and ops.count("Gemm") == 1 and ops.count("Conv") == 1
+    imgs = np.load(tmp_path / "vit_float.images.npy")
+    assert imgs.dtype == np.uint8 and imgs.shape == (8, 1, 28, 28)
+    labels = np.load(tmp_path / "vit_float.labels.npy")
+    assert labels.dtype == np.int64 and labels.shape == (8,)
+    rows = np.loadtxt(tmp_path / "vit_float.predictions.csv", delimiter=",", skiprows=1, dtype=np.int64)
+    assert rows.shape == (8, 3) and np.array_equal(rows[:, 1], labels)
+    # the numpy float evaluation of the graph gives the torch model's predictions
+    assert np.array_equal(np.argmax(predict.predict_float(path, imgs), axis=1), rows[:, 2])
+    with pytest.raises(SystemExit, match="no metadata"):
+        predict.predict(path, imgs)

@@ -142,10 +142,18 @@ def test_layernorm_matches_reference(n, S, s_out):
 
 def test_layernorm_eps_rounding():
     # Eps = llround(((n * n) * eps) / (S * S)) with n as float64 first and eps the float32 value as float64
-    n, S = 64, 0.0041
+    n, S = 64, 0.001024
     eps = float(np.float32(1e-5))
-    assert eps != 1e-5
-    assert r_llround(((float(n) * float(n)) * eps) / (S * S)) == 2437
+    assert eps == 9.999999747378752e-06
+    assert r_llround(((float(n) * float(n)) * eps) / (S * S)) == 39062
+    assert r_llround(((float(n) * float(n)) * 1e-5) / (S * S)) == 39063     # eps read as 1e-5 would differ
+    # and the kernel uses the float32 value: a constant row (d = 0) gives r = isqrt(Eps)
+    x = np.zeros((1, n), dtype=np.int64)
+    gamma = np.ones(n, np.float32)
+    beta = np.full(n, 0.25, np.float32)
+    y = cv.int_layernorm(x, S, gamma, beta, np.float32(1e-5), 0.01)
+    assert (y == 25).all()                   # beta / s_out, whatever r is; r itself checked via the reference
+    assert r_layernorm_row([0] * n, S, [1.0] * n, [0.25] * n, eps, 0.01) == y[0].tolist()
 
 
 # -------------------------------------------------------------------------------------------- gelu
