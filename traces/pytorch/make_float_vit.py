@@ -128,8 +128,37 @@ def export(model, path, opset=14):
     onnx.checker.check_model(mo)
     onnx.save(mo, path)
     ops = [n.op_type for n in mo.graph.node]
-    assert "LayerNormalization" not in ops and "Tanh" in ops and "Erf" not in ops and "Identity" not in ops, ops
+    gelu = {type(m.act).__name__ + ":" + m.act.approximate for m in model.modules() if isinstance(m, Mlp)}
+    want, other = ("Tanh", "Erf") if gelu == {"GELU:tanh"} else ("Erf", "Tanh")
+    assert "LayerNormalization" not in ops and want in ops and other not in ops and "Identity" not in ops, ops
     return ops
+
+
+def set_gelu(model, approximate):
+    """Switch every MLP's GELU to the tanh ("tanh") or the erf ("none") form (same weights)."""
+    for m in model.modules():
+        if isinstance(m, Mlp):
+            m.act = nn.GELU(approximate=approximate)
+
+
+@torch.no_grad()
+def logits_of(model, imgs_u8):
+    return torch.cat([model(torch.from_numpy(imgs_u8[i:i + 500]).float() / 255.0)
+                      for i in range(0, len(imgs_u8), 500)]).numpy()
+
+
+def write_variant(model, base, imgs, labels):
+    """<base>.onnx, <base>.predictions.csv (torch float argmax on imgs), <base>.logits16.npy (float32 logits of
+    the first 16 images); returns (ops, predictions)."""
+    ops = export(model, base + ".onnx")
+    lg = logits_of(model, imgs)
+    pred = lg.argmax(1)
+    np.save(base + ".logits16.npy", lg[:16].astype(np.float32))
+    with open(base + ".predictions.csv", "w") as f:
+        f.write("index,label,prediction\n")
+        for i, (l, p) in enumerate(zip(labels, pred)):
+            f.write(f"{i},{int(l)},{int(p)}\n")
+    return ops, pred
 
 
 def main(argv=None):
@@ -144,6 +173,8 @@ def main(argv=None):
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--eval-all", type=int, default=1, help="also report the accuracy on all 10000 test images (1/0)")
+    ap.add_argument("--erf-variant", type=int, default=1,
+                    help="also write <name>_erf.*: the same weights with the erf GELU (1/0)")
     ap.add_argument("--data", default=FMNIST_DIR)
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -179,25 +210,24 @@ def main(argv=None):
     n = min(args.n, len(xte))
     imgs = np.ascontiguousarray(xte[:n][:, None]).astype(np.uint8)
     labels = yte[:n].astype(np.int64)
-    with torch.no_grad():
-        pred = np.concatenate([model(torch.from_numpy(imgs[i:i + 500]).float() / 255.0).argmax(1).numpy()
-                               for i in range(0, n, 500)])
-        full = np.concatenate([model(torch.from_numpy(xte[i:i + 500].copy()).unsqueeze(1).float() / 255.0)
-                               .argmax(1).numpy() for i in range(0, len(xte), 500)]) if args.eval_all else None
     os.makedirs(args.out_dir, exist_ok=True)
     base = os.path.join(args.out_dir, args.name)
-    ops = export(model, base + ".onnx")
     np.save(base + ".images.npy", imgs)
     np.save(base + ".labels.npy", labels)
-    with open(base + ".predictions.csv", "w") as f:
-        f.write("index,label,prediction\n")
-        for i, (l, p) in enumerate(zip(labels, pred)):
-            f.write(f"{i},{int(l)},{int(p)}\n")
-    all_acc = f" (all 10000: {100 * float((full == yte).mean()):.2f} %)" if full is not None else ""
-    print(f"float accuracy on the first {n} test images: {100 * float((pred == labels).mean()):.2f} %{all_acc}; "
-          f"training {train_time:.0f} s on {args.threads} thread(s); ops: {sorted(set(ops))}; "
-          f"wrote {base}.onnx/.images.npy/.labels.npy/.predictions.csv ({time.time() - t0:.1f} s)")
-
+    msg = []
+    for suffix, approx in (("", "tanh"), ("_erf", "none")) if args.erf_variant else (("", "tanh"),):
+        set_gelu(model, approx)
+        ops, pred = write_variant(model, base + suffix, imgs, labels)
+        acc = f"{100 * float((pred == labels).mean()):.2f} %"
+        if args.eval_all:
+            full = logits_of(model, np.ascontiguousarray(xte[:, None])).argmax(1)
+            acc += f" (all 10000: {100 * float((full == yte).mean()):.2f} %)"
+        msg.append(f"{args.name}{suffix} (GELU {approx}): float accuracy on the first {n} test images {acc}; "
+                   f"ops {sorted(set(ops))}")
+    set_gelu(model, "tanh")
+    print("\n".join(msg))
+    print(f"training {train_time:.0f} s on {args.threads} thread(s); wrote {base}*.onnx/.images.npy/.labels.npy/"
+          f".predictions.csv/.logits16.npy ({time.time() - t0:.1f} s)")
 
 if __name__ == "__main__":
     main()

@@ -766,6 +766,10 @@ def main(argv=None):
     ap.add_argument("--labels-npy", help="int64 labels for --images-npy")
     ap.add_argument("--compare", help="reference predictions CSV: report agreement")
     ap.add_argument("--float", action="store_true", help="evaluate a float model (no metadata) in float32")
+    ap.add_argument("--pred-npy", help="also write the predictions as an int64 (N,) .npy")
+    ap.add_argument("--logits-npy", help="also write the logits of the first --logits-n images as .npy "
+                                         "(int64 accumulators for a quantised model, float32 with --float)")
+    ap.add_argument("--logits-n", type=int, default=16)
     args = ap.parse_args(argv)
     if args.images_npy:
         x = np.load(args.images_npy)
@@ -775,7 +779,12 @@ def main(argv=None):
         y = load_idx(f"{args.data}/t10k-labels-idx1-ubyte.gz").astype(np.int64)
     if args.limit:
         x, y = x[:args.limit], y[:args.limit]
-    pred = np.argmax((predict_float if args.float else predict)(args.onnx, x), axis=1)
+    logits = (predict_float if args.float else predict)(args.onnx, x)
+    pred = np.argmax(logits, axis=1)          # ties: the first maximal index
+    if args.pred_npy:
+        np.save(args.pred_npy, pred.astype(np.int64))
+    if args.logits_npy:
+        np.save(args.logits_npy, logits[:args.logits_n].astype(np.float32 if args.float else np.int64))
     with open(args.out, "w") as f:
         f.write("index,label,prediction\n")
         for i, (l, p) in enumerate(zip(y, pred)):

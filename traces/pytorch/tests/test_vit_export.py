@@ -208,12 +208,18 @@ def test_predict_cli(exported17, tmp_path):
     m, path, _ = exported17
     out = tmp_path / "p.csv"
     subprocess.run([sys.executable, os.path.join(HERE, "..", "predict.py"), "--onnx", path, "--out", str(out),
-                    "--limit", "40"], check=True, capture_output=True)
+                    "--limit", "40", "--pred-npy", str(tmp_path / "p.npy"), "--logits-npy", str(tmp_path / "l.npy")],
+                   check=True, capture_output=True)
     rows = np.loadtxt(out, delimiter=",", skiprows=1, dtype=np.int64)
     x, y = cv.load_fmnist("t10k")
+    logits = cv.integer_forward_vit(m, x[:40])
     assert rows.shape == (40, 3)
-    assert np.array_equal(rows[:, 2], cv.argmax_first(cv.integer_forward_vit(m, x[:40])))
+    assert np.array_equal(rows[:, 2], cv.argmax_first(logits))
     assert np.array_equal(rows[:, 1], y[:40])
+    pred = np.load(tmp_path / "p.npy")
+    assert pred.dtype == np.int64 and np.array_equal(pred, rows[:, 2])
+    l16 = np.load(tmp_path / "l.npy")
+    assert l16.dtype == np.int64 and np.array_equal(l16, logits[:16])
 
 
 def _edit_meta(path, tmp_path, fn):
@@ -279,6 +285,20 @@ def test_float_vit_export(tmp_path):
     rows = np.loadtxt(tmp_path / "vit_float.predictions.csv", delimiter=",", skiprows=1, dtype=np.int64)
     assert rows.shape == (8, 3) and np.array_equal(rows[:, 1], labels)
     # the numpy float evaluation of the graph gives the torch model's predictions
-    assert np.array_equal(np.argmax(predict.predict_float(path, imgs), axis=1), rows[:, 2])
+    got = predict.predict_float(path, imgs)
+    assert np.array_equal(np.argmax(got, axis=1), rows[:, 2])
+    ref = np.load(tmp_path / "vit_float.logits16.npy")
+    assert ref.dtype == np.float32 and ref.shape == (8, 10)
+    np.testing.assert_allclose(got, ref, rtol=0, atol=1e-4)
     with pytest.raises(SystemExit, match="no metadata"):
         predict.predict(path, imgs)
+    # the erf variant: same weights, GELU as Div/Erf/Add/Mul/Mul, nothing else changes
+    path_erf = str(tmp_path / "vit_float_erf.onnx")
+    mo_erf = onnx.load(path_erf)
+    onnx.checker.check_model(mo_erf)
+    ops_erf = [n.op_type for n in mo_erf.graph.node]
+    assert ops_erf.count("Erf") == 4 and "Tanh" not in ops_erf and ops_erf.count("ReduceMean") == 18
+    assert {t.name for t in mo_erf.graph.initializer} >= {t.name for t in mo.graph.initializer if "mlp" in t.name}
+    got_erf = predict.predict_float(path_erf, imgs)
+    np.testing.assert_allclose(got_erf, np.load(tmp_path / "vit_float_erf.logits16.npy"), rtol=0, atol=1e-4)
+    assert not np.array_equal(got_erf, got)       # the two GELU forms differ (slightly)
