@@ -17,6 +17,8 @@ ONNX = os.path.join(MODELS, "fmnist_vit.onnx")
 CARD = os.path.join(MODELS, "fmnist_vit.md")
 CSV = os.path.join(MODELS, "fmnist_vit.predictions.csv")
 FLOAT = os.path.join(MODELS, "vit_float")
+INT_PRED = os.path.join(MODELS, "fmnist_vit.int_predictions.npy")
+INT_LOGITS16 = os.path.join(MODELS, "fmnist_vit.int_logits16.npy")
 
 
 @pytest.fixture(scope="module")
@@ -61,25 +63,36 @@ def test_shipped_onnx(rows):
     assert depth >= 1 and ops.count("LayerNormalization") == 2 * depth + 1 and ops.count("Erf") == depth
     assert len(md["layers"]) == 6 * depth + 2 and len(md["nodes"]) == 7 * depth + 3
     x, _ = cq.load_fmnist("t10k")
-    pred = np.argmax(predict.predict(ONNX, x[:300]), axis=1)
+    logits = predict.predict(ONNX, x[:300])
+    pred = np.argmax(logits, axis=1)
     assert np.array_equal(pred, rows[:300, 2])
+    # the reference files for the C++ check: labels of all 10000 images and the exact logits of images 0..15
+    ref = np.load(INT_PRED)
+    assert ref.dtype == np.int64 and ref.shape == (10000,) and np.array_equal(ref, rows[:, 2])
+    l16 = np.load(INT_LOGITS16)
+    assert l16.dtype == np.int64 and l16.shape == (16, 10) and np.array_equal(l16, logits[:16])
 
 
-def test_float_vit_files():
-    mo = onnx.load(FLOAT + ".onnx")
+@pytest.mark.parametrize("suffix,gelu,other", [("", "Tanh", "Erf"), ("_erf", "Erf", "Tanh")])
+def test_float_vit_files(suffix, gelu, other):
+    mo = onnx.load(FLOAT + suffix + ".onnx")
     onnx.checker.check_model(mo)
     assert mo.opset_import[0].version == 14 and len(mo.metadata_props) == 0
     ops = [n.op_type for n in mo.graph.node]
     assert "LayerNormalization" not in ops and ops.count("ReduceMean") == 2 * ops.count("Sqrt")
-    assert ops.count("Tanh") == ops.count("Softmax") and "Erf" not in ops and "Split" in ops
+    assert ops.count(gelu) == ops.count("Softmax") == 4 and other not in ops and "Split" in ops
     imgs = np.load(FLOAT + ".images.npy")
     labels = np.load(FLOAT + ".labels.npy")
     x, y = cq.load_fmnist("t10k")
     assert imgs.dtype == np.uint8 and imgs.shape == (1000, 1, 28, 28) and np.array_equal(imgs[:, 0], x[:1000])
     assert labels.dtype == np.int64 and np.array_equal(labels, y[:1000])
-    rows = np.loadtxt(FLOAT + ".predictions.csv", delimiter=",", skiprows=1, dtype=np.int64)
+    rows = np.loadtxt(FLOAT + suffix + ".predictions.csv", delimiter=",", skiprows=1, dtype=np.int64)
     assert rows.shape == (1000, 3) and np.array_equal(rows[:, 1], labels)
     assert float((rows[:, 2] == labels).mean()) >= 0.85
     # the exported graph computes what the torch model computed
-    got = np.argmax(predict.predict_float(FLOAT + ".onnx", imgs[:300]), axis=1)
+    logits = predict.predict_float(FLOAT + suffix + ".onnx", imgs[:300])
+    got = np.argmax(logits, axis=1)
     assert float((got == rows[:300, 2]).mean()) >= 0.995
+    ref = np.load(FLOAT + suffix + ".logits16.npy")
+    assert ref.dtype == np.float32 and ref.shape == (16, 10)
+    np.testing.assert_allclose(logits[:16], ref, rtol=0, atol=1e-4)
