@@ -18,6 +18,10 @@ Writes to --out-dir:
   vit_float.images.npy       uint8 (N,1,28,28): the first N Fashion-MNIST test images
   vit_float.labels.npy       int64 (N,)
   vit_float.predictions.csv  index,label,prediction of the float torch model on those images
+  vit_float.logits16.npy     float32 (16, 10): the torch float logits of the first 16 of those images
+  vit_float_erf.onnx, vit_float_erf.predictions.csv, vit_float_erf.logits16.npy
+                             the same weights with the erf GELU (torch GELU(approximate="none")), unless
+                             --erf-variant 0; it reads the same images/labels NPY
 
   OMP_WAIT_POLICY=passive nice -n 10 /usr/bin/python3 traces/pytorch/make_float_vit.py --out-dir traces/models --n 1000
 """
