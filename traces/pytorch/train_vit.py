@@ -6,7 +6,7 @@ weights, LayerNorm gamma/beta, activations, softmax output; straight-through gra
 (integer_forward_vit) is evaluated on the 10000 test images and exported: <out>/<name>.onnx (opset 17,
 metadata cimtlm.quant/2), <name>.md (model card), <name>.predictions.csv.
 
-  OMP_WAIT_POLICY=passive nice -n 10 /usr/bin/python3 traces/pytorch/train_vit.py --threads 2 --out traces/models
+  OMP_WAIT_POLICY=passive /usr/bin/python3 traces/pytorch/train_vit.py --threads 2 --out traces/models
 """
 from __future__ import annotations
 
@@ -202,7 +202,7 @@ Produced by `traces/pytorch/train_vit.py`. All the numbers below were written by
 ## Reproduce
 
 ```
-OMP_WAIT_POLICY=passive nice -n 10 /usr/bin/python3 traces/pytorch/train_vit.py {cmd_args}
+OMP_WAIT_POLICY=passive /usr/bin/python3 traces/pytorch/train_vit.py {cmd_args}
 ```
 
 (from the repository root). Deterministic: `torch.manual_seed({args.seed})`, a seeded `torch.Generator` for the data
