@@ -45,9 +45,11 @@ test: build
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --test-dir $(ASAN_DIR) --output-on-failure -j$(JOBS) -L unit
 
-# The shipped model against PyTorch on the whole Fashion-MNIST test set (make test checks the first 2000 images).
+# The shipped models (CNN and ViT) against PyTorch on the whole Fashion-MNIST test set (make test checks the first
+# 2000 images).
 agreement: build
 	bash tests/regression/onnx_models.sh ./$(BUILD_DIR)/cimtlm . 0
+	bash tests/regression/onnx_transformers.sh ./$(BUILD_DIR)/cimtlm . 0
 
 bench: build
 	@shopt -s nullglob; n=0; \
