@@ -1154,15 +1154,16 @@ private:
         }
         if (factors.size() != 3) return;
         std::vector<std::string> rest;
-        int halves = 0;
+        int halves = 0, other_constants = 0;
         for (const auto& f : factors) {
-            if (static_tensor(f)) {
-                halves += scalar(f) == 0.5 || std::fabs(scalar(f) - 0.5) < 1e-6 ? 1 : 100;
-            } else {
+            if (!static_tensor(f))
                 rest.push_back(f);
-            }
+            else if (std::fabs(scalar(f) - 0.5) < 1e-6)
+                ++halves;
+            else
+                ++other_constants;
         }
-        if (halves != 1 || rest.size() != 2) return;
+        if (halves != 1 || other_constants != 0 || rest.size() != 2) return;
         for (int order = 0; order < 2; ++order) {
             const std::string& pv = rest[static_cast<std::size_t>(order)];
             const std::string& x = rest[static_cast<std::size_t>(1 - order)];
@@ -1564,14 +1565,13 @@ private:
     void softmax(const onnx::NodeProto& n, int index) {
         const attributes a(*this, n, {"axis"});
         const std::string& v = input_name(n, 0);
-        const int x = activation(n, 0);
+        activation(n, 0);  // names the node if the input is missing or a constant
         const auto d = onnx_dims(v);
         const int ax = norm_axis(a.i("axis", m_opset >= 13 ? -1 : 1), d.size());
         if (ax != static_cast<int>(d.size()) - 1 || info(v).flat || info(v).batch == ax)
             fail("Softmax is supported over the last axis of a tensor with more than one axis per image only (axis " +
                  std::to_string(a.i("axis", -1)) + " of " + dims_text(d) + ")");
         simple(n, index, op::softmax, {"axis"});
-        (void)x;
     }
 
     void layer_norm(const onnx::NodeProto& n, int index) {
