@@ -881,24 +881,29 @@ TEST(onnx, damaged_files_are_config_errors) {
 TEST(onnx, every_truncation_and_random_damage_is_a_config_error) {
     // Whatever the bytes, the loader either returns a graph or throws config_error: no crash, no other
     // exception, no abort (the sanitizer build runs this too).
-    std::string bytes;
-    ASSERT_TRUE(quant_model().build(k_quant_json).SerializeToString(&bytes));
-    const std::string path = temp_path("fuzz.onnx");
-    auto try_load = [&](const std::string& b, const std::string& what) {
-        std::ofstream(path, std::ios::binary | std::ios::trunc) << b;
-        try {
-            load_onnx(path);
-        } catch (const config_error&) {
-        } catch (const std::exception& ex) {
-            ADD_FAILURE() << what << ": " << ex.what();
+    for (int model = 0; model < 3; ++model) {
+        std::string bytes;
+        const onnx::ModelProto mp = model == 0 ? quant_model().build(k_quant_json)
+                                  : model == 1 ? encoder17(k_quant2_json)
+                                               : encoder14();
+        ASSERT_TRUE(mp.SerializeToString(&bytes));
+        const std::string path = temp_path("fuzz" + std::to_string(model) + ".onnx");
+        auto try_load = [&](const std::string& b, const std::string& what) {
+            std::ofstream(path, std::ios::binary | std::ios::trunc) << b;
+            try {
+                load_onnx(path);
+            } catch (const config_error&) {
+            } catch (const std::exception& ex) {
+                ADD_FAILURE() << what << ": " << ex.what();
+            }
+        };
+        for (std::size_t n = 0; n < bytes.size(); n += 7) try_load(bytes.substr(0, n), "prefix " + std::to_string(n));
+        std::mt19937 rng(12345);
+        for (int k = 0; k < 300; ++k) {
+            std::string b = bytes;
+            for (int f = 0; f < 3; ++f) b[rng() % b.size()] = static_cast<char>(rng() & 0xff);
+            try_load(b, "model " + std::to_string(model) + " mutation " + std::to_string(k));
         }
-    };
-    for (std::size_t n = 0; n < bytes.size(); n += 7) try_load(bytes.substr(0, n), "prefix " + std::to_string(n));
-    std::mt19937 rng(12345);
-    for (int k = 0; k < 300; ++k) {
-        std::string b = bytes;
-        for (int f = 0; f < 3; ++f) b[rng() % b.size()] = static_cast<char>(rng() & 0xff);
-        try_load(b, "mutation " + std::to_string(k));
     }
 }
 
