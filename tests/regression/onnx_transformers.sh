@@ -11,6 +11,7 @@
 #     make_float_vit.py) quantised on import (8-bit, activation scales max-calibrated on 8 of its images): the
 #     8-bit top-1 accuracy must be within 1 percentage point of PyTorch's float accuracy on its 1000 images; the
 #     same for vit_float_ptq_erf.onnx (the same weights exported with the erf GELU).
+#  3. An unsupported operator in a transformer gives one error line naming the file and the node.
 set -euo pipefail
 cimtlm=$1; src=$2; images=${3:-2000}
 tmp=$(mktemp -d)
@@ -49,3 +50,21 @@ for variant in vit_float_ptq vit_float_ptq_erf; do  # tanh GELU; the same weight
     echo "FAIL: $variant: the 8-bit accuracy is not within 1 percentage point of the float accuracy"; exit 1
   fi
 done
+# 3. An operator the importer does not know, inside the shipped ViT: one error line naming the file and the node,
+#    exit code 2.
+/usr/bin/python3 - "$m/fmnist_vit.onnx" "$tmp/hardmax.onnx" <<'PY'
+import sys, onnx
+mo = onnx.load(sys.argv[1])
+node = next(n for n in mo.graph.node if n.op_type == "Softmax")
+node.op_type = "Hardmax"
+onnx.save(mo, sys.argv[2])
+PY
+set +e
+"$cimtlm" run "$cfg" --set network="$tmp/hardmax.onnx" --out "$tmp/o" -q 2> "$tmp/err"
+rc=$?
+set -e
+cat "$tmp/err"
+if [ "$rc" -ne 2 ] || [ "$(wc -l < "$tmp/err")" -ne 1 ] || ! grep -q "hardmax.onnx" "$tmp/err" ||
+   ! grep -q "nodes./blocks/blocks.0/attn/softmax/Softmax" "$tmp/err" || ! grep -q "unsupported operator 'Hardmax'" "$tmp/err"; then
+  echo "FAIL: expected one error line naming the file and the node, exit code 2 (got $rc)"; exit 1
+fi
