@@ -1024,6 +1024,7 @@ private:
             if (t == "Add") match_layernorm(i);
             if (t == "Mul") match_gelu(i);
         }
+        m_key.clear();
     }
 
     /// A constant known before conversion: an initializer or a Constant node's value.
