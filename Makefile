@@ -55,9 +55,11 @@ test: build
 	cmake --build $(TSAN_DIR) -j$(JOBS) --target tsan_engine
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 ctest --test-dir $(TSAN_DIR) --output-on-failure -j$(JOBS) -L tsan
 
-# The shipped model against PyTorch on the whole Fashion-MNIST test set (make test checks the first 2000 images).
+# The shipped models (CNN and ViT) against PyTorch on the whole Fashion-MNIST test set (make test checks the first
+# 2000 images).
 agreement: build
 	bash tests/regression/onnx_models.sh ./$(BUILD_DIR)/cimtlm . 0
+	bash tests/regression/onnx_transformers.sh ./$(BUILD_DIR)/cimtlm . 0
 
 bench: build
 	@shopt -s nullglob; n=0; \

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <fstream>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -441,12 +442,13 @@ TEST(onnx, quant_metadata_errors_name_the_key) {
 
 TEST(onnx, unsupported_operator_names_the_node) {
     onnx::ModelProto m = cnn().build(true);
-    add_node(*m.mutable_graph(), "Softmax", {"logits"}, {"prob"}, "head/softmax");
+    add_node(*m.mutable_graph(), "LpNormalization", {"logits"}, {"prob"}, "head/norm");
     const std::string path = save(m);
     const config_error e = expect_config_error([&] { load_onnx(path); });
     EXPECT_EQ(e.file(), path);
-    EXPECT_EQ(e.key(), "nodes.head/softmax");
-    EXPECT_TRUE(contains(e.what(), "unsupported operator 'Softmax'")) << e.format();
+    EXPECT_EQ(e.key(), "nodes.head/norm");
+    EXPECT_TRUE(contains(e.what(), "unsupported operator 'LpNormalization'")) << e.format();
+    EXPECT_EQ(e.format().find('\n'), std::string::npos) << e.format();  // one line
     EXPECT_TRUE(contains(e.what(), "supported: Conv")) << e.format();
 
     onnx::ModelProto m2 = cnn().build(true);
@@ -502,6 +504,345 @@ TEST(onnx, standalone_batchnorm_and_avgpool_padding) {
     EXPECT_EQ(ok.layers[1].padding, 1);
 }
 
+// ---------------------------------------------------------------------------------------------------------
+// Transformers: the node patterns torch.onnx.export writes (opset 17 with LayerNormalization and the erf GELU;
+// opset 14 with the decomposed LayerNorm, the tanh GELU, shape arithmetic, class token, fused qkv + Split)
+
+void const_i64(onnx::GraphProto& g, const std::string& out, const std::vector<std::int64_t>& dims,
+               const std::vector<std::int64_t>& v) {
+    auto* k = add_node(g, "Constant", {}, {out}, "/c/" + out);
+    onnx::AttributeProto* a = k->add_attribute();
+    a->set_name("value");
+    a->set_type(onnx::AttributeProto_AttributeType_TENSOR);
+    a->mutable_t()->set_data_type(onnx::TensorProto_DataType_INT64);
+    for (auto d : dims) a->mutable_t()->add_dims(d);
+    for (auto x : v) a->mutable_t()->add_int64_data(x);
+}
+
+void const_f(onnx::GraphProto& g, const std::string& out, float v) {
+    auto* k = add_node(g, "Constant", {}, {out}, "/c/" + out);
+    onnx::AttributeProto* a = k->add_attribute();
+    a->set_name("value");
+    a->set_type(onnx::AttributeProto_AttributeType_TENSOR);
+    a->mutable_t()->set_data_type(onnx::TensorProto_DataType_FLOAT);
+    a->mutable_t()->add_float_data(v);
+}
+
+/// GELU, erf form: Div(x, sqrt 2), Erf, Add 1, Mul x, Mul 0.5 (node names /<p>/...); returns the output.
+std::string gelu_erf(onnx::GraphProto& g, const std::string& x, const std::string& p) {
+    const_f(g, p + "_sqrt2", 1.4142135f);
+    const_f(g, p + "_one", 1.0f);
+    const_f(g, p + "_half", 0.5f);
+    add_node(g, "Div", {x, p + "_sqrt2"}, {p + "_d"}, "/" + p + "/Div");
+    add_node(g, "Erf", {p + "_d"}, {p + "_e"}, "/" + p + "/Erf");
+    add_node(g, "Add", {p + "_e", p + "_one"}, {p + "_a"}, "/" + p + "/Add");
+    add_node(g, "Mul", {x, p + "_a"}, {p + "_m"}, "/" + p + "/Mul");
+    add_node(g, "Mul", {p + "_m", p + "_half"}, {p + "_out"}, "/" + p + "/Mul_1");
+    return p + "_out";
+}
+
+/// One opset-17 encoder block on tokens [N, 3, 4] (2 heads of 2), class-token readout and a Gemm head.
+onnx::ModelProto encoder17(const std::string& meta = "") {
+    onnx::ModelProto m = new_model("enc");
+    m.mutable_opset_import(0)->set_version(17);
+    onnx::GraphProto& g = *m.mutable_graph();
+    set_io(g, "x", {3, 4}, "y");
+    add_float_init(g, "ln.w", {4}, {1.0f, 0.5f, -0.75f, 2.0f});
+    add_float_init(g, "ln.b", {4}, {0.0f, 0.25f, 0.5f, -0.5f});
+    add_float_init(g, "q.w", {4, 4}, pattern(16, 1));
+    add_float_init(g, "q.b", {4}, {0.125f, 0.25f, 0.375f, 0.5f});
+    add_float_init(g, "k.w", {4, 4}, pattern(16, 2));
+    add_float_init(g, "head.w", {2, 4}, pattern(8, 3));
+    add_float_init(g, "head.b", {2}, {0.5f, -0.5f});
+    auto* ln = add_node(g, "LayerNormalization", {"x", "ln.w", "ln.b"}, {"ln"}, "/ln/LayerNormalization");
+    attr_int(ln, "axis", -1);
+    attr_float(ln, "epsilon", 1e-5f);
+    add_node(g, "MatMul", {"ln", "q.w"}, {"qm"}, "/q/MatMul");
+    add_node(g, "Add", {"q.b", "qm"}, {"q"}, "/q/Add");  // bias first, as torch writes it
+    add_node(g, "MatMul", {"ln", "k.w"}, {"k"}, "/k/MatMul");
+    const_i64(g, "heads", {4}, {-1, 3, 2, 2});
+    add_node(g, "Reshape", {"q", "heads"}, {"q4"}, "/Reshape");
+    attr_ints(add_node(g, "Transpose", {"q4"}, {"qh"}, "/Transpose"), "perm", {0, 2, 1, 3});
+    add_node(g, "Reshape", {"k", "heads"}, {"k4"}, "/Reshape_1");
+    attr_ints(add_node(g, "Transpose", {"k4"}, {"kt"}, "/Transpose_1"), "perm", {0, 2, 3, 1});
+    add_node(g, "MatMul", {"qh", "kt"}, {"s"}, "/qk/MatMul");
+    const_f(g, "root", 1.4142135f);  // after the MatMul, as torch writes it
+    add_node(g, "Div", {"s", "root"}, {"sd"}, "/qk/Div");
+    attr_int(add_node(g, "Softmax", {"sd"}, {"p"}, "/softmax/Softmax"), "axis", -1);
+    add_node(g, "MatMul", {"p", "qh"}, {"o"}, "/av/MatMul");
+    attr_ints(add_node(g, "Transpose", {"o"}, {"ot"}, "/Transpose_2"), "perm", {0, 2, 1, 3});
+    const_i64(g, "tokens", {3}, {-1, 3, 4});
+    add_node(g, "Reshape", {"ot", "tokens"}, {"o3"}, "/Reshape_2");
+    add_node(g, "Add", {"x", "o3"}, {"r"}, "/add1/Add");
+    const std::string act = gelu_erf(g, "r", "act");
+    const_i64(g, "zero", {}, {0});
+    attr_int(add_node(g, "Gather", {act, "zero"}, {"cls"}, "/Gather"), "axis", 1);
+    attr_int(add_node(g, "Gemm", {"cls", "head.w", "head.b"}, {"y"}, "/head/Gemm"), "transB", 1);
+    if (!meta.empty()) {
+        auto* p = m.add_metadata_props();
+        p->set_key("cimtlm.quant");
+        p->set_value(meta);
+    }
+    return m;
+}
+
+const layer& named(const graph& g, const std::string& name) {
+    const int i = g.find(name);
+    if (i < 0) throw std::runtime_error("no layer " + name);
+    return g.layers[static_cast<std::size_t>(i)];
+}
+
+TEST(onnx, transformer_block_opset17) {
+    const graph g = load_onnx(save(encoder17(), "enc17.onnx"));
+    const std::vector<op> kinds = {op::input,     op::layernorm, op::linear,  op::linear,  op::reshape, op::transpose,
+                                   op::reshape,   op::transpose, op::matmul,  op::softmax, op::matmul,  op::transpose,
+                                   op::reshape,   op::add,       op::gelu,    op::slice,   op::flatten, op::linear};
+    ASSERT_EQ(g.layers.size(), kinds.size());
+    for (std::size_t i = 0; i < kinds.size(); ++i) EXPECT_EQ(g.layers[i].kind, kinds[i]) << i << " " << g.layers[i].name;
+    EXPECT_EQ(g.input, shape(std::vector<int>{3, 4}));  // tokens, batch dropped
+    const layer& ln = named(g, "ln_LayerNormalization");
+    EXPECT_EQ(ln.gamma, (std::vector<double>{1.0, 0.5, -0.75, 2.0}));
+    EXPECT_EQ(ln.beta[3], -0.5);
+    EXPECT_EQ(ln.eps, static_cast<double>(1e-5f));
+    const layer& q = named(g, "q_MatMul");  // per token, bias folded
+    EXPECT_EQ(q.out, shape(std::vector<int>{3, 4}));
+    EXPECT_EQ(q.bias, (std::vector<double>{0.125, 0.25, 0.375, 0.5}));
+    EXPECT_EQ(q.fweights[1 * 4 + 2], pattern(16, 1)[2 * 4 + 1]);  // IR [out][in] from ONNX (in, out)
+    EXPECT_EQ(named(g, "Transpose").perm, (std::vector<int>{1, 0, 2}));  // (0,2,1,3) without the batch
+    EXPECT_EQ(named(g, "Transpose").out, shape(std::vector<int>{2, 3, 2}));
+    EXPECT_EQ(named(g, "Transpose_1").perm, (std::vector<int>{1, 2, 0}));
+    const layer& qk = named(g, "qk_MatMul");  // the Div by sqrt 2 folded in
+    EXPECT_EQ(qk.multiplier, 1.0 / static_cast<double>(1.4142135f));
+    EXPECT_EQ(qk.out, shape(std::vector<int>{2, 3, 3}));
+    EXPECT_EQ(named(g, "av_MatMul").multiplier, 1.0);
+    EXPECT_EQ(named(g, "Reshape_2").out, shape(std::vector<int>{3, 4}));
+    EXPECT_EQ(named(g, "add1_Add").inputs, (std::vector<std::string>{"input", "Reshape_2"}));
+    const layer& gelu = named(g, "act_Mul_1");  // the pattern answers to its last node
+    EXPECT_FALSE(gelu.tanh_form);
+    EXPECT_EQ(gelu.inputs, (std::vector<std::string>{"add1_Add"}));
+    const layer& cls = named(g, "Gather");
+    EXPECT_EQ(cls.axis, 0);
+    EXPECT_EQ(cls.begin, 0);
+    EXPECT_EQ(cls.end, 1);
+    EXPECT_EQ(g.layers.back().out, (shape{2, 1, 1}));
+    EXPECT_EQ(g.layers.back().bias, (std::vector<double>{0.5, -0.5}));
+}
+
+const char* const k_quant2_json = R"({"format": "cimtlm.quant/2", "weight_bits": 8, "input_bits": 8,
+  "input_scale": 0.05,
+  "layers": {"q.w": {"weight_scale": 0.03125, "out_scale": 0.02}, "k.w": {"weight_scale": 0.03125, "out_scale": 0.03},
+             "head.w": {"weight_scale": 0.03125, "out_scale": null}},
+  "nodes": {"/ln/LayerNormalization": {"out_scale": 0.01}, "/qk/Div": {"out_scale": 0.04},
+            "/av/MatMul": {"out_scale": 0.005}, "/add1/Add": {"out_scale": 0.06}, "/act/Mul_1": {"out_scale": 0.07}}})";
+
+TEST(onnx, quant2_metadata_scales_every_requantising_node) {
+    const graph g = load_onnx(save(encoder17(k_quant2_json), "enc_q.onnx"));
+    EXPECT_TRUE(g.quantized);
+    EXPECT_EQ(g.layers[0].out_scale, 0.05);
+    EXPECT_EQ(named(g, "ln_LayerNormalization").out_scale, 0.01);
+    EXPECT_EQ(named(g, "q_MatMul").out_scale, 0.02);
+    EXPECT_EQ(named(g, "q_MatMul").qweights[0], static_cast<int>(pattern(16, 1)[0] / 0.03125f));
+    EXPECT_EQ(named(g, "Transpose").out_scale, 0.02);  // data movement keeps its input's scale
+    EXPECT_EQ(named(g, "qk_MatMul").out_scale, 0.04);  // keyed by the folded Div
+    EXPECT_EQ(named(g, "softmax_Softmax").out_scale, 1.0 / 255.0);
+    EXPECT_EQ(named(g, "av_MatMul").out_scale, 0.005);
+    EXPECT_EQ(named(g, "act_Mul_1").out_scale, 0.07);
+    EXPECT_EQ(named(g, "Gather").out_scale, 0.07);
+    EXPECT_EQ(g.layers.back().out_scale, 0.03125 * 0.07);  // logits: the accumulator's scale
+
+    std::string missing = k_quant2_json;  // a requantising node without its scale
+    missing.replace(missing.find("\"/act/Mul_1\""), 12, "\"/act/Mul_9\"");
+    config_error e = expect_config_error([&] { load_onnx(save(encoder17(missing), "enc_m.onnx")); });
+    EXPECT_EQ(e.key(), "cimtlm.quant.nodes./act/Mul_1") << e.format();
+
+    std::string extra = k_quant2_json;  // a key naming no requantising node
+    extra.replace(extra.find("\"/av/MatMul\""), 12, "\"/softmax/Softmax\": {\"out_scale\": 0.1}, \"/av/MatMul\"");
+    e = expect_config_error([&] { load_onnx(save(encoder17(extra), "enc_x.onnx")); });
+    EXPECT_EQ(e.key(), "cimtlm.quant.nodes./softmax/Softmax") << e.format();
+
+    std::string v1 = k_quant2_json;  // the CNN format has no scales for transformer ops
+    v1.replace(v1.find("cimtlm.quant/2"), 14, "cimtlm.quant/1");
+    e = expect_config_error([&] { load_onnx(save(encoder17(v1), "enc_v1.onnx")); });
+    EXPECT_TRUE(contains(e.what(), "cimtlm.quant/2")) << e.format();
+}
+
+/// The opset-14 forms: image input, patch Conv, flatten(2) through a Shape/Slice/Concat chain, class token
+/// through Expand with the exporter's ConstantOfShape/Mul/Equal/Where target, positional Add, decomposed
+/// LayerNorm, fused qkv reshaped through a Shape/Gather/Unsqueeze/Concat chain, Split + Squeeze, Mul by a
+/// constant after Q.K^T, tanh GELU.
+onnx::ModelProto encoder14() {
+    onnx::ModelProto m = new_model("enc14");
+    m.mutable_opset_import(0)->set_version(14);
+    onnx::GraphProto& g = *m.mutable_graph();
+    set_io(g, "img", {1, 4, 4}, "y");
+    add_float_init(g, "pe.w", {4, 1, 2, 2}, pattern(16, 4));
+    add_float_init(g, "cls", {1, 1, 4}, {0.1f, 0.2f, 0.3f, 0.4f});
+    add_float_init(g, "pos", {1, 5, 4}, pattern(20, 5));
+    add_float_init(g, "g", {4}, {1.0f, 2.0f, 3.0f, 4.0f});
+    add_float_init(g, "b", {4}, {0.5f, 0.5f, 0.5f, 0.5f});
+    add_float_init(g, "qkv.w", {4, 12}, pattern(48, 6));
+    add_float_init(g, "qkv.b", {12}, pattern(12, 7));
+    add_float_init(g, "head.w", {3, 4}, pattern(12, 8));
+    auto* c = add_node(g, "Conv", {"img", "pe.w"}, {"pe"}, "/patch/Conv");
+    attr_ints(c, "kernel_shape", {2, 2});
+    attr_ints(c, "strides", {2, 2});
+    // flatten(2): Reshape to Concat(Slice(Shape(pe), 0, 2), [-1]) = (N, 4, -1)
+    add_node(g, "Shape", {"pe"}, {"pe_shape"}, "/Shape");
+    const_i64(g, "s0", {1}, {0});
+    const_i64(g, "s2", {1}, {2});
+    add_node(g, "Slice", {"pe_shape", "s0", "s2", "s0"}, {"lead"}, "/Slice");
+    const_i64(g, "m1", {1}, {-1});
+    attr_int(add_node(g, "Concat", {"lead", "m1"}, {"flat_shape"}, "/Concat"), "axis", 0);
+    add_node(g, "Reshape", {"pe", "flat_shape"}, {"pf"}, "/Reshape");
+    attr_ints(add_node(g, "Transpose", {"pf"}, {"tok"}, "/Transpose"), "perm", {0, 2, 1});
+    // cls_token.expand(N, -1, -1)
+    add_node(g, "Shape", {"tok"}, {"tok_shape"}, "/cls/Shape");
+    const_i64(g, "i0", {}, {0});
+    attr_int(add_node(g, "Gather", {"tok_shape", "i0"}, {"nb"}, "/cls/Gather"), "axis", 0);
+    add_node(g, "Unsqueeze", {"nb", "s0"}, {"nb1"}, "/cls/Unsqueeze");
+    attr_int(add_node(g, "Concat", {"nb1", "m1", "m1"}, {"target"}, "/cls/Concat"), "axis", 0);
+    const_i64(g, "three", {1}, {3});
+    add_node(g, "ConstantOfShape", {"three"}, {"ones"}, "/cls/ConstantOfShape");
+    {
+        onnx::AttributeProto* a = g.mutable_node(g.node_size() - 1)->add_attribute();
+        a->set_name("value");
+        a->set_type(onnx::AttributeProto_AttributeType_TENSOR);
+        a->mutable_t()->set_data_type(onnx::TensorProto_DataType_INT64);
+        a->mutable_t()->add_dims(1);
+        a->mutable_t()->add_int64_data(1);
+    }
+    const_i64(g, "neg", {}, {-1});
+    add_node(g, "Mul", {"ones", "neg"}, {"negs"}, "/cls/Mul");
+    add_node(g, "Equal", {"target", "negs"}, {"eq"}, "/cls/Equal");
+    add_node(g, "Where", {"eq", "ones", "target"}, {"shp"}, "/cls/Where");
+    add_node(g, "Expand", {"cls", "shp"}, {"cls_e"}, "/cls/Expand");
+    attr_int(add_node(g, "Concat", {"cls_e", "tok"}, {"t5"}, "/Concat_2"), "axis", 1);
+    add_node(g, "Add", {"t5", "pos"}, {"x"}, "/Add");
+    // decomposed LayerNorm
+    auto* rm = add_node(g, "ReduceMean", {"x"}, {"mu"}, "/norm/ReduceMean");
+    attr_ints(rm, "axes", {-1});
+    add_node(g, "Sub", {"x", "mu"}, {"xc"}, "/norm/Sub");
+    const_f(g, "two", 2.0f);
+    add_node(g, "Pow", {"xc", "two"}, {"sq"}, "/norm/Pow");
+    attr_ints(add_node(g, "ReduceMean", {"sq"}, {"var"}, "/norm/ReduceMean_1"), "axes", {-1});
+    const_f(g, "eps", 1e-5f);
+    add_node(g, "Add", {"var", "eps"}, {"ve"}, "/norm/Add");
+    add_node(g, "Sqrt", {"ve"}, {"sd"}, "/norm/Sqrt");
+    add_node(g, "Div", {"xc", "sd"}, {"z"}, "/norm/Div");
+    add_node(g, "Mul", {"z", "g"}, {"zg"}, "/norm/Mul");
+    add_node(g, "Add", {"zg", "b"}, {"ln"}, "/norm/Add_1");
+    // qkv -> (N, 5, 3, 2, 2) -> (3, N, 2, 5, 2) -> q, k, v
+    add_node(g, "MatMul", {"ln", "qkv.w"}, {"qkv_m"}, "/qkv/MatMul");
+    add_node(g, "Add", {"qkv.b", "qkv_m"}, {"qkv"}, "/qkv/Add");
+    add_node(g, "Shape", {"ln"}, {"ln_shape"}, "/attn/Shape");
+    attr_int(add_node(g, "Gather", {"ln_shape", "i0"}, {"nb2"}, "/attn/Gather"), "axis", 0);
+    add_node(g, "Unsqueeze", {"nb2", "s0"}, {"nb3"}, "/attn/Unsqueeze");
+    const_i64(g, "rest", {4}, {5, 3, 2, 2});
+    attr_int(add_node(g, "Concat", {"nb3", "rest"}, {"qkv_shape"}, "/attn/Concat"), "axis", 0);
+    add_node(g, "Reshape", {"qkv", "qkv_shape"}, {"qkv5"}, "/attn/Reshape");
+    attr_ints(add_node(g, "Transpose", {"qkv5"}, {"qkvt"}, "/attn/Transpose"), "perm", {2, 0, 3, 1, 4});
+    const_i64(g, "ones3", {3}, {1, 1, 1});
+    attr_int(add_node(g, "Split", {"qkvt", "ones3"}, {"q1", "k1", "v1"}, "/attn/Split"), "axis", 0);
+    add_node(g, "Squeeze", {"q1", "s0"}, {"q"}, "/attn/Squeeze");
+    add_node(g, "Squeeze", {"k1", "s0"}, {"k"}, "/attn/Squeeze_1");
+    add_node(g, "Squeeze", {"v1", "s0"}, {"v"}, "/attn/Squeeze_2");
+    attr_ints(add_node(g, "Transpose", {"k"}, {"kt"}, "/attn/Transpose_1"), "perm", {0, 1, 3, 2});
+    add_node(g, "MatMul", {"q", "kt"}, {"s"}, "/attn/MatMul");
+    const_f(g, "scale", 0.70710677f);
+    add_node(g, "Mul", {"s", "scale"}, {"ss"}, "/attn/Mul");
+    attr_int(add_node(g, "Softmax", {"ss"}, {"p"}, "/attn/Softmax"), "axis", -1);
+    add_node(g, "MatMul", {"p", "v"}, {"o"}, "/attn/MatMul_1");
+    attr_ints(add_node(g, "Transpose", {"o"}, {"ot"}, "/attn/Transpose_2"), "perm", {0, 2, 1, 3});
+    const_i64(g, "tok_shape3", {3}, {-1, 5, 4});
+    add_node(g, "Reshape", {"ot", "tok_shape3"}, {"o3"}, "/attn/Reshape_1");
+    // tanh GELU, as torch 1.13 writes GELU(approximate="tanh")
+    const_f(g, "c0", 0.044715f);
+    const_f(g, "c1", 0.7978845608f);
+    const_f(g, "one", 1.0f);
+    const_f(g, "half", 0.5f);
+    add_node(g, "Mul", {"o3", "o3"}, {"x2"}, "/act/Mul");
+    add_node(g, "Mul", {"o3", "x2"}, {"x3"}, "/act/Mul_1");
+    add_node(g, "Mul", {"c0", "x3"}, {"cx3"}, "/act/Mul_2");
+    add_node(g, "Add", {"o3", "cx3"}, {"inner"}, "/act/Add");
+    add_node(g, "Mul", {"c1", "inner"}, {"arg"}, "/act/Mul_3");
+    add_node(g, "Tanh", {"arg"}, {"th"}, "/act/Tanh");
+    add_node(g, "Add", {"one", "th"}, {"th1"}, "/act/Add_1");
+    add_node(g, "Mul", {"o3", "th1"}, {"xt"}, "/act/Mul_4");
+    add_node(g, "Mul", {"half", "xt"}, {"gelu"}, "/act/Mul_5");
+    attr_int(add_node(g, "Gather", {"gelu", "i0"}, {"c"}, "/Gather_1"), "axis", 1);
+    attr_int(add_node(g, "Gemm", {"c", "head.w"}, {"y"}, "/head/Gemm"), "transB", 1);
+    return m;
+}
+
+TEST(onnx, transformer_patterns_opset14) {
+    const graph g = load_onnx(save(encoder14(), "enc14.onnx"));
+    const std::vector<op> kinds = {op::input,   op::conv2d,  op::reshape, op::transpose, op::concat,  op::add,
+                                   op::layernorm, op::linear, op::reshape, op::transpose, op::slice,  op::slice,
+                                   op::slice,   op::reshape, op::reshape, op::reshape,   op::transpose, op::matmul,
+                                   op::softmax, op::matmul,  op::transpose, op::reshape, op::gelu,    op::slice,
+                                   op::flatten, op::linear};
+    ASSERT_EQ(g.layers.size(), kinds.size());
+    for (std::size_t i = 0; i < kinds.size(); ++i) EXPECT_EQ(g.layers[i].kind, kinds[i]) << i << " " << g.layers[i].name;
+    EXPECT_EQ(named(g, "Reshape").out, shape(std::vector<int>{4, 4}));  // flatten(2) of (4, 2, 2)
+    const layer& cat = named(g, "Concat_2");  // the class token joins first
+    EXPECT_EQ(cat.axis, 0);
+    EXPECT_EQ(cat.constant_shape, shape(std::vector<int>{1, 4}));
+    EXPECT_EQ(cat.constant, (std::vector<double>{0.1f, 0.2f, 0.3f, 0.4f}));
+    EXPECT_EQ(cat.out, shape(std::vector<int>{5, 4}));
+    const layer& pos = named(g, "Add");
+    ASSERT_EQ(pos.constant.size(), 20u);
+    EXPECT_EQ(pos.constant[7], pattern(20, 5)[7]);
+    const layer& ln = named(g, "norm_Add_1");  // the decomposed chain answers to its last Add
+    EXPECT_EQ(ln.gamma, (std::vector<double>{1, 2, 3, 4}));
+    EXPECT_EQ(ln.eps, static_cast<double>(1e-5f));
+    EXPECT_EQ(named(g, "qkv_MatMul").bias.size(), 12u);
+    EXPECT_EQ(named(g, "attn_Reshape").out, shape(std::vector<int>{5, 3, 2, 2}));
+    EXPECT_EQ(named(g, "attn_Transpose").perm, (std::vector<int>{1, 2, 0, 3}));  // (2,0,3,1,4): batch moves to 1
+    EXPECT_EQ(named(g, "attn_Split_1").begin, 1);
+    EXPECT_EQ(named(g, "attn_Split_1").out, shape(std::vector<int>{1, 2, 5, 2}));
+    EXPECT_EQ(named(g, "attn_Squeeze_2").out, shape(std::vector<int>{2, 5, 2}));
+    EXPECT_EQ(named(g, "attn_Transpose_1").perm, (std::vector<int>{0, 2, 1}));
+    EXPECT_EQ(named(g, "attn_MatMul").multiplier, static_cast<double>(0.70710677f));
+    EXPECT_EQ(named(g, "attn_MatMul").inputs, (std::vector<std::string>{"attn_Squeeze", "attn_Transpose_1"}));
+    EXPECT_EQ(named(g, "attn_MatMul_1").inputs, (std::vector<std::string>{"attn_Softmax", "attn_Squeeze_2"}));
+    EXPECT_TRUE(named(g, "act_Mul_5").tanh_form);
+    EXPECT_EQ(g.layers.back().out, (shape{3, 1, 1}));
+}
+
+TEST(onnx, transformer_errors_name_the_node) {
+    // An Erf outside the GELU pattern (here: not followed by the rest of it).
+    onnx::ModelProto m = encoder17();
+    onnx::GraphProto& g = *m.mutable_graph();
+    for (auto& n : *g.mutable_node())
+        if (n.name() == "/act/Add") n.set_input(1, "act_sqrt2");  // Add(erf, sqrt2): no longer the GELU's + 1
+    std::string path = save(m, "erf.onnx");
+    config_error e = expect_config_error([&] { load_onnx(path); });
+    EXPECT_EQ(e.file(), path);
+    EXPECT_EQ(e.key(), "nodes./act/Div") << e.format();
+    EXPECT_TRUE(contains(e.what(), "unsupported operator 'Div' on an activation")) << e.format();
+
+    // Softmax over a non-last axis.
+    m = encoder17();
+    for (auto& n : *m.mutable_graph()->mutable_node())
+        if (n.op_type() == "Softmax") n.mutable_attribute(0)->set_i(1);
+    e = expect_config_error([&] { load_onnx(save(m, "sm.onnx")); });
+    EXPECT_EQ(e.key(), "nodes./softmax/Softmax") << e.format();
+
+    // A Reshape that folds the batch into the tokens.
+    m = encoder17();
+    for (auto& n : *m.mutable_graph()->mutable_node())
+        if (n.name() == "/c/tokens") n.mutable_attribute(0)->mutable_t()->set_int64_data(0, 3);
+    e = expect_config_error([&] { load_onnx(save(m, "rs.onnx")); });
+    EXPECT_EQ(e.key(), "nodes./Reshape_2") << e.format();
+
+    // An unsupported operator on tokens.
+    m = encoder17();
+    add_node(*m.mutable_graph(), "LSTM", {"y"}, {"z"}, "/rnn/LSTM");
+    e = expect_config_error([&] { load_onnx(save(m, "lstm.onnx")); });
+    EXPECT_EQ(e.key(), "nodes./rnn/LSTM") << e.format();
+    EXPECT_TRUE(contains(e.what(), "unsupported operator 'LSTM'")) << e.format();
+}
+
 TEST(onnx, damaged_files_are_config_errors) {
     // Missing.
     const std::string missing = temp_path("does_not_exist.onnx");
@@ -540,24 +881,29 @@ TEST(onnx, damaged_files_are_config_errors) {
 TEST(onnx, every_truncation_and_random_damage_is_a_config_error) {
     // Whatever the bytes, the loader either returns a graph or throws config_error: no crash, no other
     // exception, no abort (the sanitizer build runs this too).
-    std::string bytes;
-    ASSERT_TRUE(quant_model().build(k_quant_json).SerializeToString(&bytes));
-    const std::string path = temp_path("fuzz.onnx");
-    auto try_load = [&](const std::string& b, const std::string& what) {
-        std::ofstream(path, std::ios::binary | std::ios::trunc) << b;
-        try {
-            load_onnx(path);
-        } catch (const config_error&) {
-        } catch (const std::exception& ex) {
-            ADD_FAILURE() << what << ": " << ex.what();
+    for (int model = 0; model < 3; ++model) {
+        std::string bytes;
+        const onnx::ModelProto mp = model == 0 ? quant_model().build(k_quant_json)
+                                  : model == 1 ? encoder17(k_quant2_json)
+                                               : encoder14();
+        ASSERT_TRUE(mp.SerializeToString(&bytes));
+        const std::string path = temp_path("fuzz" + std::to_string(model) + ".onnx");
+        auto try_load = [&](const std::string& b, const std::string& what) {
+            std::ofstream(path, std::ios::binary | std::ios::trunc) << b;
+            try {
+                load_onnx(path);
+            } catch (const config_error&) {
+            } catch (const std::exception& ex) {
+                ADD_FAILURE() << what << ": " << ex.what();
+            }
+        };
+        for (std::size_t n = 0; n < bytes.size(); n += 7) try_load(bytes.substr(0, n), "prefix " + std::to_string(n));
+        std::mt19937 rng(12345);
+        for (int k = 0; k < 300; ++k) {
+            std::string b = bytes;
+            for (int f = 0; f < 3; ++f) b[rng() % b.size()] = static_cast<char>(rng() & 0xff);
+            try_load(b, "model " + std::to_string(model) + " mutation " + std::to_string(k));
         }
-    };
-    for (std::size_t n = 0; n < bytes.size(); n += 7) try_load(bytes.substr(0, n), "prefix " + std::to_string(n));
-    std::mt19937 rng(12345);
-    for (int k = 0; k < 300; ++k) {
-        std::string b = bytes;
-        for (int f = 0; f < 3; ++f) b[rng() % b.size()] = static_cast<char>(rng() & 0xff);
-        try_load(b, "mutation " + std::to_string(k));
     }
 }
 
