@@ -182,6 +182,15 @@ subarray_model::subarray_model(const technology& t, const calibration& k, const 
                             : g.input_encoding == "pulse_width" ? p_max * c.read_pulse
                                                                 : 0.0;
     const double drive = k.latency_array * (t_row + t_settle) + k.latency_switch * t_row_load + t_window;
+    // The pulse generator of a pulse-encoded row (a temporal DAC): a register of the input's bits and a comparator
+    // (an adder of as many bits) against the slot counter shared by the rows, clocked once per pulse slot; half
+    // the comparator's gates switch per slot. Digital logic: the digital cost class.
+    const bool pulses = g.input_encoding != "bit_serial";
+    const dff_register pulse_reg(t, g.input_pulse_bits);
+    const adder pulse_cmp(t, g.input_pulse_bits);
+    const double e_slot = pulses ? pulse_reg.clock().energy + 0.5 * pulse_cmp.add().energy : 0.0;
+    const double pulse_gen_area = pulses ? rows * (pulse_reg.area() + pulse_cmp.area()) : 0.0;
+    const double pulse_gen_leak = pulses ? rows * (pulse_reg.leakage() + pulse_cmp.leakage()) : 0.0;
     const double decode = k.latency_array * t_mux_step;
     const double select = k.latency_switch * t_mux_load;
     const double sample = std::min(t_conv, k.latency_adc * g.sense_time);
@@ -256,15 +265,19 @@ subarray_model::subarray_model(const technology& t, const calibration& k, const 
         k.energy_array * e_pulse, 0.0);
     add("adc_count", "op", "one LSB of a counting ADC's output code (cco: an oscillator period; counting: a step)", cd, D,
         k.energy_adc * lsb.energy, 0.0);
+    add("pulse_slot", "op", "a pulse-encoded row's pulse generator clocked for one pulse slot", co, cost_class::digital,
+        k.energy_digital * e_slot, 0.0);
 
     m_table.add(area_part{"cells", ca, A, k.area_array * rows * cols * cell_f2 * F * F});
     m_table.add(area_part{"switches", co, S, k.area_switch * area_switch});
+    if (pulses) m_table.add(area_part{"pulse_generators", co, cost_class::digital, k.area_digital * pulse_gen_area});
     m_table.add(area_part{"decoders", co, A, k.area_array * area_lines});
     m_table.add(area_part{"adc", cd, D, k.area_adc * adcs * adc_area});
     m_table.add(area_part{"shift_add", cc, C, k.area_accumulation * adcs * sa.area()});
     // Leakage: the logic (decoders, prechargers, level shifters, ADCs, shift-add); an SRAM cell leaks through two
     // off transistors of its cross-coupled pair.
-    m_table.add(leakage_part{"logic", leakage_class::logic, k.leakage_logic * (leak_logic + adcs * (adc_leak + sa.leakage()))});
+    m_table.add(leakage_part{"logic", leakage_class::logic,
+                             k.leakage_logic * (leak_logic + pulse_gen_leak + adcs * (adc_leak + sa.leakage()))});
     m_table.add(leakage_part{"cells", leakage_class::memory,
                              c.is_sram() ? k.leakage_memory * rows * cols * 2.0 * t.inverter_leakage() : 0.0});
 }
@@ -316,6 +329,8 @@ void subarray_model::count(const read_activity& a, std::vector<double>& n) const
                               : (m_geo.input_encoding == "pulse_width" && a.active_inputs > 0) ? double(a.active_inputs)
                                                                                                 : double(a.input_ones);
     n[row_drive] += row_swings;
+    // Pulse-encoded inputs: every row's pulse generator is clocked through the slots of the largest input.
+    if (m_geo.input_encoding != "bit_serial") n[pulse_slot] += cycles * std::min<double>(a.active_rows, m_geo.rows_per_activation()) * pulse_max();
     n[row_level_shift] += row_swings;
     // SRAM bit lines: in sequential read-out a bit line discharges only when the row's cell holds a 1 (the fraction
     // measured on the active inputs); in parallel read-out the rows on a column discharge it once per activation.

@@ -132,6 +132,7 @@ public:
         cell_write,       // a cell written: a non-volatile cell's reset pulse, an SRAM cell's bit-line swing
         level_pulse,      // one set pulse of a non-volatile cell (one per level it is programmed to)
         adc_count,        // one LSB of a counting ADC's output code (cco, counting)
+        pulse_slot,       // pulse-encoded inputs: one row's pulse generator clocked for one pulse slot
         action_count
     };
 
