@@ -76,6 +76,12 @@ def main():
     results = {}
     for name in sorted(measured):
         m = measured[name]
+        for key in ("node_nm", "device", "precision", "point", "tops_per_w"):
+            if key not in m:
+                sys.exit(f"silicon_compare.py: {a.measured}: macros.{name}.{key}: missing")
+        for key, _ in METRICS:
+            if key in m and not (isinstance(m[key], dict) and "value" in m[key] and "status" in m[key]):
+                sys.exit(f"silicon_compare.py: {a.measured}: macros.{name}.{key}: expected {{value: ..., status: ...}}")
         config = os.path.join(a.macros, name + ".yaml")
         if not os.path.exists(config):
             sys.exit(f"silicon_compare.py: {a.measured}: macros.{name}: no experiment {config}")
