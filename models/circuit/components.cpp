@@ -330,7 +330,8 @@ void subarray_model::count(const read_activity& a, std::vector<double>& n) const
                                                                                                 : double(a.input_ones);
     n[row_drive] += row_swings;
     // Pulse-encoded inputs: every row's pulse generator is clocked through the slots of the largest input.
-    if (m_geo.input_encoding != "bit_serial") n[pulse_slot] += cycles * std::min<double>(a.active_rows, m_geo.rows_per_activation()) * pulse_max();
+    if (m_geo.input_encoding != "bit_serial")
+        n[pulse_slot] += cycles * std::min<double>(a.active_rows, m_geo.rows_per_activation()) * pulse_max();
     n[row_level_shift] += row_swings;
     // SRAM bit lines: in sequential read-out a bit line discharges only when the row's cell holds a 1 (the fraction
     // measured on the active inputs); in parallel read-out the rows on a column discharge it once per activation.

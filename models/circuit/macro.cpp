@@ -28,8 +28,9 @@ const std::map<std::string, std::string>& groups() {
         {"cell_level", "array"},   {"conversion_step", "adc"},     {"conversion", "adc"},
         {"sense_on", "adc"},       {"sense_level", "adc"},         {"adc_count", "adc"},
         {"shift_add", "shift_add"}, {"row_accumulate", "shift_add"}, {"row_write", "array"},
-        {"cell_write", "array"},   {"level_pulse", "array"},       {"pulse_slot", "drivers"}, {"pulse_generators", "drivers"},       {"cells", "array"},
-        {"switches", "drivers"},   {"decoders", "drivers"},        {"adc", "adc"}};
+        {"cell_write", "array"},   {"level_pulse", "array"},       {"cells", "array"},
+        {"switches", "drivers"},   {"decoders", "drivers"},        {"adc", "adc"},
+        {"pulse_slot", "drivers"}, {"pulse_generators", "drivers"}};
     return g;
 }
 std::size_t group_index(const std::string& name) {
