@@ -19,6 +19,25 @@ void subarray_config::validate() const {
         throw config_error("", 0, "partial_rows", "must be in 1..rows for partial read-out");
     if (!(ir_drop_tolerance > 0.0 && ir_drop_tolerance <= 1.0)) throw config_error("", 0, "ir_drop_tolerance", "must be in (0, 1]");
     if (!(sense_time > 0.0 && sense_time <= 1e-6)) throw config_error("", 0, "sense_time", "must be in (0, 1 us]");
+    if ((adc_type == "cco" || adc_type == "counting") && adc_bits > 12)
+        throw config_error("", 0, "adc_bits", "a counting ADC (cco, counting) takes at most 12 bits (2^bits steps)");
+    if (!(compute_cap >= 0.0 && compute_cap <= 1e-12)) throw config_error("", 0, "compute_cap", "must be in [0, 1 pF]");
+    if (input_encoding != "bit_serial" && readout == "sequential")
+        throw config_error("", 0, "input_encoding", "pulse encodings need parallel or partial read-out");
+    if (combine_cols < 1 || combine_cols > cols_per_adc || cols_per_adc % combine_cols != 0)
+        throw config_error("", 0, "combine_cols", "must divide cols_per_adc (1: no analog combination)");
+    if (combine_cols > 1 && readout == "sequential")
+        throw config_error("", 0, "combine_cols", "analog column combination needs parallel or partial read-out");
+    if (input_pulse_bits < 1 || input_pulse_bits > 10)
+        throw config_error("", 0, "input_encoding", "a pulse-encoded input takes 1..10 bits (quant.input_bits)");
+}
+
+double subarray_model::pulse_max() const {
+    return m_geo.input_encoding == "bit_serial" ? 1.0 : std::ldexp(1.0, static_cast<int>(m_geo.input_pulse_bits)) - 1.0;
+}
+
+double subarray_model::conversions_of(unsigned active_cols) const {
+    return std::ceil(double(active_cols) / double(m_geo.combine_cols));
 }
 
 namespace {
@@ -38,7 +57,7 @@ subarray_model::subarray_model(const technology& t, const calibration& k, const 
     const double tol = g.ir_drop_tolerance;
     // Drawn width (in F) of the narrowest transistor whose linear-region resistance, k_linear * Vdd / (I_on * W_eff),
     // is at most tol * r; on FinFET nodes it rounds up to whole fins.
-    const double r_per_width = k_linear_region * t.vdd() / t.fet().on_current_per_width;  // Ohm * m
+    const double r_per_width = k_linear_region * t.vdd() / t.on_current_per_width();  // Ohm * m
     auto sized_f = [&](double r, double floor_f) { return std::max(floor_f, t.drawn_width(r_per_width / (tol * r)) / F); };
     // Access transistor (1T1R): r_access <= tol * r_on. Three-terminal cells read through their own channel and
     // SRAM through its read port, both of the drawn width.
@@ -60,13 +79,15 @@ subarray_model::subarray_model(const technology& t, const calibration& k, const 
     // decoder (it spans the array's height) and the mux decoder (its width), each line through an 8F driver.
     const switch_matrix mux(t, n_cols, m_w_mux), row_switch(t, g.rows, w_row);
     const decoder row_decoder(t, g.rows, rows * pitch, k_driver_width_f);
-    const decoder mux_decoder(t, mux_ways(), cols * pitch, k_driver_width_f);
+    // The mux steps through cols_per_adc / combine_cols column groups; a select line switches a group's gates.
+    const unsigned select_lines = std::max(1u, mux_ways() / g.combine_cols);
+    const decoder mux_decoder(t, select_lines, cols * pitch, k_driver_width_f);
     // Capacitances: bit line (wire + access drains + mux drains), word line (wire + access gates), the row
     // switch's gates, and a mux select line (the transmission gates it switches: cols / cols_per_adc of them).
     const double cw = t.wire_cap_per_length;
     const double c_bitline = rows * (pitch * cw + t.drain_cap(m_w_access * F)) + mux.drain_cap();
     const double c_wordline = cols * (pitch * cw + t.gate_cap(m_w_access * F));
-    const double c_select = std::ceil(cols / mux_ways()) * mux.gate_cap();
+    const double c_select = std::ceil(cols / select_lines) * mux.gate_cap();
     // A row activation: the row decoder's driver charges the word line; the row switch's gates (switch class)
     // add their marginal delay. The word line (local metal) adds its distributed wire delay 0.38 r c L^2.
     const double wire_rc = 0.38 * t.local_wire_res_per_length * cw * std::pow(cols * pitch, 2.0);
@@ -89,16 +110,18 @@ subarray_model::subarray_model(const technology& t, const calibration& k, const 
     double area_switch = mux.area() + row_switch.area();
     double area_lines = row_decoder.area() + mux_decoder.area();
     double leak_logic = row_decoder.leakage() + mux_decoder.leakage();
-    const double v = c.read_voltage;
+    // The read voltage; 0 in a cell file means the supply (a full-swing bit line).
+    const double v = c.read_voltage > 0 ? c.read_voltage : t.vdd();
+    const bool charge = g.compute == "charge";
     // Bit lines: a non-volatile array's are charged to V_read once per activation; SRAM's prechargers restore from
     // Vdd the V_read swing its read ports discharged.
-    double e_bitline = c_bitline * v * v;
+    double e_bitline = charge ? 0.0 : c_bitline * v * v;
     if (c.is_sram()) {
         const precharger pre(t, n_cols, c_bitline);
         area_lines += pre.area();
         leak_logic += pre.leakage();
         t_settle += pre.precharge(0, 0).latency;
-        e_bitline = pre.precharge(1.0, v).energy;
+        e_bitline = charge ? 0.0 : pre.precharge(1.0, v).energy;
     }
     // The write path's level shifters (word and bit lines per row, source lines per column): area and leakage;
     // a read passes its word-line input through the low-voltage stage.
@@ -117,7 +140,15 @@ subarray_model::subarray_model(const technology& t, const calibration& k, const 
     double adc_area = 0, adc_leak = 0;
     action_cost conv;
     double sense_per_siemens = 0;  // J per S of column conductance a current sense amplifier mirrors
-    if (g.adc_type == "sar") {
+    action_cost lsb;               // one count of a counting ADC's output code
+    const bool pulsed = g.input_encoding != "bit_serial";
+    if (g.adc_type == "cco") {
+        const cco_adc adc(t, g.adc_bits, pulsed);
+        adc_area = adc.area(), adc_leak = adc.leakage(), conv = adc.convert(), lsb = adc.count();
+    } else if (g.adc_type == "counting") {
+        const counting_adc adc(t, g.adc_bits, g.sense_time);
+        adc_area = adc.area(), adc_leak = adc.leakage(), conv = adc.convert(), lsb = adc.count();
+    } else if (g.adc_type == "sar") {
         const sar_adc adc(t, g.adc_bits, g.sense_time);
         adc_area = adc.area(), adc_leak = adc.leakage(), conv = adc.convert();
     } else if (g.adc_bits > 1) {
@@ -129,7 +160,7 @@ subarray_model::subarray_model(const technology& t, const calibration& k, const 
     } else {
         // Reference midway between a column's lowest and highest current. The mirror draws the column current
         // V_read * G for its sense time on top of the reference: linear in the conductance it senses.
-        const double i_ref = 0.5 * c.read_voltage * rows_par * (c.g_max() + c.g_min());
+        const double i_ref = 0.5 * v * rows_par * (c.g_max() + c.g_min());
         const current_sense_amplifier csa(t, g.sense_time, i_ref);
         adc_area = csa.area(), adc_leak = csa.leakage(), conv = csa.sense(0.0);
         sense_per_siemens = csa.sense(v).energy - csa.sense(0.0).energy;
@@ -144,7 +175,22 @@ subarray_model::subarray_model(const technology& t, const calibration& k, const 
     // decisions on the sampled charge). Each next address is known in advance and decodes during the previous
     // step, and the next select line switches while the previous conversion resolves, so after the first step
     // each shows only where it is longer than what it overlaps.
-    const double drive = k.latency_array * (t_row + t_settle) + k.latency_switch * t_row_load;
+    // Pulse-encoded inputs: the read pulses of the largest input (pulse_count: a pulse and an equal gap each;
+    // pulse_width: one pulse of that many units) are applied before the conversion. A stated time: not calibrated.
+    const double p_max = pulse_max();
+    const double t_window = g.input_encoding == "pulse_count" ? p_max * 2.0 * c.read_pulse
+                            : g.input_encoding == "pulse_width" ? p_max * c.read_pulse
+                                                                : 0.0;
+    const double drive = k.latency_array * (t_row + t_settle) + k.latency_switch * t_row_load + t_window;
+    // The pulse generator of a pulse-encoded row (a temporal DAC): a register of the input's bits and a comparator
+    // (an adder of as many bits) against the slot counter shared by the rows, clocked once per pulse slot; half
+    // the comparator's gates switch per slot. Digital logic: the digital cost class.
+    const bool pulses = g.input_encoding != "bit_serial";
+    const dff_register pulse_reg(t, g.input_pulse_bits);
+    const adder pulse_cmp(t, g.input_pulse_bits);
+    const double e_slot = pulses ? pulse_reg.clock().energy + 0.5 * pulse_cmp.add().energy : 0.0;
+    const double pulse_gen_area = pulses ? rows * (pulse_reg.area() + pulse_cmp.area()) : 0.0;
+    const double pulse_gen_leak = pulses ? rows * (pulse_reg.leakage() + pulse_cmp.leakage()) : 0.0;
     const double decode = k.latency_array * t_mux_step;
     const double select = k.latency_switch * t_mux_load;
     const double sample = std::min(t_conv, k.latency_adc * g.sense_time);
@@ -156,7 +202,13 @@ subarray_model::subarray_model(const technology& t, const calibration& k, const 
     // ports only discharge the precharged bit lines, drawing nothing from a supply, and the prechargers' energy
     // restores that charge (as NeuroSim: "just BL discharging").
     const double dg = (c.g_max() - c.g_min()) / double(c.levels() - 1);
-    const double e_cell = c.is_sram() ? 0.0 : v * v * c.read_pulse;  // J per S
+    const double e_cell = (c.is_sram() || charge) ? 0.0 : v * v * c.read_pulse;  // J per S
+    // Charge compute: a unit product (one level of one cell on one input pulse) moves q onto the column, drawn from
+    // the supply when the column is reset: Vdd q. Without a stated capacitor, a full-scale column (every row at the
+    // top level for the largest input) swings the bit line by the read voltage.
+    const double full_scale = std::max(1.0, rows_par * double(c.levels() - 1) * p_max);
+    const double q_unit = g.compute_cap > 0 ? g.compute_cap * v : c_bitline * v / full_scale;
+    const double e_charge = charge ? t.vdd() * q_unit : 0.0;  // J per level unit
 
     std::ostringstream variant;
     variant << g.rows << "x" << n_cols << " " << c.type << " " << g.readout << " " << g.adc_type << " " << g.adc_bits
@@ -183,8 +235,9 @@ subarray_model::subarray_model(const technology& t, const calibration& k, const 
         k.energy_array * e_bitline, 0.0);
     add("cell_on", "op", "cell on an active input: its off conductance for one read pulse", ca, A,
         k.energy_array * e_cell * c.g_min(), 0.0);
-    add("cell_level", "level", "one conductance level of a cell on an active input, for one read pulse", ca, A,
-        k.energy_array * e_cell * dg, 0.0);
+    add("cell_level", "level", charge ? "one unit product's charge moved onto its column and restored"
+                                      : "one conductance level of a cell on an active input, for one read pulse",
+        ca, A, k.energy_array * (charge ? e_charge : e_cell * dg), 0.0);
     add("conversion_step", "op", "conversion in series on an activation's critical path", cd, D, 0.0, t_conv);
     add("conversion", "op", "one column converted by an ADC or sense amplifier", cd, D, k.energy_adc * conv.energy, 0.0);
     add("sense_on", "op", "current sense amplifier mirroring a cell's off current", cd, D,
@@ -210,15 +263,21 @@ subarray_model::subarray_model(const technology& t, const calibration& k, const 
         ca, A, k.energy_array * (c.is_sram() ? c_bitline * v_w * v_w : e_pulse), 0.0);
     add("level_pulse", "level", "one set pulse of a non-volatile cell (one per level it is programmed to)", ca, A,
         k.energy_array * e_pulse, 0.0);
+    add("adc_count", "op", "one LSB of a counting ADC's output code (cco: an oscillator period; counting: a step)", cd, D,
+        k.energy_adc * lsb.energy, 0.0);
+    add("pulse_slot", "op", "a pulse-encoded row's pulse generator clocked for one pulse slot", co, cost_class::digital,
+        k.energy_digital * e_slot, 0.0);
 
     m_table.add(area_part{"cells", ca, A, k.area_array * rows * cols * cell_f2 * F * F});
     m_table.add(area_part{"switches", co, S, k.area_switch * area_switch});
+    if (pulses) m_table.add(area_part{"pulse_generators", co, cost_class::digital, k.area_digital * pulse_gen_area});
     m_table.add(area_part{"decoders", co, A, k.area_array * area_lines});
     m_table.add(area_part{"adc", cd, D, k.area_adc * adcs * adc_area});
     m_table.add(area_part{"shift_add", cc, C, k.area_accumulation * adcs * sa.area()});
     // Leakage: the logic (decoders, prechargers, level shifters, ADCs, shift-add); an SRAM cell leaks through two
     // off transistors of its cross-coupled pair.
-    m_table.add(leakage_part{"logic", leakage_class::logic, k.leakage_logic * (leak_logic + adcs * (adc_leak + sa.leakage()))});
+    m_table.add(leakage_part{"logic", leakage_class::logic,
+                             k.leakage_logic * (leak_logic + pulse_gen_leak + adcs * (adc_leak + sa.leakage()))});
     m_table.add(leakage_part{"cells", leakage_class::memory,
                              c.is_sram() ? k.leakage_memory * rows * cols * 2.0 * t.inverter_leakage() : 0.0});
 }
@@ -256,6 +315,7 @@ void subarray_model::count(const read_activity& a, std::vector<double>& n) const
     const double steps = steps_of(a.active_cols);
     const double active_cells = double(a.input_ones) * a.active_cols;
     const double columns = cycles * a.active_cols;
+    const double converted = cycles * conversions_of(a.active_cols);
     n[activation] += cycles;
     if (steps > 1) {
         n[mux_select] += cycles;
@@ -264,8 +324,14 @@ void subarray_model::count(const read_activity& a, std::vector<double>& n) const
         n[mux_toggle] += cycles;
     }
     // A row swings per activation in sequential read-out, per 1 input bit in parallel or partial read-out.
-    const double row_swings = sequential ? cycles : double(a.input_ones);
+    // A pulse-width input swings its row once, whatever its width.
+    const double row_swings = sequential                                                          ? cycles
+                              : (m_geo.input_encoding == "pulse_width" && a.active_inputs > 0) ? double(a.active_inputs)
+                                                                                                : double(a.input_ones);
     n[row_drive] += row_swings;
+    // Pulse-encoded inputs: every row's pulse generator is clocked through the slots of the largest input.
+    if (m_geo.input_encoding != "bit_serial")
+        n[pulse_slot] += cycles * std::min<double>(a.active_rows, m_geo.rows_per_activation()) * pulse_max();
     n[row_level_shift] += row_swings;
     // SRAM bit lines: in sequential read-out a bit line discharges only when the row's cell holds a 1 (the fraction
     // measured on the active inputs); in parallel read-out the rows on a column discharge it once per activation.
@@ -276,10 +342,16 @@ void subarray_model::count(const read_activity& a, std::vector<double>& n) const
     n[cell_on] += active_cells;
     n[cell_level] += a.column_level_sum;
     n[conversion_step] += cycles * steps;
-    n[conversion] += columns;
+    n[conversion] += converted;
     n[sense_on] += active_cells;
     n[sense_level] += a.column_level_sum;
-    n[shift_add] += columns;
+    n[shift_add] += converted;
+    // A counting ADC's output code: the columns' sum as a fraction of their full scale, times the top code.
+    const double rows_par = std::min<double>(a.active_rows, m_geo.rows_per_activation());
+    const double full = columns * rows_par * double(m_cell.levels() - 1) * pulse_max();
+    if (full > 0)
+        n[adc_count] += converted * (std::ldexp(1.0, static_cast<int>(m_geo.adc_bits)) - 1.0) *
+                        std::min(1.0, a.column_level_sum / full);
     n[row_accumulate] += cycles;
 }
 

@@ -16,7 +16,7 @@ struct subarray_config {
     unsigned rows = 128;
     unsigned cols = 128;
     unsigned adc_bits = 5;
-    std::string adc_type = "flash";  // flash (multilevel sense amplifier) | sar
+    std::string adc_type = "flash";  // flash (multilevel sense amplifier) | sar | cco | counting
     unsigned cols_per_adc = 8;  // columns multiplexed onto one ADC
     std::string readout = "parallel";
     unsigned partial_rows = 32;  // rows read at once in `partial` read-out
@@ -24,15 +24,25 @@ struct subarray_config {
     double sense_time = 1e-9;         // s: time a sense amplifier or ADC comparator needs to resolve a column
     bool level_shifters = false;      // count the write path's level shifters (non-volatile cells)
     bool skip_zero_rows = true;       // sequential read-out activates only the rows whose input bit is 1
+    std::string compute = "current";  // current | charge: how a column accumulates its products
+    double compute_cap = 0;           // F: charge-domain capacitor a unit product charges (0: derived from the bit line)
+    std::string input_encoding = "bit_serial";  // bit_serial | pulse_count | pulse_width
+    unsigned combine_cols = 1;        // adjacent columns weighted and summed in the analog domain into one conversion
+    /// Bits of an input applied as pulses (pulse_count, pulse_width): set by the run from quant.input_bits, not read
+    /// from the config.
+    unsigned input_pulse_bits = 1;
 
     template <class V>
     void visit(V& v) {
         v("rows", rows, "word lines (rows) per subarray");
         v("cols", cols, "bit lines (columns) per subarray holding weights; reference columns come on top");
         v("adc_bits", adc_bits, "ADC resolution in bits");
-        v.choice("adc_type", adc_type, {"flash", "sar"},
-                 "ADC architecture: flash (a multilevel sense amplifier of 2^bits - 1 comparators, one decision) or "
-                 "sar (one comparator, a capacitive DAC and SAR logic, bits + 1 decisions)");
+        v.choice("adc_type", adc_type, {"flash", "sar", "cco", "counting"},
+                 "ADC architecture: flash (a multilevel sense amplifier of 2^bits - 1 comparators, one decision), "
+                 "sar (one comparator, a capacitive DAC and SAR logic, bits + 1 decisions), cco (a current-controlled "
+                 "ring oscillator and ripple counter; energy per count of the output code) or counting (charge "
+                 "integrated, then removed one unit per step until a comparator flips; energy per step, 2^bits steps "
+                 "of sense_time)");
         v("cols_per_adc", cols_per_adc, "columns sharing one ADC through a column mux");
         v.choice("readout", readout, {"parallel", "sequential", "partial"},
                  "read-out: all rows at once, one row at a time, or partial_rows at a time");
@@ -51,6 +61,22 @@ struct subarray_config {
           "sequential read-out: activate only the rows whose input bit is 1 (the input bit enables its word line) and "
           "step straight to the next such row, so a slice costs one read per 1 bit (NeuroSim V1.0's sequential "
           "read-out); false: step through every row of the block, one read each");
+        v.choice("compute", compute, {"current", "charge"},
+                 "how a column accumulates its products: current (cell currents summed on the bit line for a read "
+                 "pulse, V_read^2 G t per cell) or charge (each unit product moves a charge q onto the column, which "
+                 "is reset after its conversion: no static current, Vdd q per unit product drawn from the supply)");
+        v("compute_cap", compute_cap, unit::farad,
+          "charge compute: the capacitor a unit product charges to the read voltage (e.g. a bit cell's MOM "
+          "capacitor); 0: the bit line's capacitance divided by the column's full-scale sum (the swing of a full-scale "
+          "column is the read voltage)");
+        v.choice("input_encoding", input_encoding, {"bit_serial", "pulse_count", "pulse_width"},
+                 "how an input drives its row: bit_serial (one read per input bit, shift-added), pulse_count (an "
+                 "input x as x read pulses of read_pulse with equal gaps, one conversion per input) or pulse_width "
+                 "(one pulse of x read_pulse units, one conversion per input). Pulse encodings: macro runs only");
+        v("combine_cols", combine_cols,
+          "adjacent columns (e.g. the bit columns of one weight, or a differential pair) weighted and summed in the "
+          "analog domain (binary-weighted capacitors, current mirrors or stacking) into one conversion; the column "
+          "mux steps through cols_per_adc / combine_cols such groups. 1: every column is converted");
     }
     void validate() const;
     /// Rows one activation turns on together: all of them (parallel), partial_rows (partial) or one (sequential).
@@ -67,6 +93,7 @@ struct read_activity {
     unsigned active_cols = 0;         // columns read (weights + reference)
     std::uint64_t input_ones = 0;     // (row, slice, vector) with a non-zero input
     double column_level_sum = 0.0;    // sum over reads of cell levels on active inputs (level units)
+    std::uint64_t active_inputs = 0;  // pulse_width: rows with a non-zero input (0: input_ones)
 };
 
 /// A synaptic subarray with its periphery: row switches and drivers, cell array, column mux, ADCs (or sense
@@ -104,6 +131,8 @@ public:
         row_write,        // a row programmed: decoded and driven, its cells' pulses applied in parallel
         cell_write,       // a cell written: a non-volatile cell's reset pulse, an SRAM cell's bit-line swing
         level_pulse,      // one set pulse of a non-volatile cell (one per level it is programmed to)
+        adc_count,        // one LSB of a counting ADC's output code (cco, counting)
+        pulse_slot,       // pulse-encoded inputs: one row's pulse generator clocked for one pulse slot
         action_count
     };
 
@@ -146,7 +175,14 @@ public:
 
 private:
     /// Mux steps (conversions in series) of one activation of `active_cols` columns.
-    unsigned steps_of(unsigned active_cols) const { return std::min(mux_ways(), std::max(1u, active_cols)); }
+    unsigned steps_of(unsigned active_cols) const {
+        const unsigned groups = (std::max(1u, active_cols) + m_geo.combine_cols - 1) / m_geo.combine_cols;
+        return std::min(std::max(1u, mux_ways() / m_geo.combine_cols), groups);
+    }
+    /// Conversions of one activation of `active_cols` columns.
+    double conversions_of(unsigned active_cols) const;
+    /// Largest input of a pulse encoding (2^input_pulse_bits - 1), 1 for bit-serial inputs.
+    double pulse_max() const;
     cell m_cell;
     subarray_config m_geo;
     double m_w_access = 1, m_w_mux = 1;

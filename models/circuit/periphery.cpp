@@ -144,7 +144,7 @@ precharger::precharger(const technology& t, unsigned columns, double c_bitline) 
     const double F = t.feature_size;
     // Width whose pull-up restores the bit line and its own drain in 4 FO4: ln 2 * 2 R_on(w) * (C_bl + c_d w) <= 4 FO4
     // with R_on(w) = Vdd / (I_on w), so w = 2 Vdd C_bl / (I_on t / ln 2 - 2 Vdd c_d) (per effective width).
-    const double budget = t.fet().on_current_per_width * 4.0 * t.fo4_delay() / std::log(2.0) -
+    const double budget = t.on_current_per_width() * 4.0 * t.fo4_delay() / std::log(2.0) -
                           2.0 * t.vdd() * t.fet().drain_cap_per_width;
     const double w_eff = budget > 0.0 ? 2.0 * t.vdd() * c_bitline / budget : 1e3 * F;
     m_width_f = std::max(2.0, t.drawn_width(w_eff) / F);
@@ -193,6 +193,28 @@ sar_adc::sar_adc(const technology& t, unsigned bits, double sense_time) {
     m_area = gates * u.area;
     m_leakage = gates * u.leakage;
     m_cost = {(b + 1.0) * (19.0 + 2.5 * b) * u.energy, (b + 1.0) * sense_time};
+}
+
+cco_adc::cco_adc(const technology& t, unsigned bits, bool integrates_during_input) {
+    const gate_unit u(t);
+    const double b = bits;
+    const double gates = 5.0 + 8.0 * b + 20.0;  // ring, ripple counter, control
+    m_area = gates * u.area;
+    m_leakage = gates * u.leakage;
+    const double t_lsb = 2.0 * 5.0 * 0.4 * u.delay;  // fastest oscillator period: 5 stages at fan-out 1, twice
+    const double readout = b * 2.0 * u.delay;
+    m_cost = {2.0 * b * u.energy, integrates_during_input ? readout : std::ldexp(t_lsb, static_cast<int>(bits)) + readout};
+    m_count = {18.0 * u.energy, 0.0};
+}
+
+counting_adc::counting_adc(const technology& t, unsigned bits, double sense_time) {
+    const gate_unit u(t);
+    const double b = bits;
+    const double gates = 20.0 + 8.0 * b + 20.0;  // comparator, counter, control and charge switches
+    m_area = gates * u.area;
+    m_leakage = gates * u.leakage;
+    m_cost = {(10.0 + 2.0 * b) * u.energy, std::ldexp(sense_time, static_cast<int>(bits)) + b * 2.0 * u.delay};
+    m_count = {18.0 * u.energy, 0.0};
 }
 
 adder::adder(const technology& t, unsigned bits) : m_bits(bits) {

@@ -197,6 +197,42 @@ private:
     action_cost m_cost;
 };
 
+/// A counting ADC built on a current-controlled oscillator (CCO): the column current drives a ring oscillator of 5
+/// stages whose cycles a `bits` ripple counter counts over the integration window, so the count is the charge the
+/// column delivered (Khaddam-Aljameh et al., IEEE JSSC 57(4), 2022: linearized CCO-based ADCs, shift-and-add in the
+/// counter). ~5 + 8 b + 20 inverter equivalents (ring, counter, control). One count (an oscillator period) switches
+/// the 5 stages twice and toggles ~2 counter flip-flops on average (~18 inverter loads); a conversion clears and
+/// reads the counter (2 b loads). The oscillator's fastest period, at full-scale current, is 2 x 5 stages at fan-out
+/// 1 (~0.4 FO4 each): 4 FO4 per LSB. When it integrates during a pulse-width input window, the conversion adds only
+/// the counter's read-out (b stages of 2 FO4); otherwise it spans a window of 2^b periods.
+class cco_adc : public circuit_block {
+public:
+    cco_adc(const technology& t, unsigned bits, bool integrates_during_input);
+    action_cost convert() const { return m_cost; }
+    /// One count of the output code (one oscillator period).
+    action_cost count() const { return m_count; }
+
+private:
+    action_cost m_cost, m_count;
+};
+
+/// A counting (charge-decrement) ADC: the column charge integrated on a capacitor during the input is removed one
+/// unit charge at a time until a comparator flips; the counter's value is the output (Wan et al., Nature 608, 2022:
+/// the NeuRRAM neuron's charge-decrement ADC). ~20 + 8 b + 20 inverter equivalents (comparator, counter, control and
+/// switches). A step is one comparator decision, a counter increment and a unit charge (~18 inverter loads); the
+/// conversion lasts the worst-case 2^b steps of `sense_time` each (every column converts in parallel, the
+/// slowest sets the time); a conversion resets the integrator and counter (10 + 2 b loads).
+class counting_adc : public circuit_block {
+public:
+    counting_adc(const technology& t, unsigned bits, double sense_time);
+    action_cost convert() const { return m_cost; }
+    /// One step of the output code.
+    action_cost count() const { return m_count; }
+
+private:
+    action_cost m_cost, m_count;
+};
+
 /// A ripple-carry adder of `bits` full adders (28-transistor mirror adder, ~14 inverter equivalents each); half
 /// its gates switch per addition; the carry ripples at 2 FO4 per bit.
 class adder : public circuit_block {

@@ -31,6 +31,15 @@ void technology::validate() const {
     if (wire_cap_per_length <= 0) throw config_error("", 0, "wire_cap_per_length", "must be positive");
     if (wire_res_per_length <= 0) throw config_error("", 0, "wire_res_per_length", "must be positive");
     if (local_wire_res_per_length <= 0) throw config_error("", 0, "local_wire_res_per_length", "must be positive");
+    if (supply != 0 && !(supply > fet().vth && supply <= 5))
+        throw config_error("", 0, "supply", "must be 0 (nominal) or in (vth, 5 V] of the chosen device");
+    if (!(alpha >= 1 && alpha <= 2)) throw config_error("", 0, "alpha", "must be in [1, 2]");
+}
+
+double technology::on_current_per_width() const {
+    const transistor& f = fet();
+    if (supply <= 0 || supply == f.vdd) return f.on_current_per_width;
+    return f.on_current_per_width * std::pow((supply - f.vth) / (f.vdd - f.vth), alpha);
 }
 
 // configs/tech/32nm.yaml, kept in step with that file by tests/unit/circuit (Technology.DefaultNodeMatchesItsFile).
@@ -81,7 +90,8 @@ void cell::validate() const {
     if (on_off_ratio <= 1) throw config_error("", 0, "on_off_ratio", "must be greater than 1");
     if (bits < 1 || bits > 8) throw config_error("", 0, "bits", "must be in 1..8");
     if (type == "sram" && bits != 1) throw config_error("", 0, "bits", "an SRAM cell stores 1 bit");
-    if (read_voltage <= 0 || read_voltage > 5) throw config_error("", 0, "read_voltage", "must be in (0, 5 V]");
+    if (read_voltage < 0 || read_voltage > 5)
+        throw config_error("", 0, "read_voltage", "must be in [0, 5 V] (0: the supply, a full-swing bit line)");
     if (read_pulse <= 0) throw config_error("", 0, "read_pulse", "must be positive");
     if (area_f2 <= 0) throw config_error("", 0, "area_f2", "must be positive");
     if (access_width_f <= 0) throw config_error("", 0, "access_width_f", "must be positive");

@@ -47,6 +47,8 @@ struct technology {
     double wire_cap_per_length = 0.2e-9;      // F/m (0.2 fF/um)
     double wire_res_per_length = 5.6995e6;        // Ohm/m: intermediate metal (Metal1): periphery, buses, H-tree
     double local_wire_res_per_length = 5.6995e6;  // Ohm/m: local metal (Metal0): word and bit lines in the arrays
+    double supply = 0;            // V: operating supply of periphery and array; 0: the flavour's nominal vdd
+    double alpha = 1.3;           // velocity-saturation index of the alpha-power law (Sakurai & Newton, JSSC 1990)
 
     template <class V>
     void visit(V& v) {
@@ -62,6 +64,13 @@ struct technology {
           "intermediate-metal (Metal1) resistance per length: periphery, buses, H-tree");
         v("local_wire_res_per_length", local_wire_res_per_length, unit::ohm_per_meter,
           "local-metal (Metal0) resistance per length: word and bit lines inside the arrays");
+        v("supply", supply, unit::volt,
+          "operating supply voltage of the periphery and the array (0: the flavour's nominal vdd). Switching energies "
+          "scale with supply^2; the on current follows the alpha-power law I_on ~ (supply - vth)^alpha, so delays "
+          "scale with supply / I_on; leakage power scales with supply (DIBL not modelled)");
+        v("alpha", alpha,
+          "velocity-saturation index of the alpha-power law used to scale the on current with the supply (1: fully "
+          "velocity-saturated, 2: long-channel square law; Sakurai & Newton, JSSC 1990)");
     }
     void validate() const;
 
@@ -70,7 +79,11 @@ struct technology {
 
     /// The transistor flavour in use.
     const transistor& fet() const { return device == "hp" ? hp : lstp; }
-    double vdd() const { return fet().vdd; }
+    /// The operating supply: `supply`, or the flavour's nominal vdd when it is 0.
+    double vdd() const { return supply > 0 ? supply : fet().vdd; }
+    /// NMOS on current per effective width at the operating supply: the flavour's figure at its nominal vdd, scaled
+    /// by the alpha-power law ((vdd - vth) / (vdd_nom - vth))^alpha (Sakurai & Newton, IEEE JSSC 25(2), 1990).
+    double on_current_per_width() const;
     /// Effective width of a transistor drawn `drawn` wide: the drawn width on planar nodes; on FinFET nodes
     /// ceil(drawn / 2F) fins (at least one) of fin_width each (NeuroSim V1.4's rule).
     double effective_width(double drawn) const;
@@ -79,7 +92,7 @@ struct technology {
     double gate_cap(double drawn) const { return fet().gate_cap_per_width * effective_width(drawn); }
     double drain_cap(double drawn) const { return fet().drain_cap_per_width * effective_width(drawn); }
     /// Effective on resistance of a transistor drawn `drawn` wide: Vdd / (I_on * W_eff).
-    double on_resistance(double drawn) const { return vdd() / (fet().on_current_per_width * effective_width(drawn)); }
+    double on_resistance(double drawn) const { return vdd() / (on_current_per_width() * effective_width(drawn)); }
     /// Subthreshold leakage current of an NMOS drawn `drawn` wide.
     double off_current(double drawn) const { return fet().off_current_per_width * effective_width(drawn); }
     /// Subthreshold leakage current of a PMOS drawn `drawn` wide.
@@ -113,7 +126,7 @@ struct cell {
         v("r_on", r_on, unit::ohm, "on-state resistance (lowest resistance level)");
         v("on_off_ratio", on_off_ratio, "ratio of highest to lowest conductance");
         v("bits", bits, "bits stored per cell (levels = 2^bits)");
-        v("read_voltage", read_voltage, unit::volt, "read voltage on the bit line");
+        v("read_voltage", read_voltage, unit::volt, "read voltage on the bit line (0: the supply, a full-swing bit line)");
         v("read_pulse", read_pulse, unit::second, "read pulse width per input bit");
         v("area_f2", area_f2, unit::feature_square, "cell area in units of F^2");
         v("access_width_f", access_width_f, "access transistor width in units of F");

@@ -86,6 +86,23 @@ public:
             read_root(root, inc, key(name), s, m_sources);
             return;
         }
+        // A map with a `file:` key: the file, then the map's other keys on top of it (e.g. a node at another supply).
+        if (n.IsMap() && n["file"]) {
+            const YAML::Node f = n["file"];
+            const std::string inc = resolve_relative(m_file, scalar_text(f, "file"));
+            YAML::Node root;
+            try {
+                root = load_yaml_file(inc);
+            } catch (const config_error& e) {
+                throw config_error(m_file, line_of(f), key(name) + ".file", e.format());
+            }
+            s = S{};
+            read_root(root, inc, key(name), s, m_sources);
+            YAML::Node rest = YAML::Clone(n);
+            rest.remove("file");
+            read_struct(rest, m_file, key(name), s, m_sources, false);
+            return;
+        }
         read_struct(n, m_file, key(name), s, m_sources, false);
     }
 

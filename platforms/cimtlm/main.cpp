@@ -27,6 +27,7 @@
 #include "models/core/file_io.h"
 #include "models/engine/activation_collapse.h"
 #include "models/mapping/plan.h"
+#include "models/report/macro_report.h"
 #include "models/report/report.h"
 #include "models/engine/hardware_model.h"
 #include "models/network/loader.h"
@@ -364,12 +365,28 @@ int cmd_map(const std::string& config, const std::vector<cim::cfg::override_spec
     return 0;
 }
 
+/// A macro run (macro.enabled): one MVM of one macro at its boundary, priced from the stated data statistics; no
+/// network, no chip, no SystemC. Writes report.json (schema cimtlm.macro/1) and prints the table.
+int cmd_run_macro(const cim::inference::loaded_config& lc, const std::string& out, const std::vector<std::string>& argv) {
+    const auto& c = lc.cfg;
+    const auto r = cim::circuit::evaluate_macro(c.technology, c.circuit_calibration, c.cell, c.subarray, c.macro,
+                                                c.quant.input_bits, c.quant.weight_bits);
+    std::filesystem::create_directories(out);
+    const auto j = cim::report::macro_json(r, cim::cfg::to_json(c), lc.sources, argv);
+    cim::check_finite(j, out + "/report.json");
+    cim::write_file_atomic(out + "/report.json", j.dump(2) + "\n");
+    std::cout << cim::report::macro_table(r);
+    std::printf("\nwrote %s/report.json\n", out.c_str());
+    return 0;
+}
+
 int cmd_run(const std::string& config, const std::vector<cim::cfg::override_spec>& sets, const std::string& out,
             const std::string& vcd, const std::vector<std::string>& vcd_scopes, const std::string& trace_json, bool quiet,
             const std::vector<std::string>& argv) {
     const auto t0 = std::chrono::steady_clock::now();
     const auto lc = cim::inference::load_run_config(config, sets);
     check_outputs({{out + "/report.json", "--out"}, {out + "/layers.csv", "--out"}, {vcd, "--vcd"}, {trace_json, "--trace-json"}});
+    if (lc.cfg.macro.enabled) return cmd_run_macro(lc, out, argv);
     const auto data = load_dataset(lc);
     if (!quiet) std::fprintf(stderr, "cimtlm: preparing %s (weights, calibration, floorplan)\n", lc.network_path.c_str());
     const auto calib = data ? load_calibration(lc.cfg) : nullptr;

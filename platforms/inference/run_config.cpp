@@ -18,6 +18,14 @@ void run_config::validate() const {
     if (network.empty()) throw config_error("", 0, "network", "a network file is required");
     if (cell.is_sram() && cell.bits != 1) throw config_error("", 0, "cell.bits", "an SRAM cell stores 1 bit");
     if (cell.bits > quant.weight_bits) throw config_error("", 0, "cell.bits", "more bits per cell than weight bits");
+    if (!macro.enabled && subarray.input_encoding != "bit_serial")
+        throw config_error("", 0, "subarray.input_encoding",
+                           "pulse encodings are supported by macro runs only (macro.enabled: true); the data path of a "
+                           "network run is bit-serial");
+    if (!macro.enabled && subarray.combine_cols != 1)
+        throw config_error("", 0, "subarray.combine_cols",
+                           "analog weight combination is supported by macro runs only (macro.enabled: true); the data "
+                           "path of a network run converts every column");
 }
 
 loaded_config load_run_config(const std::string& file, const std::vector<cfg::override_spec>& overrides) {

@@ -5,6 +5,7 @@
 
 #include "models/circuit/components.h"
 #include "models/circuit/calibration.h"
+#include "models/circuit/macro.h"
 #include "models/circuit/technology.h"
 #include "models/config/overrides.h"
 #include "models/functional/adc_transfer.h"
@@ -67,6 +68,7 @@ struct run_config {
     mapping::config mapping;
     hw::chip_config chip;
     run_section run;
+    circuit::macro_config macro;
 
     template <class V>
     void visit(V& v) {
@@ -83,6 +85,9 @@ struct run_config {
         v("mapping", mapping, "how layers are mapped onto tiles, PEs and subarrays");
         v("chip", chip, "chip-level periphery: clock, buffers, H-tree, digital units");
         v("run", run, "what the run feeds the chip");
+        v("macro", macro,
+          "a macro run: one compute-in-memory macro at its boundary for one MVM, from stated data statistics "
+          "(configs/macros/, docs/validation-silicon.md)");
     }
     void validate() const;
 };
