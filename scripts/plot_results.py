@@ -2,7 +2,8 @@
 """Plot a paper-reproduction sweep (configs/experiments/fig*.yaml) from its results.csv.
 
 Usage: plot_results.py FIGURE RESULTS_CSV OUT_PNG
-  FIGURE: fig3 (retention), fig4 (ADC precision), fig5 (array size, with a radar plot), fig6 (area and energy
+  FIGURE: fig3 (retention), fig4 (ADC precision), vit_adc (the shipped transformer: ADC precision by device
+  variation), fig5 (array size, with a radar plot), fig6 (area and energy
   breakdowns), fig7 (trace modes). fig6 and fig7 also read each point's report.json (breakdowns, run times) from
   the points/ folder next to results.csv.
 Matplotlib with the Agg backend (no display needed). The PNG is written atomically.
@@ -74,6 +75,23 @@ def fig4(rows, path):
         ax.grid(True, alpha=0.3)
     axes[0][0].set_ylabel("accuracy (%)")
     axes[0][0].legend(fontsize=7)
+    return fig
+
+
+def vit_adc(rows, path):
+    need(rows, path, "subarray.adc_bits", "device.d2d_sigma", "accuracy", "accuracy_ideal")
+    fig, ax = plt.subplots(figsize=(5.6, 3.8))
+    for sigma in sorted({float(r["device.d2d_sigma"]) for r in rows}):
+        pts = sorted((int(r["subarray.adc_bits"]), 100 * float(r["accuracy"])) for r in rows
+                     if float(r["device.d2d_sigma"]) == sigma)
+        ax.plot(*zip(*pts), "-", marker="o", label=f"device-to-device sigma {100 * sigma:g} %")
+    ideal = max(100 * float(r["accuracy_ideal"]) for r in rows)
+    ax.axhline(ideal, color="k", lw=0.8, ls=":", label="ideal hardware (integer model)")
+    ax.set_xlabel("ADC precision (bits)")
+    ax.set_ylabel("accuracy (%)")
+    ax.set_title("fmnist_vit on RRAM, 128x128 subarrays")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=7)
     return fig
 
 
@@ -149,7 +167,7 @@ def fig7(rows, path):
 
 
 def main():
-    if len(sys.argv) != 4 or sys.argv[1] not in ("fig3", "fig4", "fig5", "fig6", "fig7"):
+    if len(sys.argv) != 4 or sys.argv[1] not in ("fig3", "fig4", "fig5", "fig6", "fig7", "vit_adc"):
         sys.exit(__doc__)
     name, path, out = sys.argv[1:]
     fig = globals()[name](load(path), path)
