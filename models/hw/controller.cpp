@@ -62,8 +62,9 @@ controller::controller(const sc_core::sc_module_name& name, run_record& rec, con
                 left -= b;
             }
     } else {
-        // Layer by layer, a tensor lives from its producer to its last reader: the largest live set must fit, or
-        // the run would stop mid-way in a deadlock (checked here, before any simulated time).
+        // Layer by layer, a tensor lives from its producer to its last reader, which releases it before it writes
+        // its own output: when a layer writes, the tensors read after it and its output must fit, or the run would
+        // stop mid-way in a deadlock (checked here, before any simulated time).
         std::vector<std::size_t> last_reader(L, 0);
         for (std::size_t i = 0; i < L; ++i)
             for (int p : g.layers[i].input_ids)
@@ -73,14 +74,14 @@ controller::controller(const sc_core::sc_module_name& name, run_record& rec, con
         for (std::size_t i = 0; i < L; ++i) {
             double live = 0;
             for (std::size_t j = 0; j <= i; ++j)
-                if (m_source[j] == int(j) && (j == i || (m_readers[j] > 0 && last_reader[j] >= i)))
+                if (m_source[j] == int(j) && (j == i || (m_readers[j] > 0 && last_reader[j] > i)))
                     live += static_cast<double>(tensor_bytes(int(j)));
             if (live > worst) worst = live, worst_layer = i;
         }
         if (worst > m_setup.buffer_capacity)
             throw model_error("chip.global_buffer.size",
                               "layer " + g.layers[worst_layer].name + " needs " + std::to_string(std::uint64_t(worst)) +
-                                  " B of live activations (its inputs, its output and the tensors read later), more "
+                                  " B of live activations (its output and the tensors read after it), more "
                                   "than the global buffer's " +
                                   std::to_string(std::uint64_t(m_setup.buffer_capacity)) + " B");
     }

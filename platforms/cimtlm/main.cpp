@@ -485,6 +485,17 @@ int cmd_search(const std::string& space, const std::string& out, long long trial
 
 }  // namespace
 
+/// A number given on the command line, read by the project's rules (models/config/field.h): a bad one is a
+/// config_error naming the option (exit code 2).
+template <class T>
+T cli_number(const std::string& text, const char* option) {
+    try {
+        return cim::cfg::parse_scalar<T>(text);
+    } catch (const std::invalid_argument& e) {
+        throw cim::config_error(option, 0, "", e.what());
+    }
+}
+
 int sc_main(int argc, char** argv) {
     std::vector<std::string> args(argv, argv + argc);
     sc_core::sc_report_handler::set_actions(sc_core::SC_INFO, sc_core::SC_DO_NOTHING);  // e.g. the VCD timescale note
@@ -528,20 +539,22 @@ int sc_main(int argc, char** argv) {
                                                "here or on a Slurm cluster");
     std::string sweep_file;
     cim::cli::sweep_options sweep_opts;
+    // Numbers arrive as text and are read by the project's own rules (cli_number), with its error format.
+    std::string jobs_text = "1", max_running_text, per_task_text, cpus_text, poll_text = "5";
     bool dry_run = false;
     auto add_backend = [&](CLI::App* c) {
         c->add_option("--backend", sweep_opts.backend, "where the points run: local (worker processes here) or slurm "
                                                        "(one sbatch job array)")
             ->capture_default_str();
-        c->add_option("--jobs,-j", sweep_opts.jobs, "local: points run in parallel processes, 1..256")->capture_default_str();
+        c->add_option("--jobs,-j", jobs_text, "local: points run in parallel processes, 1..256")->capture_default_str();
         c->add_option("--partition", sweep_opts.partition, "slurm: partition of the job array (default: the cluster's)");
         c->add_option("--time", sweep_opts.time_limit, "slurm: time limit of one array task (minutes, HH:MM:SS, D-HH:MM, ...)");
-        c->add_option("--max-running", sweep_opts.max_running, "slurm: array tasks running at once (default: no limit)");
-        c->add_option("--per-task", sweep_opts.per_task, "slurm: points per array task (default: from the points' "
+        c->add_option("--max-running", max_running_text, "slurm: array tasks running at once (default: no limit)");
+        c->add_option("--per-task", per_task_text, "slurm: points per array task (default: from the points' "
                                                          "measured time, about a minute per task)");
-        c->add_option("--cpus-per-task", sweep_opts.cpus_per_task, "slurm: CPUs per array task (default: the largest "
+        c->add_option("--cpus-per-task", cpus_text, "slurm: CPUs per array task (default: the largest "
                                                                    "run.threads of the points)");
-        c->add_option("--poll", sweep_opts.poll_s, "slurm: seconds between squeue polls")->capture_default_str();
+        c->add_option("--poll", poll_text, "slurm: seconds between squeue polls")->capture_default_str();
         c->add_option("--sbatch", sweep_opts.sbatch_args, "slurm: one more sbatch option, e.g. --sbatch=--account=proj "
                                                           "(repeatable)");
         c->add_flag("--no-wait", sweep_opts.no_wait, "slurm: submit and return; running the command again collects");
@@ -564,9 +577,10 @@ int sc_main(int argc, char** argv) {
                                                 "run as sweeps, here or on a Slurm cluster");
     std::string space_file, search_out;
     long long search_trials = -1, search_seed = -1;
+    std::string trials_text, search_seed_text;
     search->add_option("space", space_file, "search space YAML (params, objectives, constraints)")->required();
-    search->add_option("--trials", search_trials, "trials in all, counting those of an earlier run (default: the file's trials)");
-    search->add_option("--seed", search_seed, "sampler seed (default: the file's seed)");
+    search->add_option("--trials", trials_text, "trials in all, counting those of an earlier run (default: the file's trials)");
+    search->add_option("--seed", search_seed_text, "sampler seed (default: the file's seed)");
     search->add_option("--out", search_out, "results folder (default: the file's out, else out/search/<name>)");
     add_backend(search);
     search->get_option("--jobs")
@@ -599,6 +613,11 @@ int sc_main(int argc, char** argv) {
     try {
         if (*params) return cmd_params(markdown);
         if (*sweep) {
+            sweep_opts.jobs = cli_number<unsigned>(jobs_text, "--jobs");
+            if (!max_running_text.empty()) sweep_opts.max_running = cli_number<unsigned>(max_running_text, "--max-running");
+            if (!per_task_text.empty()) sweep_opts.per_task = cli_number<unsigned>(per_task_text, "--per-task");
+            if (!cpus_text.empty()) sweep_opts.cpus_per_task = cli_number<unsigned>(cpus_text, "--cpus-per-task");
+            sweep_opts.poll_s = cli_number<double>(poll_text, "--poll");
             cim::cli::check_options(sweep_opts);
             const auto spec = cim::cli::load_sweep(sweep_file, sweep_out);
             if (dry_run) {
@@ -630,6 +649,13 @@ int sc_main(int argc, char** argv) {
             return cim::cli::run_slurm_task(manifest, task_index);
         }
         if (*search) {
+            sweep_opts.jobs = cli_number<unsigned>(jobs_text, "--jobs");
+            if (!max_running_text.empty()) sweep_opts.max_running = cli_number<unsigned>(max_running_text, "--max-running");
+            if (!per_task_text.empty()) sweep_opts.per_task = cli_number<unsigned>(per_task_text, "--per-task");
+            if (!cpus_text.empty()) sweep_opts.cpus_per_task = cli_number<unsigned>(cpus_text, "--cpus-per-task");
+            sweep_opts.poll_s = cli_number<double>(poll_text, "--poll");
+            if (!trials_text.empty()) search_trials = cli_number<long long>(trials_text, "--trials");
+            if (!search_seed_text.empty()) search_seed = cli_number<long long>(search_seed_text, "--seed");
             cim::cli::check_options(sweep_opts);
             return cmd_search(space_file, search_out, search_trials, search_seed, sweep_opts,
                               search->get_option("--jobs")->count() > 0);

@@ -65,7 +65,7 @@ expect seed_negative 2 "^cimtlm: error: --seed: seed: '-5' is negative" -- "$cim
 expect limit_negative 2 "^cimtlm: error: --limit: run.limit: '-5' is negative" -- "$cimtlm" accuracy "$acc" --limit -5 --out "$tmp/o" -q
 expect dataset_empty 2 "^cimtlm: error: --dataset: run.dataset: must name a dataset" -- "$cimtlm" accuracy "$acc" --dataset '' --out "$tmp/o" -q
 expect threads_abc 2 "^cimtlm: error: --threads: run.threads: 'abc' is not an integer" -- "$cimtlm" accuracy "$acc" --threads abc --out "$tmp/o" -q
-expect jobs_abc 2 "^cimtlm: error: .*--jobs.*abc" -- "$cimtlm" sweep "$tmp/none.yaml" --jobs abc
+expect jobs_abc 2 "^cimtlm: error: --jobs: 'abc' is not an integer" -- "$cimtlm" sweep "$tmp/none.yaml" --jobs abc
 expect cli11_unknown_option 2 "^cimtlm: error: .*--bogus" -- "$cimtlm" run "$cfg" --bogus
 # An output that cannot be written fails before the simulation, not after it.
 printf 'x' > "$tmp/plain"

@@ -103,15 +103,17 @@ PY
 setsid "$cimtlm" search "$tmp/space.yaml" --out "$tmp/res" --jobs 1 -q > /dev/null 2>&1 &
 pid=$!
 for _ in $(seq 1 600); do
-  n=$( (find "$tmp/res/batches" -name report.json 2> /dev/null || true) | wc -l)
+  n=$( (find "$tmp/res/batches" -name point.json 2> /dev/null || true) | wc -l)
   [[ $n -ge 6 ]] && break
   sleep 0.05
 done
 kill -KILL -- "-$pid" 2> /dev/null || true
 wait "$pid" 2> /dev/null || true
-killed=$(find "$tmp/res/batches" -name report.json | wc -l)
+# A finished point is one with its point.json (written after the worker's report passed its checks); a report
+# whose point.json the kill prevented is recomputed by design, so only finished points must keep their report.
+killed=$(find "$tmp/res/batches" -name point.json | wc -l)
 [[ $killed -ge 6 ]] || { echo "the search had not run 6 trials"; exit 1; }
-stamps=$(find "$tmp/res/batches" -name report.json -printf '%p %T@\n')
+stamps=$(find "$tmp/res/batches" -name point.json -printf '%h\n' | while read -r d; do find "$d" -maxdepth 1 -name report.json -printf '%p %T@\n'; done)
 "$cimtlm" search "$tmp/space.yaml" --out "$tmp/res" --jobs 2 > /dev/null 2> "$tmp/res.err"
 after=$(find "$tmp/res/batches" -name report.json -printf '%p %T@\n')
 redone=$(comm -23 <(sort <<< "$stamps") <(sort <<< "$after"))
