@@ -58,8 +58,8 @@ def parse_cli_error(stderr: str, returncode: int):
                 file, lineno, text = m.group(1), int(m.group(2)), m.group(3)
             else:
                 m = re.match(r"^([^:\s][^:]*?): (.*)$", text)
-                # A first part without a line is a file when it looks like a path, else it is the key.
-                if m and ("/" in m.group(1) or os.path.splitext(m.group(1))[1] in
+                # A first part without a line is a file when it looks like a path (or is the --set flag), else the key.
+                if m and ("/" in m.group(1) or m.group(1).startswith("--") or os.path.splitext(m.group(1))[1] in
                           (".yaml", ".yml", ".onnx", ".csv", ".npy", ".json", ".gz") or os.path.exists(m.group(1))):
                     file, text = m.group(1), m.group(2)
             key = ""

@@ -26,7 +26,8 @@ def test_run_unknown_key_raises_config_error(tmp_path):
     with pytest.raises(cimtlm.ConfigError) as e:
         cimtlm.run(DEFAULT, set={"subarray.rwos": 3}, out=tmp_path / "bad")
     assert e.value.key == "subarray.rwos"
-    assert e.value.message
+    assert e.value.file == "--set"  # where the CLI says it came from
+    assert "rwos" in e.value.message
 
 
 def test_run_missing_config_raises_config_error(tmp_path):
@@ -48,6 +49,8 @@ def test_parse_cli_error_lines():
                                                             "subarray.rows", "must be > 0")
     e = parse_cli_error("cimtlm: error: subarray.rwos: unknown key\n", 2)
     assert (e.file, e.line, e.key) == ("", 0, "subarray.rwos")
+    e = parse_cli_error("cimtlm: error: --set: subarray.rwos: unknown key 'rwos'\n", 2)
+    assert (e.file, e.key, e.message) == ("--set", "subarray.rwos", "unknown key 'rwos'")
     e = parse_cli_error("cimtlm: model error: mapping: the network does not fit\n", 3)
     assert type(e) is cimtlm.ModelError and e.key == "mapping"
     e = parse_cli_error("Segmentation fault\n", -11)
