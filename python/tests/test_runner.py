@@ -55,3 +55,18 @@ def test_parse_cli_error_lines():
     assert type(e) is cimtlm.ModelError and e.key == "mapping"
     e = parse_cli_error("Segmentation fault\n", -11)
     assert type(e) is cimtlm.RunError and e.returncode == -11
+
+
+def test_sweep_results_csv_quotes_values_with_commas(tmp_path):
+    from conftest import FMNIST
+    if not FMNIST.exists():
+        pytest.skip("Fashion-MNIST is not installed")
+    spec = f"idx:{FMNIST}/t10k-images-idx3-ubyte.gz,{FMNIST}/t10k-labels-idx1-ubyte.gz"
+    s = cimtlm.sweep(DEFAULT, command="accuracy", grid={"run.dataset": [spec], "subarray.adc_bits": [4, 5]},
+                     set={"run.limit": 4}, out=tmp_path / "sw")
+    df = s.results
+    assert len(df) == 2
+    assert list(df["run.dataset"]) == [spec, spec]  # one field despite its comma (RFC 4180 quoting)
+    assert list(df["subarray.adc_bits"]) == [4, 5]
+    assert df["accuracy"].between(0, 1).all()
+    assert s.point(1).summary["images"] == 4
