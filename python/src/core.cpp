@@ -150,14 +150,13 @@ private:
         } else if (k == 'f' && (images.dtype().itemsize() == 4 || images.dtype().itemsize() == 8)) {
             const auto a = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(images);
             const auto* p = a.data();
-            const bool f32 = images.dtype().itemsize() == 4;
             for (std::size_t i = 0; i < ds.pixels.size(); ++i) {
                 const double v = p[i];
                 if (!(v >= 0.0 && v <= 1.0))
                     throw py::value_error("images: pixel value " + std::to_string(v) + " at flat index " +
                                           std::to_string(i) + " is outside [0, 1]; scale float images to [0, 1] "
                                           "(or pass uint8)");
-                ds.pixels[i] = f32 ? static_cast<float>(v) : static_cast<float>(v);
+                ds.pixels[i] = static_cast<float>(v);  // as the NPY reader stores <f4 and <f8 pixels
             }
         } else {
             throw py::type_error("images: dtype " + py::str(images.dtype()).cast<std::string>() +
