@@ -70,3 +70,16 @@ def test_sweep_results_csv_quotes_values_with_commas(tmp_path):
     assert list(df["subarray.adc_bits"]) == [4, 5]
     assert df["accuracy"].between(0, 1).all()
     assert s.point(1).summary["images"] == 4
+
+
+def test_search_returns_trials_and_pareto(tmp_path):
+    pytest.importorskip("optuna")
+    space = tmp_path / "space.yaml"
+    space.write_text(f"base: {DEFAULT}\ncommand: run\nseed: 1\ntrials: 2\nparallel: 2\nmethod: nsga2\npopulation: 2\n"
+                     "set: {run.images: 1, run.limit: 8, run.threads: 1}\n"
+                     "params:\n  adc_bits: {range: [3, 6], keys: [subarray.adc_bits]}\n"
+                     "objectives:\n  accuracy: max\n  tops_per_w: max\n")
+    t = cimtlm.search(space, out=tmp_path / "s")
+    assert len(t.trials) == 2 and set(t.trials["state"]) == {"COMPLETE"}
+    assert t.trials["adc_bits"].between(3, 6).all() and (t.trials["tops_per_w"] > 0).all()
+    assert t.pareto is not None and 1 <= len(t.pareto) <= 2
