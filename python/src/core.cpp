@@ -42,7 +42,9 @@ std::unique_ptr<cim::trace::dataset> config_dataset(cim::inference::loaded_confi
     return d;
 }
 
-/// A programmed chip: the prepared network and floorplan and the hardware model built from them.
+/// A programmed chip: the prepared network and floorplan and the hardware model built from them, as
+/// `cimtlm accuracy` builds them (same calibration images, device streams and ADC references).
+/// Does not model: timing, energy or any SystemC module (those come from `cimtlm run`, cimtlm.run in Python).
 class model {
 public:
     model(const std::string& config, const std::vector<std::string>& sets) {
