@@ -91,6 +91,7 @@ docs: build
 	chmod 644 "$$tmp"; \
 	mv "$$tmp" docs/config-reference.md; \
 	echo "docs: wrote docs/config-reference.md"
+	@/usr/bin/python3 scripts/statistics_doc.py ./$(BUILD_DIR)/cimtlm docs/statistics.md
 
 # libFuzzer harnesses of every parser (tests/fuzz/README.md), built with clang, AddressSanitizer and
 # UndefinedBehaviorSanitizer in build-fuzz/, each run for FUZZ_TIME seconds; prints executions and findings.

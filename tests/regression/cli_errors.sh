@@ -31,6 +31,10 @@ expect out_of_range 2 "subarray.rows: must be in 2..4096" -- "$cimtlm" run "$cfg
 expect set_unknown 2 "--set: subarray.rwos: unknown key 'rwos' \(did you mean 'rows'\?\)" -- "$cimtlm" run "$cfg" --set subarray.rwos=3 --out "$tmp/o" -q
 expect bad_choice 2 "readout: 'paralel' is not one of" -- "$cimtlm" run "$cfg" --set subarray.readout=paralel --out "$tmp/o" -q
 expect chip_too_small 3 "mapping.tiles: the network needs 25 tiles but the chip is fixed at 4" -- "$cimtlm" run "$cfg" --set mapping.tiles=4 --out "$tmp/o" -q
+# A global buffer that cannot hold the activations the layers need at once: one line naming the key and the layer,
+# before any simulated time (the run once stopped mid-way in a deadlock).
+expect buffer_too_small 3 "model error: chip.global_buffer.size: layer b0_[a-z0-9_]+ needs [0-9]+ B of live activations" -- "$cimtlm" run "$cfg" \
+  --set network="$src/configs/networks/bert_base.yaml" --set run.dataset=synthetic --set 'chip.global_buffer.size=64 KiB' --out "$tmp/o" -q
 printf '32,32,3,3,3,x,0,1\n' > "$tmp/net.csv"
 expect bad_csv 2 "net.csv:1" -- "$cimtlm" map "$cfg" --set network="$tmp/net.csv"
 # Datasets: a missing file, a file of the wrong kind, an image shape the network cannot take, a bad spec.
