@@ -8,6 +8,10 @@ export SYSTEMC_DISABLE_COPYRIGHT_MESSAGE := 1
 CONFIG ?= configs/experiments/default.yaml
 OUT    ?= out
 JOBS   ?= 2
+# The Python that the extension cimtlm._core is built for and the pytest suite runs with (Debian's, which has
+# numpy, pandas and torch).
+PYTHON ?= /usr/bin/python3
+VENV   ?= .venv
 
 BUILD_DIR := build
 ASAN_DIR  := build-asan
@@ -19,14 +23,15 @@ DEB_PACKAGES := build-essential cmake ninja-build pkg-config libsystemc-dev libe
                 libbenchmark-dev zlib1g-dev verilator gtkwave dataset-fashion-mnist \
                 libonnx-dev libprotobuf-dev protobuf-compiler \
                 python3-torch python3-onnx python3-numpy python3-matplotlib python3-pytest python3-yaml libopenblas0-pthread \
-                slurm-wlm munge python3-optuna
+                slurm-wlm munge python3-optuna \
+                pybind11-dev python3-pybind11 python3-dev python3-pandas
 
 FUZZ_TIME ?= 60
 
-.PHONY: help deps build run test agreement bench docs fuzz clean
+.PHONY: help deps build python run test agreement bench docs fuzz clean
 
 help:
-	@echo "targets: deps build run test agreement bench docs fuzz clean"
+	@echo "targets: deps build python run test agreement bench docs fuzz clean"
 	@echo "  make run CONFIG=configs/experiments/default.yaml OUT=out"
 
 deps:
@@ -34,9 +39,16 @@ deps:
 
 build: deps
 	@if [[ ! -f $(BUILD_DIR)/build.ninja ]]; then \
-	  cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release; \
+	  cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release -DPython3_EXECUTABLE=$(PYTHON); \
 	fi
 	cmake --build $(BUILD_DIR) -j$(JOBS)
+
+# `import cimtlm` (docs/python.md): a virtual environment $(VENV) that sees Debian's numpy, pandas and torch
+# (--system-site-packages), with the package installed from this tree (pip, no network, no build isolation).
+python: build
+	$(PYTHON) -m venv --system-site-packages $(VENV)
+	$(VENV)/bin/pip install --no-index --no-build-isolation --no-deps -q ./$(BUILD_DIR)/python
+	@echo "python: $(VENV)/bin/python -c 'import cimtlm'"
 
 run: build
 	./$(BUILD_DIR)/cimtlm run $(CONFIG) --out $(OUT)

@@ -135,7 +135,8 @@ struct cell {
         v("write_pulse", write_pulse, unit::second,
           "one programming pulse; a non-volatile cell takes a reset pulse and one pulse per level it is set to, an "
           "SRAM cell one pulse");
-        v("endurance", endurance, "write cycles a cell survives (0: unlimited); runs that write report the cycles used");
+        v("endurance", endurance, range{0, 1e18},
+          "write cycles a cell survives (0: unlimited); runs that write report the cycles used");
     }
     void validate() const;
 

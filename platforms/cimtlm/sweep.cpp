@@ -380,6 +380,14 @@ int run_sweep(const sweep_spec& s, const sweep_options& o, const std::string& se
     return static_cast<int>(failures.size());
 }
 
+/// One CSV field as RFC 4180 writes it: quoted (with doubled quotes) when it holds a comma, a quote or a line break.
+static std::string csv_field(const std::string& v) {
+    if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
+    std::string q = "\"";
+    for (char c : v) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return q + "\"";
+}
+
 void write_results(const sweep_spec& s) {
     // Columns: point, swept parameters, then every numeric or string summary key of the first finished report.
     std::vector<std::string> metrics;
@@ -396,7 +404,7 @@ void write_results(const sweep_spec& s) {
         rows << i;
         std::map<std::string, std::string> vals;
         for (const auto& o : p.sets) vals[o.path] = o.value;
-        for (const auto& k : s.params) rows << "," << vals[k];
+        for (const auto& k : s.params) rows << "," << csv_field(vals[k]);
         for (const auto& m : metrics) {
             rows << ",";
             if (!summary.contains(m)) continue;
@@ -406,7 +414,7 @@ void write_results(const sweep_spec& s) {
                 std::snprintf(buf, sizeof buf, "%.9g", v.get<double>());
                 rows << buf;
             } else if (v.is_string()) {
-                rows << v.get<std::string>();
+                rows << csv_field(v.get<std::string>());
             }
         }
         std::string warnings;
@@ -416,11 +424,11 @@ void write_results(const sweep_spec& s) {
                 warnings += (warnings.empty() ? "" : ";") + w.value("check", std::string("?"));
                 if (w.contains("layer") && w["layer"].is_string()) warnings += "@" + w["layer"].get<std::string>();
             }
-        rows << "," << warnings << "\n";
+        rows << "," << csv_field(warnings) << "\n";
     }
     std::string csv = "point";
-    for (const auto& k : s.params) csv += "," + k;
-    for (const auto& m : metrics) csv += "," + m;
+    for (const auto& k : s.params) csv += "," + csv_field(k);
+    for (const auto& m : metrics) csv += "," + csv_field(m);
     csv += ",warnings\n" + rows.str();
     write_file_atomic(s.out + "/results.csv", csv);
 }
