@@ -30,7 +30,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from cimtlm_quant import (A, M, INPUT_SCALE, WEIGHT_BITS, INPUT_BITS, llround_np, round_half_away, ste,  # noqa: F401
-                          argmax_first, load_fmnist, FMNIST_DIR, quantize_input)
+                          argmax_first, load_fmnist, FMNIST_DIR, quantize_input, _rename_tensor)
 
 FORMAT2 = "cimtlm.quant/2"
 SOFTMAX_SCALE = 1.0 / 255.0          # fixed output scale of Softmax (values 0 .. 255)
@@ -822,16 +822,6 @@ def export_onnx_vit(model: QuantViT, path: str, opset: int = 17) -> Dict:
     onnx.checker.check_model(mo)
     onnx.save(mo, path)
     return meta
-
-
-def _rename_tensor(graph, old: str, new: str):
-    for t in graph.initializer:
-        if t.name == old:
-            t.name = new
-    for n in graph.node:
-        for i, v in enumerate(n.input):
-            if v == old:
-                n.input[i] = new
 
 
 def config_dict(model: QuantViT) -> Dict:

@@ -29,18 +29,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cimtlm_vit as cv  # noqa: E402
-
-
-def batches(x_u8, y, bs, gen=None, flip=False):
-    n = x_u8.shape[0]
-    order = torch.randperm(n, generator=gen) if gen is not None else torch.arange(n)
-    for i in range(0, n, bs):
-        idx = order[i:i + bs]
-        xb = x_u8[idx].unsqueeze(1).float() / 255.0          # p/255 exactly
-        if flip:
-            f = torch.rand(len(idx), generator=gen) < 0.5
-            xb[f] = xb[f].flip(-1)
-        yield xb, y[idx]
+from train import batches  # noqa: E402  (the CNN trainer's data order and flips)
 
 
 @torch.no_grad()
