@@ -167,7 +167,7 @@ Produced by `traces/pytorch/train.py`. All the numbers below were written by tha
 ## Reproduce
 
 ```
-cd /work/main && OMP_WAIT_POLICY=passive /usr/bin/python3 traces/pytorch/train.py {cmd_args}
+OMP_WAIT_POLICY=passive /usr/bin/python3 traces/pytorch/train.py {cmd_args}
 ```
 
 Deterministic: `torch.manual_seed({args.seed})`, a seeded `torch.Generator` for the data order and flips,
