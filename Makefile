@@ -53,16 +53,20 @@ python: build
 run: build
 	./$(BUILD_DIR)/cimtlm run $(CONFIG) --out $(OUT)
 
+# The sanitizer builds use -O1 -g1 (AddressSanitizer's recommended level, line tables only): about a third of the
+# compile time of RelWithDebInfo's -O2 -g, with the same checks (README, "Tests").
+SAN_FLAGS := -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG"
+
 test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j$(JOBS) --timeout 300
 	@if [[ ! -f $(ASAN_DIR)/build.ninja ]]; then \
-	  cmake -S . -B $(ASAN_DIR) -G Ninja -DCIM_SANITIZE=ON -DCIM_UNIT_ONLY=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo; \
+	  cmake -S . -B $(ASAN_DIR) -G Ninja -DCIM_SANITIZE=ON -DCIM_UNIT_ONLY=ON $(SAN_FLAGS); \
 	fi
 	cmake --build $(ASAN_DIR) -j$(JOBS)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --test-dir $(ASAN_DIR) --output-on-failure -j$(JOBS) -L unit
 	@if [[ ! -f $(TSAN_DIR)/build.ninja ]]; then \
-	  cmake -S . -B $(TSAN_DIR) -G Ninja -DCIM_TSAN=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo; \
+	  cmake -S . -B $(TSAN_DIR) -G Ninja -DCIM_TSAN=ON $(SAN_FLAGS); \
 	fi
 	cmake --build $(TSAN_DIR) -j$(JOBS) --target tsan_engine
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 ctest --test-dir $(TSAN_DIR) --output-on-failure -j$(JOBS) -L tsan

@@ -261,22 +261,17 @@ void block_mvm(const subarray_block& b, const std::int32_t* x, int n, int x_stri
             for (int i = 0; i < m; ++i) {
                 const std::int32_t* xi = x + static_cast<std::int64_t>(c0 + i) * x_stride;
                 float* dst = &sc.x[static_cast<std::size_t>(t * m + i) * rows];
-                if (nonideal) {
-                    std::int64_t a = 0;  // A: the DAC units driven, each carrying the nominal off current g0
-                    for (int r = 0; r < rows; ++r) {
-                        const std::int32_t v = (xi[r] >> shift) & dac_mask;
-                        ones += v != 0;
-                        a += v;
-                        dst[r] = static_cast<float>(v);
-                    }
-                    sc.a[static_cast<std::size_t>(t * m + i)] = a;
-                } else {
-                    for (int r = 0; r < rows; ++r) {
-                        const std::int32_t v = (xi[r] >> shift) & dac_mask;
-                        ones += v != 0;
-                        dst[r] = static_cast<float>(v);
-                    }
+                // One branch-free pass with 32-bit local counters (rows * dac_mask < 2^31), so it vectorises.
+                // a: the DAC units driven, each carrying the nominal off current g0 (non-ideal reads need it).
+                std::int32_t nonzero = 0, a = 0;
+                for (int r = 0; r < rows; ++r) {
+                    const std::int32_t v = (xi[r] >> shift) & dac_mask;
+                    nonzero += v != 0;
+                    a += v;
+                    dst[r] = static_cast<float>(v);
                 }
+                ones += static_cast<std::uint64_t>(nonzero);
+                if (nonideal) sc.a[static_cast<std::size_t>(t * m + i)] = a;
             }
         }
         Eigen::Map<const row_major> xs(sc.x.data(), gm, rows);
@@ -376,9 +371,11 @@ void block_mvm(const subarray_block& b, const std::int32_t* x, int n, int x_stri
                         cv[k] = adc.convert(sk);
                     }
                 } else if (adc.table_saturates()) {
-                    const std::int64_t last = static_cast<std::int64_t>(table_size) - 1;
+                    // 32-bit lanes (sums are integers in [0, 2^24), the table smaller still) so the conversion,
+                    // the clamp and the table gather vectorise; the total is widened per element.
+                    const auto last = static_cast<std::int32_t>(table_size - 1);
                     for (std::size_t k = 0; k < total; ++k) {
-                        const auto sk = static_cast<std::int64_t>(sv[k]);  // exact: an integer in [0, 2^24)
+                        const auto sk = static_cast<std::int32_t>(sv[k]);  // exact: an integer in [0, 2^24)
                         tot += sk;
                         cv[k] = table[std::min(sk, last)];
                     }

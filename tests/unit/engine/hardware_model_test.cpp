@@ -13,6 +13,7 @@
 #include "models/mapping/plan.h"
 #include "models/network/loader.h"
 #include "models/trace/readers.h"
+#include "tests/unit/common/test_scale.h"
 
 namespace {
 
@@ -52,7 +53,7 @@ TEST(HardwareModel, IdealHardwareEqualsIntegerReference) {
         hardware_options o;
         o.adc_bits = 12;
         o.on_off_ratio = 10;
-        const fixture f = make(net, o);
+        const fixture f = make(net, o, cim::test::scaled(2, 1));
         const hardware_model hw(f.g, f.p, o);
         for (std::size_t k = 0; k < f.images.size(); ++k) {
             const auto got = hw.forward(f.images[k], static_cast<std::int64_t>(k));
@@ -190,8 +191,8 @@ TEST(HardwareModel, EvaluateIsThreadCountInvariant) {
 TEST(HardwareModel, FashionMnistLinearClassifier) {
     if (!std::filesystem::exists(std::string(cim::trace::k_fashion_mnist_folder) + "/t10k-images-idx3-ubyte.gz"))
         GTEST_SKIP() << "dataset-fashion-mnist is not installed";
-    const auto train = cim::trace::load_spec("fashion-mnist:train").subset(20000);
-    const auto test = cim::trace::load_spec("fashion-mnist:test").subset(500);
+    const auto train = cim::trace::load_spec("fashion-mnist:train").subset(cim::test::scaled(20000, 4000));
+    const auto test = cim::trace::load_spec("fashion-mnist:test").subset(cim::test::scaled(500, 200));
     hardware_options o;
     auto g = cim::network::load_yaml_text(
         "name: linear\ninput: {channels: 1, height: 28, width: 28}\nlayers:\n"
