@@ -38,6 +38,12 @@ std::string nearest(const std::string& key, const std::vector<std::string>& cand
     return best;
 }
 
+std::string renamed_message(const std::string& key, const std::string& path, const renamed_keys& renamed) {
+    for (const auto& [old_name, new_name] : renamed)
+        if (key == old_name) return "'" + key + "' was renamed: it is now " + (path.empty() ? "" : path + ".") + new_name;
+    return "";
+}
+
 namespace {
 
 std::string strip(const std::string& s) {

@@ -52,7 +52,7 @@ chip::chip(const sc_core::sc_module_name& name, run_record& rec, const chip_inpu
     const auto& q = in.options.quant;
     m_subarray_model = std::make_unique<circuit::subarray_model>(in.tech, in.calib, in.cell, in.subarray,
                                                                  func::reference_columns(q, in.cell.bits));
-    m_subarray_setup = std::make_unique<subarray_setup>(*m_subarray_model, in.options, in.trace);
+    m_subarray_setup = std::make_unique<subarray_setup>(*m_subarray_model, in.options, in.activity);
     m_global_buffer_model = std::make_unique<circuit::sram_buffer>(in.tech, in.calib, cfg.global_buffer.size,
                                                                    cfg.global_buffer.bus_bits, m_clock_hz);
     m_tile_buffer_model =
@@ -131,7 +131,7 @@ chip::chip(const sc_core::sc_module_name& name, run_record& rec, const chip_inpu
             m_attention_options = std::make_unique<engine::hardware_options>(engine::attention_options(in.options));
             m_attention_subarray_model = std::make_unique<circuit::subarray_model>(
                 in.tech, in.calib, in.cell, in.subarray, func::reference_columns(m_attention_options->quant, in.cell.bits));
-            m_attention_subarray_setup = std::make_unique<subarray_setup>(*m_attention_subarray_model, *m_attention_options, in.trace);
+            m_attention_subarray_setup = std::make_unique<subarray_setup>(*m_attention_subarray_model, *m_attention_options, in.activity);
             m_attention_setup = std::make_unique<attention_setup>(attention_setup{
                 *m_attention_subarray_setup, in.options, in.graph, q, *m_accumulator_model, *m_activation_model});
             fm.attention = m_attention_setup.get();
@@ -143,7 +143,7 @@ chip::chip(const sc_core::sc_module_name& name, run_record& rec, const chip_inpu
     }
     m_functions = std::make_unique<function_block>("functions", rec, in.graph, fm);
 
-    controller_setup cs{in.graph,          in.plan,        q, in.mode, in.trace.kind == trace_costing::mode::pseudo,
+    controller_setup cs{in.graph,          in.plan,        q, in.mode, in.activity.kind == activity_costing::mode::pseudo,
                         in.images,         in.image_count, cfg.global_buffer.size};
     m_controller = std::make_unique<controller>("controller", rec, std::move(cs));
     m_controller->to_buffer.bind(m_global_buffer->in);

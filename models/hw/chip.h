@@ -109,7 +109,7 @@ struct chip_inputs {
     /// One ADC per used subarray in plan order (tile, PE, subarray), set by calibration; nullptr: each block's own
     /// full-scale ADC.
     const std::vector<func::adc_transfer>* adcs = nullptr;
-    trace_costing trace;
+    activity_costing activity;
     run_mode mode = run_mode::layer_by_layer;
     std::vector<std::vector<std::int32_t>> images;
     int image_count = 0;

@@ -12,7 +12,7 @@
 #include "models/mapping/plan.h"
 #include "models/network/graph.h"
 #include "models/report/report.h"
-#include "models/trace/dataset.h"
+#include "models/dataset/dataset.h"
 #include "platforms/inference/run_config.h"
 
 namespace cim::inference {
@@ -38,15 +38,15 @@ std::unique_ptr<engine::hardware_model> build_model(const run_config& c, const p
 /// the floorplan. Without a dataset the calibration and run images are seeded synthetic images; with one, the
 /// first run.calibration_images images calibrate and the first run.images images are run.
 /// `calibration` (optional) replaces `data` as the source of the calibration images.
-prepared prepare(const loaded_config& lc, const trace::dataset* data = nullptr,
-                 const trace::dataset* calibration = nullptr);
+prepared prepare(const loaded_config& lc, const dataset::dataset* data = nullptr,
+                 const dataset::dataset* calibration = nullptr);
 
 /// How a platform runs, besides its config.
 struct platform_options {
     /// Timing only: the subarrays take their activity from `reads` (a finished run's read log) and no data
     /// flows; the weights are not programmed and the ADCs not calibrated (cimtlm reprice).
     const hw::read_log* replay = nullptr;
-    /// --vcd: the file (written when the simulation ends) and the module-path globs to trace.
+    /// --vcd: the file (written when the simulation ends) and the module-path globs whose signals it holds.
     std::string vcd;
     std::vector<std::string> vcd_scopes;
     /// Keep every layer's output of the last image (tests).

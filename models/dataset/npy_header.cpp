@@ -1,4 +1,4 @@
-#include "models/trace/npy_header.h"
+#include "models/dataset/npy_header.h"
 
 #include <cctype>
 #include <limits>
@@ -6,7 +6,7 @@
 
 #include "models/core/error.h"
 
-namespace cim::trace {
+namespace cim::dataset {
 namespace {
 
 /// A Python literal as numpy writes it in a header. Only what a header can hold.
@@ -298,4 +298,4 @@ npy_header parse_npy_header(const std::string& bytes, const std::string& file) {
     return h;
 }
 
-}  // namespace cim::trace
+}  // namespace cim::dataset

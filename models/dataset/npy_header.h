@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-namespace cim::trace {
+namespace cim::dataset {
 
 /// The header of a NumPy .npy file (format versions 1.0, 2.0 and 3.0): the element type, the memory order
 /// and the shape, read from the Python dict literal numpy writes, e.g.
@@ -31,4 +31,4 @@ struct npy_header {
 /// dict, a missing or unexpected key, or a value of the wrong type.
 npy_header parse_npy_header(const std::string& bytes, const std::string& file);
 
-}  // namespace cim::trace
+}  // namespace cim::dataset

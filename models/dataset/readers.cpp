@@ -1,4 +1,4 @@
-#include "models/trace/readers.h"
+#include "models/dataset/readers.h"
 
 #include <zlib.h>
 
@@ -14,9 +14,9 @@
 #include "models/core/error.h"
 #include "models/core/file_io.h"
 #include "models/core/rng.h"
-#include "models/trace/npy_header.h"
+#include "models/dataset/npy_header.h"
 
-namespace cim::trace {
+namespace cim::dataset {
 namespace {
 
 const char* const k_valid_specs =
@@ -563,4 +563,4 @@ void check_shape(const dataset& d, const network::shape& s, const std::string& w
                            " images (CxHxW) but the network input is " + text(s.c(), s.h(), s.w()));
 }
 
-}  // namespace cim::trace
+}  // namespace cim::dataset
