@@ -2,9 +2,10 @@
 
 #include <zlib.h>
 
+#include <fmt/format.h>
+
 #include <array>
 #include <cmath>
-#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <limits>
@@ -115,9 +116,7 @@ std::uint32_t big_endian_u32(const std::string& b, std::size_t at) {
 }
 
 std::string hex32(std::uint32_t v) {
-    char buf[16];
-    std::snprintf(buf, sizeof buf, "0x%08X", v);
-    return buf;
+    return fmt::format("0x{:08X}", v);
 }
 
 /// An IDX file of unsigned bytes with `rank` dimensions: its dimensions, and where the data starts.
