@@ -1,3 +1,4 @@
+// The NPY header reader; why it is not xtensor's xnpy.hpp: npy_header.h and docs/architecture.md (Libraries).
 #include "models/dataset/npy_header.h"
 
 #include <cctype>

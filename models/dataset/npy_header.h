@@ -11,6 +11,9 @@ namespace cim::dataset {
 /// Parsed by a small recursive-descent reader of Python literals (strings, ints, True/False/None, tuples,
 /// lists, dicts), so key order, spacing, quotes and trailing commas do not matter. Does not handle:
 /// structured dtypes (descr as a list) beyond reporting them, or object arrays.
+/// Kept rather than xtensor's xnpy.hpp (Debian xtensor-dev): xnpy reads a whole array into an xarray and throws
+/// std::runtime_error with generic text, where this reader names the file and the key at fault as a config_error,
+/// bounds nesting and integers for untrusted input (fuzzed: tests/fuzz/npy_fuzz.cpp), and adds no dependency.
 struct npy_header {
     int major = 0, minor = 0;
     std::string descr;  // e.g. "<f4", "|u1"
