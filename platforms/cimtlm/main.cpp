@@ -22,6 +22,7 @@
 #include <systemc>
 
 #include "models/config/describe.h"
+#include "models/config/json_writer.h"
 #include "models/core/check_finite.h"
 #include "models/core/error.h"
 #include "models/core/file_io.h"

@@ -24,6 +24,7 @@
 
 #include "models/core/error.h"
 #include "models/core/file_io.h"
+#include "platforms/cimtlm/sweep_progress.h"
 
 namespace cim::cli {
 

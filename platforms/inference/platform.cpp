@@ -1,6 +1,6 @@
 #include "platforms/inference/platform.h"
 
-#include "models/config/describe.h"
+#include "models/config/json_writer.h"
 #include "models/core/error.h"
 #include "models/dataset/readers.h"
 #include "models/engine/quantized_model.h"

@@ -4,7 +4,7 @@
 #include <map>
 #include <sstream>
 
-#include "models/config/describe.h"
+#include "models/config/json_writer.h"
 #include "models/config/yaml_reader.h"
 #include "models/core/error.h"
 #include "models/network/loader.h"

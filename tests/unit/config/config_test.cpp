@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "models/config/describe.h"
+#include "models/config/json_writer.h"
 #include "models/config/overrides.h"
 #include "models/config/yaml_reader.h"
 #include "models/core/error.h"
