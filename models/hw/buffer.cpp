@@ -6,11 +6,6 @@
 
 namespace cim::hw {
 
-void buffer_config::validate() const {
-    if (size < 1) throw config_error("", 0, "size", "must be at least 1 B");
-    if (bus_bits < 1 || bus_bits > 65536) throw config_error("", 0, "bus_bits", "must be in 1..65536");
-}
-
 buffer::buffer(const sc_core::sc_module_name& name, run_record& rec, const circuit::sram_buffer& model,
                double capacity_bytes)
     : component(name, "buffer", rec, &model.table()), m_model(model), m_capacity(capacity_bytes) {

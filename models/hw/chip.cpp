@@ -8,23 +8,6 @@
 
 namespace cim::hw {
 
-void chip_config::validate() const {
-    if (clock < 0 || clock > 20e9) throw config_error("", 0, "clock", "must be in [0, 20 GHz] (0: derived from the node)");
-    if (!(clock_fo4 >= 5 && clock_fo4 <= 1000)) throw config_error("", 0, "clock_fo4", "must be in [5, 1000]");
-    if (htree_bus_bits < 1) throw config_error("", 0, "htree_bus_bits", "must be at least 1");
-    if (accumulator_lanes < 1) throw config_error("", 0, "accumulator_lanes", "must be at least 1");
-    if (activation_lanes < 1) throw config_error("", 0, "activation_lanes", "must be at least 1");
-    if (pooling_lanes < 1) throw config_error("", 0, "pooling_lanes", "must be at least 1");
-    if (softmax_lanes < 1) throw config_error("", 0, "softmax_lanes", "must be at least 1");
-    if (layernorm_lanes < 1) throw config_error("", 0, "layernorm_lanes", "must be at least 1");
-    if (gelu_lanes < 1) throw config_error("", 0, "gelu_lanes", "must be at least 1");
-    if (attention.mac_lanes < 1) throw config_error("", 0, "attention.mac_lanes", "must be at least 1");
-    if (attention.subarrays < 1 || attention.subarrays > 1u << 20)
-        throw config_error("", 0, "attention.subarrays", "must be in 1..1048576");
-    if (pe.accumulator.clock < 0 || pe.accumulator.clock > 20e9)
-        throw config_error("", 0, "pe.accumulator.clock", "must be in [0, 20 GHz] (0: the chip clock)");
-}
-
 double subtree_area(const sc_core::sc_object& root) {
     double a = 0;
     if (const auto* c = dynamic_cast<const component*>(&root))

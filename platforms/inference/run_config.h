@@ -11,7 +11,7 @@
 #include "models/functional/adc_transfer.h"
 #include "models/functional/device_config.h"
 #include "models/functional/quant_config.h"
-#include "models/hw/chip.h"
+#include "models/hw/chip_config.h"
 #include "models/mapping/plan.h"
 
 namespace cim::inference {

@@ -1,7 +1,7 @@
 // cimtlm._core: the in-process Python bindings of the batched engine (docs/python.md). A model is loaded from an
 // experiment config with --set style overrides, prepared and programmed exactly as `cimtlm accuracy` does it, and
 // runs NumPy batches through the hardware data path and the ideal integer network. No SystemC elaboration happens
-// here (the platform library is linked for its config types and the shared preparation code only).
+// here, and none is linked: the kernel-free cim_inference_core holds the config types and the preparation code.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -19,7 +19,7 @@
 #include "models/network/loader.h"
 #include "models/dataset/dataset.h"
 #include "models/dataset/readers.h"
-#include "platforms/inference/platform.h"
+#include "platforms/inference/prepare.h"
 #include "platforms/inference/run_config.h"
 
 namespace py = pybind11;
@@ -174,10 +174,6 @@ private:
 };
 
 }  // namespace
-
-// libsystemc (linked for the platform library's config types) refers to sc_main; nothing here elaborates or starts
-// the SystemC kernel, so the entry point only says so.
-extern "C" __attribute__((visibility("default"))) int sc_main(int, char*[]) { return 1; }
 
 PYBIND11_MODULE(_core, m) {
     m.doc() = "cimtlm's batched engine in process (see docs/python.md)";
