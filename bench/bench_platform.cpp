@@ -1,8 +1,8 @@
-// bench_platform: the real-traced VGG-8 platform run of configs/experiments/vgg8_cifar10.yaml, in three modes:
+// bench_platform: the VGG-8 platform run (real activity) of configs/experiments/vgg8_cifar10.yaml, in three modes:
 // plain, with the transaction log written as VCD and Perfetto JSON, and with the verilated RTL PE accumulator.
 // SystemC elaborates once per process, so each mode runs in a forked child process, one
 // iteration each. Images: env CIM_BENCH_IMAGES (default 2), applied as the override run.images=N.
-// The iteration time is simulate (+ writing the waveform for the traced mode); the other parts are counters.
+// The iteration time is simulate (+ writing the waveform for the waves mode); the other parts are counters.
 #include <benchmark/benchmark.h>
 #include <sys/resource.h>
 
@@ -46,11 +46,11 @@ constexpr double goal_cpu_s_per_image = 0.5;
 struct measurement {
     int ok = 0;
     double prepare_s = 0, elaborate_s = 0, simulate_s = 0, sim_cpu_s = 0, output_s = 0, fps = 0, tops_per_w = 0;
-    double vcd_bytes = 0, trace_bytes = 0;
+    double vcd_bytes = 0, timeline_bytes = 0;
 };
 
-enum class mode { plain, traced, rtl };
-const char* mode_name(mode m) { return m == mode::plain ? "plain" : m == mode::traced ? "vcd+trace-json" : "rtl-accumulator"; }
+enum class mode { plain, waves, rtl };
+const char* mode_name(mode m) { return m == mode::plain ? "plain" : m == mode::waves ? "vcd+timeline-json" : "rtl-accumulator"; }
 
 measurement run_once(mode m, unsigned n) {
     measurement r;
@@ -64,8 +64,8 @@ measurement run_once(mode m, unsigned n) {
     t0 = std::chrono::steady_clock::now();
     cim::inference::platform_options opt;
     char dir[] = "/tmp/cimtlm-bench.XXXXXX";
-    const bool traced = m == mode::traced && mkdtemp(dir) != nullptr;
-    if (traced) opt.vcd = std::string(dir) + "/waves";
+    const bool waves = m == mode::waves && mkdtemp(dir) != nullptr;
+    if (waves) opt.vcd = std::string(dir) + "/waves";
     cim::inference::platform plat(lc, std::move(prepared), opt);
     r.elaborate_s = seconds_since(t0);
     const double cpu0 = process_cpu_s();
@@ -73,10 +73,10 @@ measurement run_once(mode m, unsigned n) {
     plat.simulate();
     r.simulate_s = seconds_since(t0);
     r.sim_cpu_s = process_cpu_s() - cpu0;
-    if (traced) {  // the VCD is written during the simulation; the trace JSON after it
+    if (waves) {  // the VCD is written during the simulation; the timeline JSON after it
         t0 = std::chrono::steady_clock::now();
         const std::string json = plat.record().time.chrome_json();
-        r.trace_bytes = static_cast<double>(json.size());
+        r.timeline_bytes = static_cast<double>(json.size());
         benchmark::DoNotOptimize(json.data());
         r.output_s = seconds_since(t0);
         struct stat st {};
@@ -140,10 +140,10 @@ void BM_PlatformVgg8(benchmark::State& state) {
         state.counters["cpu_s_per_image"] = r.sim_cpu_s / n;
         state.counters["goal_cpu_s_per_image"] = goal_cpu_s_per_image;
         state.counters["fps"] = r.fps;
-        if (m == mode::traced) {
+        if (m == mode::waves) {
             state.counters["write_s"] = r.output_s;
             state.counters["vcd_MB"] = r.vcd_bytes / 1e6;
-            state.counters["trace_MB"] = r.trace_bytes / 1e6;
+            state.counters["timeline_MB"] = r.timeline_bytes / 1e6;
         }
         state.SetLabel(mode_name(m));
     }
@@ -165,9 +165,9 @@ int sc_main(int argc, char** argv) {
                     p.fps, p.tops_per_w);
     const measurement& t = g_results[1];
     if (p.ok && t.ok)
-        std::printf("tracing: simulate %.2f s with the transaction log vs %.2f s without (x%.2f); writing VCD %.1f MB + "
-                    "trace JSON %.1f MB takes %.2f s\n",
-                    t.simulate_s, p.simulate_s, t.simulate_s / p.simulate_s, t.vcd_bytes / 1e6, t.trace_bytes / 1e6,
+        std::printf("waves: simulate %.2f s with the transaction log vs %.2f s without (x%.2f); writing VCD %.1f MB + "
+                    "timeline JSON %.1f MB takes %.2f s\n",
+                    t.simulate_s, p.simulate_s, t.simulate_s / p.simulate_s, t.vcd_bytes / 1e6, t.timeline_bytes / 1e6,
                     t.output_s);
     const measurement& r = g_results[2];
     if (p.ok && r.ok)

@@ -4,7 +4,7 @@
 Usage: plot_results.py FIGURE RESULTS_CSV OUT_PNG
   FIGURE: fig3 (retention), fig4 (ADC precision), vit_adc (the shipped transformer: ADC precision by device
   variation), fig5 (array size, with a radar plot), fig6 (area and energy
-  breakdowns), fig7 (trace modes). fig6 and fig7 also read each point's report.json (breakdowns, run times) from
+  breakdowns), fig7 (run.activity: real, pseudo, average). fig6 and fig7 also read each point's report.json (breakdowns, run times) from
   the points/ folder next to results.csv.
 Matplotlib with the Agg backend (no display needed). The PNG is written atomically.
 """
@@ -149,10 +149,10 @@ def fig6(rows, path):
 
 
 def fig7(rows, path):
-    need(rows, path, "run.trace", "tops_per_w", "fps", "dynamic_energy_j")
+    need(rows, path, "run.activity", "tops_per_w", "fps", "dynamic_energy_j")
     order = {"real": 0, "pseudo": 1, "average": 2}
-    rows = sorted(rows, key=lambda r: order.get(r["run.trace"], 9))
-    names = [r["run.trace"] for r in rows]
+    rows = sorted(rows, key=lambda r: order.get(r["run.activity"], 9))
+    names = [r["run.activity"] for r in rows]
     wall = [report(path, r)["run"]["wall_time_s"] for r in rows]
     metrics = [("energy efficiency (TOPS/W)", [float(r["tops_per_w"]) for r in rows]),
                ("dynamic energy (µJ)", [1e6 * float(r["dynamic_energy_j"]) for r in rows]),

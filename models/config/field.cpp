@@ -3,10 +3,11 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
-#include <cstdio>
 #include <cstdlib>
 #include <limits>
 #include <stdexcept>
+
+#include <fmt/format.h>
 
 #include "models/core/error.h"
 
@@ -36,6 +37,12 @@ std::string nearest(const std::string& key, const std::vector<std::string>& cand
     // Close enough: at most half the key's length (and at least 2 edits allowed).
     if (best.empty() || best_d > std::max<std::size_t>(2, key.size() / 2)) return "";
     return best;
+}
+
+std::string renamed_message(const std::string& key, const std::string& path, const renamed_keys& renamed) {
+    for (const auto& [old_name, new_name] : renamed)
+        if (key == old_name) return "'" + key + "' was renamed: it is now " + (path.empty() ? "" : path + ".") + new_name;
+    return "";
 }
 
 namespace {
@@ -101,15 +108,11 @@ unsigned long long parse_scalar<unsigned long long>(const std::string& raw) {
 std::string range_violation(double value, const range& r, unit u, bool integer) {
     if (r.contains(value)) return "";
     if (!std::isfinite(value)) return "the value is not finite";
-    char buf[40];
-    std::snprintf(buf, sizeof buf, "%.0f", value);
     // Far outside every prefix, "1e+30 Ohm" reads better than "1e+18 TOhm".
     const double a = std::fabs(value);
-    std::string v = integer ? std::string(buf) : format_quantity(value, u);
-    if (!integer && (a >= 1e15 || (a > 0 && a < 1e-18))) {
-        std::snprintf(buf, sizeof buf, "%g", value);
-        v = std::string(buf) + (u == unit::none ? "" : " " + std::string(unit_symbol(u)));
-    }
+    std::string v = integer ? fmt::format("{:.0f}", value) : format_quantity(value, u);
+    if (!integer && (a >= 1e15 || (a > 0 && a < 1e-18)))
+        v = fmt::format("{:g}", value) + (u == unit::none ? "" : " " + std::string(unit_symbol(u)));
     return v + " is outside " + (r.declared ? "its range " : "the physical envelope of its unit ") +
            format_range(r, u, integer);
 }

@@ -4,6 +4,7 @@
 #include <limits>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "models/core/units.h"
@@ -27,6 +28,9 @@ namespace cim::cfg {
 ///       }
 ///       void validate() const;  // throws cim::config_error(key relative to this struct)
 ///   };
+///
+/// A key that was renamed stays declared as `v.renamed("old", "new")`: the readers (YAML and --set) then refuse the
+/// old key with one line that names the new one, where they would report an unknown key; other visitors ignore it.
 ///
 /// Every visitor (YAML reader, --set override, JSON echo, parameter docs, range check) derives from
 /// visitor<Derived> and implements leaf(name, field, range, desc), quantity(name, field, unit, range, desc),
@@ -91,6 +95,8 @@ public:
         std::vector<std::string> c(choices.begin(), choices.end());
         self().choice_impl(name, field, c, desc);
     }
+    /// A key that was renamed: no field; the readers hide this with their own renamed() and refuse the old name.
+    void renamed(const char* /*old_name*/, const char* /*new_name*/) {}
 
 private:
     Derived& self() { return static_cast<Derived&>(*this); }
@@ -111,6 +117,13 @@ std::size_t edit_distance(const std::string& a, const std::string& b);
 
 /// The candidate nearest to `key`, or "" when none is reasonably close.
 std::string nearest(const std::string& key, const std::vector<std::string>& candidates);
+
+/// Old and new names of the renamed keys of one section (visitor::renamed).
+using renamed_keys = std::vector<std::pair<std::string, std::string>>;
+
+/// The message for `key` when it is an old name in `renamed` ("'trace' was renamed: it is now run.activity", with
+/// the section `path` put before the new name), else "".
+std::string renamed_message(const std::string& key, const std::string& path, const renamed_keys& renamed);
 
 /// Parse one scalar text into a leaf of type T; throws std::invalid_argument with a short reason.
 template <class T>

@@ -33,6 +33,10 @@ bool setter::at_level(const char* name) {
 
 void setter::finish_level() {
     if (m_done) return;
+    std::string section;
+    for (std::size_t i = 0; i < m_depth; ++i) section += (i ? "." : "") + m_parts[i];
+    const std::string moved = renamed_message(m_parts[m_depth], section, m_renamed);
+    if (!moved.empty()) throw config_error(m_spec.origin, m_spec.line, m_spec.path, moved);
     std::string msg = "unknown key '" + m_parts[m_depth] + "'";
     const std::string near = nearest(m_parts[m_depth], m_names);
     if (!near.empty()) msg += " (did you mean '" + near + "'?)";

@@ -77,6 +77,7 @@ public:
         }
         ++m_depth;
         m_names.clear();
+        m_renamed.clear();
         s.visit(*this);
         if (!m_done) finish_level();
         --m_depth;
@@ -89,6 +90,10 @@ public:
             for (std::size_t i = 0; i <= m_depth; ++i) section += (i ? "." : "") + m_parts[i];
             throw config_error(m_spec.origin, m_spec.line, e.key().empty() ? section : section + "." + e.key(), e.what());
         }
+    }
+
+    void renamed(const char* old_name, const char* new_name) {
+        if (!m_done) m_renamed.emplace_back(old_name, new_name);
     }
 
     /// After visiting the root: throws when nothing matched.
@@ -108,6 +113,7 @@ private:
     std::vector<std::string> m_parts;
     std::size_t m_depth = 0;
     std::vector<std::string> m_names;  // names seen at the current matching level
+    renamed_keys m_renamed;            // renamed keys of the current matching level
     bool m_done = false;
 };
 

@@ -118,6 +118,8 @@ void yaml_reader::finish(bool allow_source) const {
         bool known = false;
         for (const auto& n : m_names) known = known || n == k;
         if (known) continue;
+        const std::string moved = renamed_message(k, m_path, m_renamed);
+        if (!moved.empty()) throw config_error(m_file, line_of(it->first), join(m_path, k), moved);
         std::string msg = "unknown key '" + k + "'";
         const std::string near = nearest(k, m_names);
         if (!near.empty()) msg += " (did you mean '" + near + "'?)";

@@ -106,7 +106,9 @@ public:
         read_struct(n, m_file, key(name), s, m_sources, false);
     }
 
-    /// Throws on keys that no visit() asked for.
+    void renamed(const char* old_name, const char* new_name) { m_renamed.emplace_back(old_name, new_name); }
+
+    /// Throws on keys that no visit() asked for (a renamed key: naming its new name).
     void finish(bool allow_source) const;
 
     /// Read `s` from the map `node`, check unknown keys, then validate (errors carry file/line/path).
@@ -167,6 +169,7 @@ private:
     std::string m_path;
     std::vector<std::string>* m_sources;
     std::vector<std::string> m_names;
+    renamed_keys m_renamed;
 };
 
 /// Load a config struct from a YAML file.

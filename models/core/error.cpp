@@ -1,6 +1,6 @@
 #include "models/core/error.h"
 
-#include <cstdio>
+#include <fmt/format.h>
 
 namespace cim {
 
@@ -27,9 +27,7 @@ std::string one_line(const std::string& s) {
         else if (c == '\r') out += "\\r";
         else if (c == '\t') out += "\\t";
         else if (u < 0x20 || u == 0x7f) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\x%02X", u);
-            out += buf;
+            out += fmt::format("\\x{:02X}", u);
         } else {
             out += c;
         }

@@ -3,10 +3,11 @@
 #include <array>
 #include <cctype>
 #include <cmath>
-#include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
+
+#include <fmt/format.h>
 
 namespace cim {
 
@@ -138,11 +139,9 @@ double parse_quantity(std::string_view text, unit expected) {
 }
 
 std::string format_quantity(double value, unit u) {
-    char buf[64];
     const std::string_view sym = unit_symbol(u);
     if (u == unit::none || u == unit::bit || u == unit::feature_square || value == 0.0 || !std::isfinite(value)) {
-        std::snprintf(buf, sizeof buf, "%g", value);
-        std::string r = buf;
+        std::string r = fmt::format("{:g}", value);
         if (!sym.empty()) r += " " + std::string(sym);
         return r;
     }
@@ -151,25 +150,19 @@ std::string format_quantity(double value, unit u) {
         int i = 0;
         double v = value;
         while (i < 3 && std::fabs(v) >= 1024.0 && std::fmod(v, 1024.0) == 0.0) { v /= 1024.0; ++i; }
-        std::snprintf(buf, sizeof buf, "%g %s", v, names[i]);
-        return buf;
+        return fmt::format("{:g} {}", v, names[i]);
     }
     if (u == unit::square_meter) {
-        std::snprintf(buf, sizeof buf, "%g m^2", value);
-        return buf;
+        return fmt::format("{:g} m^2", value);
     }
     static const struct { double f; const char* p; } scale[] = {
         {1e12, "T"}, {1e9, "G"}, {1e6, "M"}, {1e3, "k"}, {1.0, ""}, {1e-3, "m"},
         {1e-6, "u"}, {1e-9, "n"}, {1e-12, "p"}, {1e-15, "f"}, {1e-18, "a"}};
     const double a = std::fabs(value);
     for (const auto& e : scale) {
-        if (a >= e.f * 0.9999999) {
-            std::snprintf(buf, sizeof buf, "%g %s%s", value / e.f, e.p, std::string(sym).c_str());
-            return buf;
-        }
+        if (a >= e.f * 0.9999999) return fmt::format("{:g} {}{}", value / e.f, e.p, sym);
     }
-    std::snprintf(buf, sizeof buf, "%g %s", value, std::string(sym).c_str());
-    return buf;
+    return fmt::format("{:g} {}", value, sym);
 }
 
 bool range::contains(double x) const {
@@ -210,9 +203,7 @@ std::string format_range(const range& r, unit u, bool integer) {
         if (integer) {
             // 2^64 - 1 (a std::uint64_t's limit) is not a double: print it exactly.
             if (v >= 0x1.0p64) return std::string("18446744073709551615");
-            char buf[32];
-            std::snprintf(buf, sizeof buf, "%.0f", v);
-            return std::string(buf);
+            return fmt::format("{:.0f}", v);
         }
         return format_quantity(v, u);
     };

@@ -1,19 +1,15 @@
 #include "models/engine/activation_collapse.h"
 
-#include <cstdio>
+#include <fmt/format.h>
 
 namespace cim::engine {
 
 std::string collapse_verdict::message() const {
     if (!collapsed) return "";
-    char buf[512];
-    std::snprintf(buf, sizeof buf,
-                  "activations collapse: the input-bit density falls from %.3g at %s to %.3g at %s (below %.3g %% of "
-                  "it)%s%s%s; the figures are those of a network whose activations died out",
-                  reference, reference_layer.c_str(), density, layer.c_str(), 100.0 * ratio,
-                  dead_layer.empty() ? "" : " and reaches 0 at ", dead_layer.c_str(),
-                  dead_layer.empty() ? "" : "");
-    return buf;
+    return fmt::format("activations collapse: the input-bit density falls from {:.3g} at {} to {:.3g} at {} (below {:.3g} % "
+                       "of it){}{}; the figures are those of a network whose activations died out",
+                       reference, reference_layer, density, layer, 100.0 * ratio,
+                       dead_layer.empty() ? "" : " and reaches 0 at ", dead_layer);
 }
 
 collapse_verdict activation_collapse(const std::vector<layer_density>& weight_layers, double ratio) {

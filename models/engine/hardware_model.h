@@ -117,7 +117,7 @@ public:
     adc_set calibrate_adcs(const std::vector<std::vector<std::int32_t>>& images, std::int64_t first_image_id) const;
 
     /// Mean programmed cell level of each graph layer (index = layer; 0 without slots), in level units, with the
-    /// off current of non-ideal blocks included as the measured column sums count it (the pseudo trace).
+    /// off current of non-ideal blocks included as the measured column sums count it (run.activity: pseudo).
     std::vector<double> mean_levels() const;
 
 private:

@@ -6,21 +6,16 @@
 
 namespace cim::hw {
 
-void buffer_config::validate() const {
-    if (size < 1) throw config_error("", 0, "size", "must be at least 1 B");
-    if (bus_bits < 1 || bus_bits > 65536) throw config_error("", 0, "bus_bits", "must be in 1..65536");
-}
-
 buffer::buffer(const sc_core::sc_module_name& name, run_record& rec, const circuit::sram_buffer& model,
                double capacity_bytes)
     : component(name, "buffer", rec, &model.table()), m_model(model), m_capacity(capacity_bytes) {
     in.register_b_transport(this, &buffer::b_transport);
-    if (rec.traced(this->name())) {
+    if (rec.in_vcd(this->name())) {
         m_occupancy_signal =
             std::make_unique<sc_core::sc_signal<std::uint64_t, sc_core::SC_MANY_WRITERS>>("occupancy", 0);
         m_stall_signal = std::make_unique<sc_core::sc_signal<bool, sc_core::SC_MANY_WRITERS>>("stall", false);
-        sc_core::sc_trace(rec.trace, *m_occupancy_signal, std::string(this->name()) + ".occupancy");
-        sc_core::sc_trace(rec.trace, *m_stall_signal, std::string(this->name()) + ".stall");
+        sc_core::sc_trace(rec.vcd, *m_occupancy_signal, std::string(this->name()) + ".occupancy");
+        sc_core::sc_trace(rec.vcd, *m_stall_signal, std::string(this->name()) + ".stall");
     }
 }
 

@@ -11,17 +11,6 @@
 
 namespace cim::hw {
 
-/// Buffer options (global buffer and tile buffer sections).
-struct buffer_config {
-    double size = 64 * 1024;  // bytes
-    unsigned bus_bits = 128;
-    template <class V>
-    void visit(V& v) {
-        v("size", size, unit::byte, "capacity");
-        v("bus_bits", bus_bits, "bits moved per clock on the buffer port");
-    }
-    void validate() const;
-};
 
 /// An SRAM buffer with one port (a resource granted in time order), on the buffer protocol. It holds the
 /// activation tensors written to it (the global buffer holds the chip's activations) with their size on the wire,

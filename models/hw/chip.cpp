@@ -8,23 +8,6 @@
 
 namespace cim::hw {
 
-void chip_config::validate() const {
-    if (clock < 0 || clock > 20e9) throw config_error("", 0, "clock", "must be in [0, 20 GHz] (0: derived from the node)");
-    if (!(clock_fo4 >= 5 && clock_fo4 <= 1000)) throw config_error("", 0, "clock_fo4", "must be in [5, 1000]");
-    if (htree_bus_bits < 1) throw config_error("", 0, "htree_bus_bits", "must be at least 1");
-    if (accumulator_lanes < 1) throw config_error("", 0, "accumulator_lanes", "must be at least 1");
-    if (activation_lanes < 1) throw config_error("", 0, "activation_lanes", "must be at least 1");
-    if (pooling_lanes < 1) throw config_error("", 0, "pooling_lanes", "must be at least 1");
-    if (softmax_lanes < 1) throw config_error("", 0, "softmax_lanes", "must be at least 1");
-    if (layernorm_lanes < 1) throw config_error("", 0, "layernorm_lanes", "must be at least 1");
-    if (gelu_lanes < 1) throw config_error("", 0, "gelu_lanes", "must be at least 1");
-    if (attention.mac_lanes < 1) throw config_error("", 0, "attention.mac_lanes", "must be at least 1");
-    if (attention.subarrays < 1 || attention.subarrays > 1u << 20)
-        throw config_error("", 0, "attention.subarrays", "must be in 1..1048576");
-    if (pe.accumulator.clock < 0 || pe.accumulator.clock > 20e9)
-        throw config_error("", 0, "pe.accumulator.clock", "must be in [0, 20 GHz] (0: the chip clock)");
-}
-
 double subtree_area(const sc_core::sc_object& root) {
     double a = 0;
     if (const auto* c = dynamic_cast<const component*>(&root))
@@ -52,7 +35,7 @@ chip::chip(const sc_core::sc_module_name& name, run_record& rec, const chip_inpu
     const auto& q = in.options.quant;
     m_subarray_model = std::make_unique<circuit::subarray_model>(in.tech, in.calib, in.cell, in.subarray,
                                                                  func::reference_columns(q, in.cell.bits));
-    m_subarray_setup = std::make_unique<subarray_setup>(*m_subarray_model, in.options, in.trace);
+    m_subarray_setup = std::make_unique<subarray_setup>(*m_subarray_model, in.options, in.activity);
     m_global_buffer_model = std::make_unique<circuit::sram_buffer>(in.tech, in.calib, cfg.global_buffer.size,
                                                                    cfg.global_buffer.bus_bits, m_clock_hz);
     m_tile_buffer_model =
@@ -131,7 +114,7 @@ chip::chip(const sc_core::sc_module_name& name, run_record& rec, const chip_inpu
             m_attention_options = std::make_unique<engine::hardware_options>(engine::attention_options(in.options));
             m_attention_subarray_model = std::make_unique<circuit::subarray_model>(
                 in.tech, in.calib, in.cell, in.subarray, func::reference_columns(m_attention_options->quant, in.cell.bits));
-            m_attention_subarray_setup = std::make_unique<subarray_setup>(*m_attention_subarray_model, *m_attention_options, in.trace);
+            m_attention_subarray_setup = std::make_unique<subarray_setup>(*m_attention_subarray_model, *m_attention_options, in.activity);
             m_attention_setup = std::make_unique<attention_setup>(attention_setup{
                 *m_attention_subarray_setup, in.options, in.graph, q, *m_accumulator_model, *m_activation_model});
             fm.attention = m_attention_setup.get();
@@ -143,7 +126,7 @@ chip::chip(const sc_core::sc_module_name& name, run_record& rec, const chip_inpu
     }
     m_functions = std::make_unique<function_block>("functions", rec, in.graph, fm);
 
-    controller_setup cs{in.graph,          in.plan,        q, in.mode, in.trace.kind == trace_costing::mode::pseudo,
+    controller_setup cs{in.graph,          in.plan,        q, in.mode, in.activity.kind == activity_costing::mode::pseudo,
                         in.images,         in.image_count, cfg.global_buffer.size};
     m_controller = std::make_unique<controller>("controller", rec, std::move(cs));
     m_controller->to_buffer.bind(m_global_buffer->in);

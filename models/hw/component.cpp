@@ -6,10 +6,10 @@
 
 namespace cim::hw {
 
-bool run_record::traced(const std::string& path) const {
-    if (trace == nullptr) return false;
-    if (trace_scopes.empty()) return true;
-    for (const std::string& g : trace_scopes)
+bool run_record::in_vcd(const std::string& path) const {
+    if (vcd == nullptr) return false;
+    if (vcd_scopes.empty()) return true;
+    for (const std::string& g : vcd_scopes)
         if (fnmatch(g.c_str(), path.c_str(), 0) == 0) return true;
     return false;
 }
@@ -17,9 +17,9 @@ bool run_record::traced(const std::string& path) const {
 component::component(const sc_core::sc_module_name& name, const char* type, run_record& rec,
                      const circuit::action_table* table)
     : sc_core::sc_module(name), m_rec(rec), m_type(type), m_table(table), m_track(rec.time.module(this->name())) {
-    if (rec.traced(this->name())) {
+    if (rec.in_vcd(this->name())) {
         m_busy_signal = std::make_unique<sc_core::sc_signal<bool, sc_core::SC_MANY_WRITERS>>("busy", false);
-        sc_core::sc_trace(rec.trace, *m_busy_signal, std::string(this->name()) + ".busy");
+        sc_core::sc_trace(rec.vcd, *m_busy_signal, std::string(this->name()) + ".busy");
     }
 }
 

@@ -23,12 +23,12 @@ struct run_record {
     process_pool pool{"fork"};
     read_log reads;
     bool replay = false;  // timing only: subarrays take their activity from `reads` and no data flows
-    sc_core::sc_trace_file* trace = nullptr;  // --vcd: modules create and trace their signals
-    std::vector<std::string> trace_scopes;    // shell globs of module paths to trace (empty: all)
+    sc_core::sc_trace_file* vcd = nullptr;  // --vcd: modules create their signals and add them to this file
+    std::vector<std::string> vcd_scopes;    // --vcd-scope: shell globs of module paths in the file (empty: all)
     std::exception_ptr failure;               // the first exception a process raised (rethrown after sc_start)
     std::uint64_t ticks = 0;                  // clock cycles clocked blocks spent (progress the timeline does not show)
-    /// True when the module at `path` is traced.
-    bool traced(const std::string& path) const;
+    /// True when the module at `path` writes its signals to the VCD file.
+    bool in_vcd(const std::string& path) const;
 };
 
 /// Base of every cimtlm SystemC module. A module behaves, counts the actions of its action table (circuit::*) by
@@ -67,7 +67,7 @@ protected:
     run_record& m_rec;
     stats::group m_stats;
     stats::sum m_busy{m_stats, "busy_time", "s", "simulated time the module spent working"};
-    std::unique_ptr<sc_core::sc_signal<bool, sc_core::SC_MANY_WRITERS>> m_busy_signal;  // traced runs only
+    std::unique_ptr<sc_core::sc_signal<bool, sc_core::SC_MANY_WRITERS>> m_busy_signal;  // --vcd runs only
 
 private:
     int spend(int cause, const std::array<timeline::ps, circuit::k_categories>& split, int layer, std::int64_t image,

@@ -91,15 +91,15 @@ controller::controller(const sc_core::sc_module_name& name, run_record& rec, con
     m_done.assign(L, std::vector<int>(static_cast<std::size_t>(m_setup.image_count), -2));
     m_image_done.assign(static_cast<std::size_t>(m_setup.image_count), 0.0);
     m_image_done_activity.assign(static_cast<std::size_t>(m_setup.image_count), -1);
-    const bool traced = rec.traced(this->name());
+    const bool in_vcd = rec.in_vcd(this->name());
     const std::size_t stages = m_setup.mode == run_mode::pipelined ? L : 1;
     for (std::size_t s = 0; s < stages; ++s) {
         m_stages.push_back(std::make_unique<stage>());
-        if (traced) {
+        if (in_vcd) {
             const std::string n = m_setup.mode == run_mode::pipelined ? "layer_" + std::to_string(s) + "_image" : "image";
             m_image_signals.push_back(
                 std::make_unique<sc_core::sc_signal<std::int64_t, sc_core::SC_MANY_WRITERS>>(n.c_str(), -1));
-            sc_core::sc_trace(rec.trace, *m_image_signals.back(), std::string(this->name()) + "." + n);
+            sc_core::sc_trace(rec.vcd, *m_image_signals.back(), std::string(this->name()) + "." + n);
             m_stages.back()->image_signal = &m_image_signals.back();
         }
     }
@@ -134,9 +134,9 @@ void controller::finish(int layer, std::int64_t image, int activity) {
     if (--m_remaining == 0) {
         m_finished = true;
         m_end = sc_core::sc_time_stamp();
-        // Traced signals are dumped when time moves on: step one picosecond past the end so the waveform holds the
+        // VCD signals are dumped when time moves on: step one picosecond past the end so the waveform holds the
         // last changes, then stop (a clock would run forever).
-        if (m_rec.trace) sc_core::wait(1, sc_core::SC_PS);
+        if (m_rec.vcd) sc_core::wait(1, sc_core::SC_PS);
         sc_core::sc_stop();
     }
 }
@@ -283,7 +283,7 @@ int controller::run_weight_layer(stage& s, int layer, std::int64_t image, int ca
     double density = 0;
     if (data) {
         if (in == nullptr) throw model_error(name(), "the global buffer returned no tensor");
-        std::uint64_t ones = 0;  // the layer's input-bit density (reported; the activity of a pseudo-traced run)
+        std::uint64_t ones = 0;  // the layer's input-bit density (reported; the activity of run.activity: pseudo)
         // Bits of the magnitude: a signed input is read in two unsigned passes (x+ and x-), each value in one of them.
         for (const std::int32_t v : *in)
             ones += static_cast<std::uint64_t>(__builtin_popcount(v < 0 ? 0u - static_cast<unsigned>(v) : static_cast<unsigned>(v)));
@@ -321,7 +321,7 @@ int controller::run_weight_layer(stage& s, int layer, std::int64_t image, int ca
         c.ext.duplication = lp->duplication;
         c.ext.acc = data ? s.acc.data() : nullptr;
         c.ext.out_channels = L.out_channels;
-        c.ext.input_density = m_setup.pseudo_trace ? density : 0.0;
+        c.ext.input_density = m_setup.pseudo_activity ? density : 0.0;
         c.ext.request_bytes = (static_cast<std::uint64_t>(n) *
                                    static_cast<std::uint64_t>(mapping::tile_input_rows(m_setup.plan.tiles[static_cast<std::size_t>(t)])) * ib +
                                7) / 8;

@@ -23,7 +23,7 @@ struct controller_setup {
     const mapping::plan& plan;
     const func::quant_config& quant;
     run_mode mode = run_mode::layer_by_layer;
-    bool pseudo_trace = false;  // hand each layer's input-bit density to the subarrays
+    bool pseudo_activity = false;  // hand each layer's input-bit density to the subarrays
     std::vector<std::vector<std::int32_t>> images;  // the input images (a timing replay: empty, `image_count` of them)
     int image_count = 0;
     double buffer_capacity = 0;  // bytes of the global buffer (pipelined mode divides it among the layers)
@@ -35,7 +35,7 @@ struct layer_result {
     std::string name;
     double latency = 0;  // s: the layer's time from its start to its output written, summed over images
     // Bits of the layer's input activations (weight layers; summed over images) and how many of them are 1: the
-    // input-bit density, the activity parameter of the paper's pseudo-traced simulation.
+    // input-bit density, the activity parameter of the paper's pseudo trace (run.activity: pseudo).
     std::uint64_t input_bits = 0, input_ones = 0;
     double input_density() const { return input_bits ? double(input_ones) / double(input_bits) : 0.0; }
 };

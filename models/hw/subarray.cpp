@@ -100,7 +100,7 @@ void subarray::b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay
                            x->image, x->psums, &act);
         m_rec.reads.add(read_log::read{log_key(), x->layer, x->image, act.input_ones, act.column_sum_total});
     }
-    // The activity the counts are taken from: measured, or the pseudo / average trace's assumption.
+    // The activity the counts are taken from: measured, or the pseudo / average costing's assumption.
     circuit::read_activity a;
     a.vectors = static_cast<std::uint64_t>(n) * (m_signed ? 2 : 1);  // a signed input: two passes
     a.input_slices = func::input_slices(m_setup.options.quant);
@@ -108,9 +108,9 @@ void subarray::b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay
     a.active_cols = m_columns;
     a.input_ones = act.input_ones;
     a.column_level_sum = act.column_sum_total;
-    const trace_costing& tc = m_setup.trace;
-    if (tc.kind != trace_costing::mode::real) {
-        const bool pseudo = tc.kind == trace_costing::mode::pseudo;
+    const activity_costing& tc = m_setup.activity;
+    if (tc.kind != activity_costing::mode::real) {
+        const bool pseudo = tc.kind == activity_costing::mode::pseudo;
         const double density = pseudo ? x->input_density : tc.average_activity;
         const double level = pseudo ? tc.layer_mean_level.at(static_cast<std::size_t>(x->layer))
                                     : tc.average_activity * double((1u << m_setup.options.cell_bits) - 1);

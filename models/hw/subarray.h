@@ -13,9 +13,9 @@
 
 namespace cim::hw {
 
-/// How the subarray read costs see the data (run.trace; Fig. 7 of the DNN+NeuroSim paper). The data path always
+/// How the subarray read costs see the data (run.activity; Fig. 7 of the DNN+NeuroSim paper). The data path always
 /// computes the real values; only the activity that the counts are taken from changes.
-struct trace_costing {
+struct activity_costing {
     enum class mode { real, pseudo, average } kind = mode::real;
     double average_activity = 0.5;          // average: input-bit density and mean level fraction
     std::vector<double> layer_mean_level;   // pseudo: mean programmed level per graph layer
@@ -24,11 +24,11 @@ struct trace_costing {
 /// What every subarray of a chip shares: its circuit model (the action table its counts refer to), the data path
 /// options it programs and reads with, and the costing mode.
 struct subarray_setup {
-    subarray_setup(const circuit::subarray_model& m, const engine::hardware_options& o, trace_costing t = {})
-        : model(m), options(o), trace(std::move(t)) {}
+    subarray_setup(const circuit::subarray_model& m, const engine::hardware_options& o, activity_costing a = {})
+        : model(m), options(o), activity(std::move(a)) {}
     const circuit::subarray_model& model;
     const engine::hardware_options& options;
-    trace_costing trace;
+    activity_costing activity;
     /// The full-scale ADC of a block, made once per full scale: the subarrays' copies share its conversion table.
     const func::adc_transfer& default_adc(const func::subarray_block& b) const;
 

@@ -6,6 +6,7 @@
 
 #include "models/circuit/components.h"
 #include "models/hw/buffer.h"
+#include "models/hw/chip_config.h"
 #include "models/hw/pe.h"
 
 namespace cim::hw {

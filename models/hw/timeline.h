@@ -16,7 +16,7 @@ namespace cim::hw {
 /// fork, or the previous holder of a shared resource it waited for). Causes chain activities back to the start
 /// without gaps, so the critical path of any end point is a sum of activities whose durations add up to its
 /// time exactly; the report's latency breakdown walks it (critical_path()). Times are integer picoseconds, the
-/// kernel's resolution. The Perfetto trace is written from these activities too.
+/// kernel's resolution. The Perfetto timeline file (--timeline-json) is written from these activities too.
 class timeline {
 public:
     using ps = std::uint64_t;

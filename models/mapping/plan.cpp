@@ -6,6 +6,8 @@
 #include <map>
 #include <sstream>
 
+#include <fmt/format.h>
+
 #include "models/core/error.h"
 
 namespace cim::mapping {
@@ -333,19 +335,14 @@ std::string describe(const plan& p, const network::graph& g) {
     if (p.pes_per_tile_nm > 0)
         os << "; novel-mapped tile " << p.pes_per_tile_nm << " PEs of " << p.pe_size_nm << "x" << p.pe_size_nm;
     os << "\n";
-    char buf[256];
-    std::snprintf(buf, sizeof buf, "  %-14s %8s %8s %7s %6s %6s %9s\n", "layer", "rows", "columns", "mapping", "tiles",
-                  "dup", "util %");
-    os << buf;
-    for (const auto& l : p.layers) {
-        std::snprintf(buf, sizeof buf, "  %-14s %8lld %8lld %7s %6d %6d %9.2f\n", l.name.c_str(),
-                      static_cast<long long>(l.rows), static_cast<long long>(l.columns), l.novel ? "novel" : "conv",
-                      l.num_tiles, l.duplication, 100.0 * l.utilization());
-        os << buf;
-    }
-    std::snprintf(buf, sizeof buf, "  memory utilization %.2f %% (weight cells incl. duplicates / allocated cells)\n",
-                  100.0 * p.utilization());
-    os << buf;
+    os << fmt::format("  {:<14} {:>8} {:>8} {:>7} {:>6} {:>6} {:>9}\n", "layer", "rows", "columns", "mapping", "tiles",
+                      "dup", "util %");
+    for (const auto& l : p.layers)
+        os << fmt::format("  {:<14} {:>8} {:>8} {:>7} {:>6} {:>6} {:>9.2f}\n", l.name, static_cast<long long>(l.rows),
+                          static_cast<long long>(l.columns), l.novel ? "novel" : "conv", l.num_tiles, l.duplication,
+                          100.0 * l.utilization());
+    os << fmt::format("  memory utilization {:.2f} % (weight cells incl. duplicates / allocated cells)\n",
+                      100.0 * p.utilization());
     return os.str();
 }
 

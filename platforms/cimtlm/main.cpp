@@ -22,6 +22,7 @@
 #include <systemc>
 
 #include "models/config/describe.h"
+#include "models/config/json_writer.h"
 #include "models/core/check_finite.h"
 #include "models/core/error.h"
 #include "models/core/file_io.h"
@@ -31,7 +32,7 @@
 #include "models/report/report.h"
 #include "models/engine/hardware_model.h"
 #include "models/network/loader.h"
-#include "models/trace/readers.h"
+#include "models/dataset/readers.h"
 #include "platforms/cimtlm/sweep.h"
 #include "platforms/cimtlm/sweep_slurm.h"
 #include "platforms/inference/platform.h"
@@ -107,22 +108,22 @@ std::string write_run_outputs(const cim::report::report_data& r, const nlohmann:
 
 /// The dataset a config names, or nothing for synthetic inputs.
 /// synthetic:N images take the network's input shape and class count.
-std::unique_ptr<cim::trace::dataset> load_dataset(const cim::inference::loaded_config& lc) {
+std::unique_ptr<cim::dataset::dataset> load_dataset(const cim::inference::loaded_config& lc) {
     const auto& c = lc.cfg;
     if (c.run.dataset == "synthetic") return nullptr;
     if (c.run.dataset.rfind("synthetic:", 0) == 0) {
         const auto g = cim::network::load(lc.network_path);
         const auto classes = static_cast<int>(g.layers.back().out.size());
-        return std::make_unique<cim::trace::dataset>(cim::trace::load_spec(c.run.dataset, g.input, classes, c.seed));
+        return std::make_unique<cim::dataset::dataset>(cim::dataset::load_spec(c.run.dataset, g.input, classes, c.seed));
     }
-    return std::make_unique<cim::trace::dataset>(cim::trace::load_spec(c.run.dataset, std::nullopt, 10, c.seed));
+    return std::make_unique<cim::dataset::dataset>(cim::dataset::load_spec(c.run.dataset, std::nullopt, 10, c.seed));
 }
 
 /// The calibration images' dataset when run.calibration_dataset names one (else the evaluated dataset is used).
-std::unique_ptr<cim::trace::dataset> load_calibration(const cim::inference::run_config& c) {
+std::unique_ptr<cim::dataset::dataset> load_calibration(const cim::inference::run_config& c) {
     if (c.run.calibration_dataset == "same") return nullptr;
-    auto d = cim::trace::load_spec(c.run.calibration_dataset, std::nullopt, 10, c.seed);
-    return std::make_unique<cim::trace::dataset>(d.subset(static_cast<int>(c.run.calibration_images)));
+    auto d = cim::dataset::load_spec(c.run.calibration_dataset, std::nullopt, 10, c.seed);
+    return std::make_unique<cim::dataset::dataset>(d.subset(static_cast<int>(c.run.calibration_images)));
 }
 
 /// A progress line on stderr when it is a terminal: done/total, rate and time left.
@@ -381,11 +382,11 @@ int cmd_run_macro(const cim::inference::loaded_config& lc, const std::string& ou
 }
 
 int cmd_run(const std::string& config, const std::vector<cim::cfg::override_spec>& sets, const std::string& out,
-            const std::string& vcd, const std::vector<std::string>& vcd_scopes, const std::string& trace_json, bool quiet,
+            const std::string& vcd, const std::vector<std::string>& vcd_scopes, const std::string& timeline_json, bool quiet,
             const std::vector<std::string>& argv) {
     const auto t0 = std::chrono::steady_clock::now();
     const auto lc = cim::inference::load_run_config(config, sets);
-    check_outputs({{out + "/report.json", "--out"}, {out + "/layers.csv", "--out"}, {vcd, "--vcd"}, {trace_json, "--trace-json"}});
+    check_outputs({{out + "/report.json", "--out"}, {out + "/layers.csv", "--out"}, {vcd, "--vcd"}, {timeline_json, "--timeline-json"}});
     if (lc.cfg.macro.enabled) return cmd_run_macro(lc, out, argv);
     const auto data = load_dataset(lc);
     if (!quiet) std::fprintf(stderr, "cimtlm: preparing %s (weights, calibration, floorplan)\n", lc.network_path.c_str());
@@ -406,10 +407,10 @@ int cmd_run(const std::string& config, const std::vector<cim::cfg::override_spec
     if (!quiet) std::fprintf(stderr, "cimtlm: simulating %u image(s)\n", lc.cfg.run.images);
     plat.simulate();
     if (!vcd.empty()) finish_vcd(popt.vcd + ".vcd", vcd);
-    if (!trace_json.empty()) {
+    if (!timeline_json.empty()) {
         std::vector<std::string> names;
         for (const auto& l : plat.data().graph.layers) names.push_back(l.name);
-        cim::write_file_atomic(trace_json, plat.record().time.chrome_json(names));
+        cim::write_file_atomic(timeline_json, plat.record().time.chrome_json(names));
     }
 
     auto r = plat.report();
@@ -439,7 +440,7 @@ int cmd_run(const std::string& config, const std::vector<cim::cfg::override_spec
         std::fprintf(stderr, "cimtlm: warning: %s\n", warning.c_str());
     }
     std::printf("\nwrote %s/report.json and %s/layers.csv%s%s%s%s\n", out.c_str(), out.c_str(), vcd.empty() ? "" : ", ",
-                vcd.c_str(), trace_json.empty() ? "" : ", ", trace_json.c_str());
+                vcd.c_str(), timeline_json.empty() ? "" : ", ", timeline_json.c_str());
     std::printf("wall time %.2f s, CPU time %.2f s, peak memory %.1f MiB\n", r.wall_time_s, cpu_seconds(),
                 r.peak_memory_bytes / 1048576.0);
     return 0;
@@ -503,7 +504,7 @@ int sc_main(int argc, char** argv) {
     app.require_subcommand(1);
     app.set_version_flag("--version", std::string("cimtlm ") + CIMTLM_VERSION);
 
-    std::string config, out = "out", vcd, predictions, trace_json;
+    std::string config, out = "out", vcd, predictions, timeline_json, old_trace_json;
     std::vector<std::string> vcd_scopes;
     common_flags flags;
     bool quiet = false, markdown = false;
@@ -521,8 +522,10 @@ int sc_main(int argc, char** argv) {
     run->add_option("--out", out, "output folder")->capture_default_str();
     run->add_option("--vcd", vcd, "write a VCD waveform: a busy flag per module, buffer occupancy, current layer");
     run->add_option("--vcd-scope", vcd_scopes,
-                    "trace only modules whose path matches this glob (repeatable), e.g. 'chip.tile_*' or 'chip.htree'");
-    run->add_option("--trace-json", trace_json, "write a Perfetto / Chrome trace of every transaction, one track per module");
+                    "put in the VCD only modules whose path matches this glob (repeatable), e.g. 'chip.tile_*' or 'chip.htree'");
+    run->add_option("--timeline-json", timeline_json,
+                    "write the timeline of every transaction as Perfetto / Chrome trace-event JSON, one track per module");
+    run->add_option("--trace-json", old_trace_json)->group("");  // the old name of --timeline-json: refused below
     run->add_flag("-q,--quiet", quiet, "no progress lines on stderr");
     auto* acc = app.add_subcommand("accuracy", "hardware-aware accuracy of a dataset through the batched engine");
     acc->add_option("config", config, "experiment YAML")->required();
@@ -660,12 +663,14 @@ int sc_main(int argc, char** argv) {
             return cmd_search(space_file, search_out, search_trials, search_seed, sweep_opts,
                               search->get_option("--jobs")->count() > 0);
         }
+        if (run->get_option("--trace-json")->count() > 0)
+            throw cim::config_error("", 0, "--trace-json", "renamed: it is now --timeline-json");
         const auto overrides = parse_sets(flags, app.get_subcommands().front());
         if (*map) return cmd_map(config, overrides);
         if (*actions) return cmd_actions(config, overrides, actions_json);
         if (*reprice) return cmd_reprice(run_dir, overrides, reprice_out, quiet, args);
         if (*acc) return cmd_accuracy(config, overrides, out, predictions, quiet, args);
-        if (*run) return cmd_run(config, overrides, out, vcd, vcd_scopes, trace_json, quiet, args);
+        if (*run) return cmd_run(config, overrides, out, vcd, vcd_scopes, timeline_json, quiet, args);
     } catch (const cim::config_error& e) {
         std::fprintf(stderr, "cimtlm: error: %s\n", e.format().c_str());
         return 2;

@@ -4,6 +4,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
@@ -20,7 +22,7 @@
 
 #include <zlib.h>
 
-#include "models/config/describe.h"
+#include "models/config/json_writer.h"
 #include "models/config/yaml_reader.h"
 #include "models/core/check_finite.h"
 #include "models/core/error.h"
@@ -51,9 +53,7 @@ std::string sweep_value(const std::string& file, const std::string& raw) {
 
 /// A point's folder name: its index and its overrides, readable in a file browser.
 std::string point_name(std::size_t i, const std::vector<cfg::override_spec>& sets) {
-    char buf[16];
-    std::snprintf(buf, sizeof buf, "p%04zu", i);
-    std::string s = buf;
+    std::string s = fmt::format("p{:04}", i);
     for (const auto& o : sets) {
         // A file value (a resolved path) is shown by its stem: technology=7nm, cell=sram.
         const std::string value = o.value.find('/') == std::string::npos ? o.value : std::filesystem::path(o.value).stem().string();
@@ -91,9 +91,7 @@ nlohmann::ordered_json file_digest(const std::string& path) {
         const auto n = static_cast<uInt>(std::min<std::size_t>(bytes.size() - at, 1u << 30));
         crc = crc32(crc, reinterpret_cast<const Bytef*>(bytes.data() + at), n);
     }
-    char hex[16];
-    std::snprintf(hex, sizeof hex, "%08lx", static_cast<unsigned long>(crc));
-    return {{"bytes", bytes.size()}, {"crc32", hex}};  // the content, not where it is
+    return {{"bytes", bytes.size()}, {"crc32", fmt::format("{:08x}", crc)}};  // the content, not where it is
 }
 
 }  // namespace
@@ -293,42 +291,9 @@ std::string tail_of(const std::string& path, std::size_t lines) {
 }
 
 std::string fmt_duration(double s) {
-    char buf[32];
-    if (s < 60) std::snprintf(buf, sizeof buf, "%.0fs", s);
-    else if (s < 3600) std::snprintf(buf, sizeof buf, "%dm%02ds", int(s) / 60, int(s) % 60);
-    else std::snprintf(buf, sizeof buf, "%dh%02dm", int(s) / 3600, (int(s) % 3600) / 60);
-    return buf;
-}
-
-namespace {
-double now_s() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
-}  // namespace
-
-sweep_progress::sweep_progress(std::size_t total, std::size_t skipped, std::size_t todo, bool quiet)
-    : m_total(total), m_skipped(skipped), m_todo(todo), m_quiet(quiet), m_tty(isatty(STDERR_FILENO)), m_t0(now_s()) {}
-
-double sweep_progress::elapsed() const { return now_s() - m_t0; }
-
-void sweep_progress::update(std::size_t done, std::size_t failed, std::size_t running, const std::string& extra) {
-    if (m_quiet) return;
-    const double el = elapsed();
-    const std::size_t left = m_todo - std::min(m_todo, done + running);
-    // Completions per second already include the parallelism, so time left = points not done / rate.
-    const double eta = done ? el / double(done) * double(left + running) : 0.0;
-    std::string f = failed ? ", " + std::to_string(failed) + " failed" : "";
-    // In a log (not a terminal), a line only when a count changed, not on every poll.
-    const std::string counts = std::to_string(done) + "/" + f + "/" + std::to_string(running) + extra;
-    if (!m_tty && counts == m_last) return;
-    m_last = counts;
-    std::fprintf(stderr, "%s[sweep] %zu/%zu done%s, %zu running, %zu left, %s elapsed, ETA %s%s%s", m_tty ? "\r" : "",
-                 done - failed + m_skipped, m_total, f.c_str(), running, left, fmt_duration(el).c_str(),
-                 done ? fmt_duration(eta).c_str() : "?", extra.c_str(), m_tty ? "   " : "\n");
-    m_open = m_tty;
-}
-
-void sweep_progress::break_line() {
-    if (m_open) std::fprintf(stderr, "\n");
-    m_open = false;
+    if (s < 60) return fmt::format("{:.0f}s", s);
+    if (s < 3600) return fmt::format("{}m{:02}s", int(s) / 60, int(s) % 60);
+    return fmt::format("{}h{:02}m", int(s) / 3600, (int(s) % 3600) / 60);
 }
 
 void check_options(const sweep_options& o) {
@@ -410,9 +375,7 @@ void write_results(const sweep_spec& s) {
             if (!summary.contains(m)) continue;
             const auto& v = summary[m];
             if (v.is_number()) {
-                char buf[40];
-                std::snprintf(buf, sizeof buf, "%.9g", v.get<double>());
-                rows << buf;
+                rows << fmt::format("{:.9g}", v.get<double>());
             } else if (v.is_string()) {
                 rows << csv_field(v.get<std::string>());
             }

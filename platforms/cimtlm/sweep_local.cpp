@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <map>
 
+#include "platforms/cimtlm/sweep_progress.h"
+
 namespace cim::cli {
 
 std::vector<point_failure> local_backend::run(const sweep_spec& s, const std::vector<std::size_t>& todo) {

@@ -4,6 +4,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
@@ -22,6 +24,7 @@
 
 #include "models/core/error.h"
 #include "models/core/file_io.h"
+#include "platforms/cimtlm/sweep_progress.h"
 
 namespace cim::cli {
 
@@ -343,9 +346,9 @@ slurm_backend::submission slurm_backend::submit(const sweep_spec& s, const std::
     const std::string root = fs::absolute(s.out + "/slurm").lexically_normal().string();
     fs::create_directories(root);
     int k = 1;
-    char name[16];
+    std::string name;
     for (;; ++k) {
-        std::snprintf(name, sizeof name, "s%03d", k);
+        name = fmt::format("s{:03}", k);
         if (fs::create_directory(root + "/" + name)) break;
     }
     submission sub;

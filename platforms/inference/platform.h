@@ -12,41 +12,17 @@
 #include "models/mapping/plan.h"
 #include "models/network/graph.h"
 #include "models/report/report.h"
-#include "models/trace/dataset.h"
+#include "platforms/inference/prepare.h"
 #include "platforms/inference/run_config.h"
 
 namespace cim::inference {
-
-/// The network with its quantised weights and scales, the floorplan and the input images: everything the
-/// chip is elaborated from. Built without SystemC, so `cimtlm map` and tests can use it too.
-struct prepared {
-    network::graph graph;
-    mapping::plan plan;
-    std::vector<std::vector<std::int32_t>> images;
-    std::vector<std::vector<std::int32_t>> calibration;  // images that set activation scales and ADC references
-};
-
-/// The data path options of a run config.
-engine::hardware_options hardware_options_of(const run_config& c, const mapping::plan& plan);
-
-/// Program the chip (device non-idealities frozen) and set the ADC references (from `p.calibration` when
-/// adc.reference is calibrated; from the run's own images for batch_minmax). The model references p.graph and
-/// p.plan, which must outlive it.
-std::unique_ptr<engine::hardware_model> build_model(const run_config& c, const prepared& p);
-
-/// Load the network, synthesise seeded weights, calibrate activation scales, pick the run's images, and build
-/// the floorplan. Without a dataset the calibration and run images are seeded synthetic images; with one, the
-/// first run.calibration_images images calibrate and the first run.images images are run.
-/// `calibration` (optional) replaces `data` as the source of the calibration images.
-prepared prepare(const loaded_config& lc, const trace::dataset* data = nullptr,
-                 const trace::dataset* calibration = nullptr);
 
 /// How a platform runs, besides its config.
 struct platform_options {
     /// Timing only: the subarrays take their activity from `reads` (a finished run's read log) and no data
     /// flows; the weights are not programmed and the ADCs not calibrated (cimtlm reprice).
     const hw::read_log* replay = nullptr;
-    /// --vcd: the file (written when the simulation ends) and the module-path globs to trace.
+    /// --vcd: the file (written when the simulation ends) and the module-path globs whose signals it holds.
     std::string vcd;
     std::vector<std::string> vcd_scopes;
     /// Keep every layer's output of the last image (tests).

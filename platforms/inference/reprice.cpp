@@ -4,7 +4,7 @@
 #include <map>
 #include <sstream>
 
-#include "models/config/describe.h"
+#include "models/config/json_writer.h"
 #include "models/config/yaml_reader.h"
 #include "models/core/error.h"
 #include "models/network/loader.h"
@@ -69,7 +69,7 @@ bool cost_only(const std::string& key) {
         "technology.", "circuit_calibration.", "cell.r_on", "cell.read_voltage", "cell.read_pulse", "cell.area_f2",
         "cell.access_width_f", "subarray.adc_type", "subarray.cols_per_adc", "subarray.sense_time",
         "subarray.ir_drop_tolerance", "subarray.level_shifters", "subarray.skip_zero_rows", "chip.", "run.mode",
-        "run.trace", "run.average_activity", "run.threads"};
+        "run.activity", "run.average_activity", "run.threads"};
     for (const char* p : prefixes)
         if (key.rfind(p, 0) == 0) return true;
     return false;
@@ -90,8 +90,8 @@ loaded_config reprice_config(const finished_run& run, const std::vector<cfg::ove
                            "changes the behaviour of the run (what the data path computes), so it cannot be re-priced; "
                            "run it again with cimtlm run");
     }
-    if (lc.cfg.run.trace == "pseudo")
-        throw config_error("--set", 0, "run.trace", "a pseudo trace needs the programmed cells; it cannot be re-priced");
+    if (lc.cfg.run.activity == "pseudo")
+        throw config_error("--set", 0, "run.activity", "pseudo activity needs the programmed cells; it cannot be re-priced");
     return lc;
 }
 

@@ -11,7 +11,7 @@
 #include "models/functional/adc_transfer.h"
 #include "models/functional/device_config.h"
 #include "models/functional/quant_config.h"
-#include "models/hw/chip.h"
+#include "models/hw/chip_config.h"
 #include "models/mapping/plan.h"
 
 namespace cim::inference {
@@ -20,13 +20,13 @@ namespace cim::inference {
 struct run_section {
     unsigned images = 1;              // images simulated through the platform
     unsigned calibration_images = 4;  // synthetic images used to calibrate activation scales
-    std::string dataset = "synthetic";  // "synthetic" or a dataset spec (trace::load_spec)
+    std::string dataset = "synthetic";  // "synthetic" or a dataset spec (dataset::load_spec)
     std::string calibration_dataset = "same";  // images that calibrate scales and ADC references
     unsigned limit = 0;                 // images of the dataset evaluated by `accuracy` (0 = all)
     unsigned threads = 1;               // worker threads of the batched engine
     std::string mode = "layer_by_layer";  // layer_by_layer | pipelined
-    std::string trace = "real";         // how the subarray read costs see the data: real | pseudo | average
-    double average_activity = 0.5;      // `average` trace: input-bit density and mean cell level (fraction of max)
+    std::string activity = "real";      // how the subarray read costs see the data: real | pseudo | average
+    double average_activity = 0.5;      // `average` activity: input-bit density and mean cell level (fraction of max)
 
     template <class V>
     void visit(V& v) {
@@ -44,12 +44,13 @@ struct run_section {
           "dataset spec, e.g. fashion-mnist:train");
         v("limit", limit, "images of the dataset that `cimtlm accuracy` evaluates; 0 = all");
         v("threads", threads, "worker threads of the batched engine (over images)");
-        v.choice("trace", trace, {"real", "pseudo", "average"},
+        v.choice("activity", activity, {"real", "pseudo", "average"},
                  "how subarray read costs see the data (Fig. 7 of the paper): real = the measured inputs and cell "
                  "levels of every read; pseudo = per layer, the input-bit density of the layer's activations and "
                  "the mean programmed cell level; average = average_activity for both");
         v("average_activity", average_activity,
-          "for trace: average, the assumed input-bit density and mean cell level (as a fraction of the top level)");
+          "for activity: average, the assumed input-bit density and mean cell level (as a fraction of the top level)");
+        v.renamed("trace", "activity");
     }
     void validate() const;
 };

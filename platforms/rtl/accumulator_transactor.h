@@ -43,19 +43,19 @@ public:
         m_clock = &clock;
         m_rst.write(true);
         m_out_ready.write(true);
-        if (rec.traced(this->name())) {
+        if (rec.in_vcd(this->name())) {
             const std::string p = std::string(this->name()) + ".block.";
-            sc_core::sc_trace(rec.trace, clock, p + "clk");
-            sc_core::sc_trace(rec.trace, m_rst, p + "rst");
-            sc_core::sc_trace(rec.trace, m_in_valid, p + "in_valid");
-            sc_core::sc_trace(rec.trace, m_in_ready, p + "in_ready");
-            sc_core::sc_trace(rec.trace, m_in_count, p + "in_count");
-            sc_core::sc_trace(rec.trace, m_a, p + "a");
-            sc_core::sc_trace(rec.trace, m_b, p + "b");
-            sc_core::sc_trace(rec.trace, m_out_valid, p + "out_valid");
-            sc_core::sc_trace(rec.trace, m_out_ready, p + "out_ready");
-            sc_core::sc_trace(rec.trace, m_out_count, p + "out_count");
-            sc_core::sc_trace(rec.trace, m_sum, p + "sum");
+            sc_core::sc_trace(rec.vcd, clock, p + "clk");
+            sc_core::sc_trace(rec.vcd, m_rst, p + "rst");
+            sc_core::sc_trace(rec.vcd, m_in_valid, p + "in_valid");
+            sc_core::sc_trace(rec.vcd, m_in_ready, p + "in_ready");
+            sc_core::sc_trace(rec.vcd, m_in_count, p + "in_count");
+            sc_core::sc_trace(rec.vcd, m_a, p + "a");
+            sc_core::sc_trace(rec.vcd, m_b, p + "b");
+            sc_core::sc_trace(rec.vcd, m_out_valid, p + "out_valid");
+            sc_core::sc_trace(rec.vcd, m_out_ready, p + "out_ready");
+            sc_core::sc_trace(rec.vcd, m_out_count, p + "out_count");
+            sc_core::sc_trace(rec.vcd, m_sum, p + "sum");
         }
         // Synchronous reset for two cycles.
         sc_core::sc_spawn(

@@ -1,7 +1,7 @@
 // cimtlm._core: the in-process Python bindings of the batched engine (docs/python.md). A model is loaded from an
 // experiment config with --set style overrides, prepared and programmed exactly as `cimtlm accuracy` does it, and
 // runs NumPy batches through the hardware data path and the ideal integer network. No SystemC elaboration happens
-// here (the platform library is linked for its config types and the shared preparation code only).
+// here, and none is linked: the kernel-free cim_inference_core holds the config types and the preparation code.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -17,9 +17,9 @@
 #include "models/engine/quantized_model.h"
 #include "models/engine/work_pool.h"
 #include "models/network/loader.h"
-#include "models/trace/dataset.h"
-#include "models/trace/readers.h"
-#include "platforms/inference/platform.h"
+#include "models/dataset/dataset.h"
+#include "models/dataset/readers.h"
+#include "platforms/inference/prepare.h"
 #include "platforms/inference/run_config.h"
 
 namespace py = pybind11;
@@ -27,16 +27,16 @@ namespace py = pybind11;
 namespace {
 
 /// The images the model is calibrated with, chosen as `cimtlm accuracy` chooses them (main.cpp load_dataset).
-std::unique_ptr<cim::trace::dataset> config_dataset(cim::inference::loaded_config& lc) {
+std::unique_ptr<cim::dataset::dataset> config_dataset(cim::inference::loaded_config& lc) {
     auto& c = lc.cfg;
     if (c.run.dataset == "synthetic") c.run.dataset = "synthetic:" + std::to_string(c.run.limit ? c.run.limit : 100);
-    std::unique_ptr<cim::trace::dataset> d;
+    std::unique_ptr<cim::dataset::dataset> d;
     if (c.run.dataset.rfind("synthetic:", 0) == 0) {
         const auto g = cim::network::load(lc.network_path);
         const auto classes = static_cast<int>(g.layers.back().out.size());
-        d = std::make_unique<cim::trace::dataset>(cim::trace::load_spec(c.run.dataset, g.input, classes, c.seed));
+        d = std::make_unique<cim::dataset::dataset>(cim::dataset::load_spec(c.run.dataset, g.input, classes, c.seed));
     } else {
-        d = std::make_unique<cim::trace::dataset>(cim::trace::load_spec(c.run.dataset, std::nullopt, 10, c.seed));
+        d = std::make_unique<cim::dataset::dataset>(cim::dataset::load_spec(c.run.dataset, std::nullopt, 10, c.seed));
     }
     if (c.run.limit && c.run.limit < static_cast<unsigned>(d->n)) *d = d->subset(static_cast<int>(c.run.limit));
     return d;
@@ -52,10 +52,10 @@ public:
         for (const auto& s : sets) ov.push_back(cim::cfg::parse_override(s));
         m_lc = cim::inference::load_run_config(config, ov);
         auto data = config_dataset(m_lc);
-        std::unique_ptr<cim::trace::dataset> calib;
+        std::unique_ptr<cim::dataset::dataset> calib;
         if (m_lc.cfg.run.calibration_dataset != "same") {
-            auto d = cim::trace::load_spec(m_lc.cfg.run.calibration_dataset, std::nullopt, 10, m_lc.cfg.seed);
-            calib = std::make_unique<cim::trace::dataset>(d.subset(static_cast<int>(m_lc.cfg.run.calibration_images)));
+            auto d = cim::dataset::load_spec(m_lc.cfg.run.calibration_dataset, std::nullopt, 10, m_lc.cfg.seed);
+            calib = std::make_unique<cim::dataset::dataset>(d.subset(static_cast<int>(m_lc.cfg.run.calibration_images)));
         }
         m_prepared = std::make_unique<cim::inference::prepared>(cim::inference::prepare(m_lc, data.get(), calib.get()));
         m_model = cim::inference::build_model(m_lc.cfg, *m_prepared);
@@ -72,7 +72,7 @@ public:
     /// Runs `images` (N x C x H x W or N x C*H*W; uint8 scaled by 1/255 or float in [0, 1]) with image ids
     /// first_id, first_id + 1, ...: a dict of logits and predictions of the hardware and of the ideal network.
     py::dict run(const py::array& images, std::int64_t first_id, unsigned threads) const {
-        cim::trace::dataset ds = to_dataset(images);
+        cim::dataset::dataset ds = to_dataset(images);
         const auto& g = m_prepared->graph;
         const auto& hw = *m_model;
         const unsigned bits = m_lc.cfg.quant.input_bits;
@@ -126,7 +126,7 @@ private:
     }
 
     /// The batch as a dataset, converted as the NPY reader converts a file (uint8 / 255, float checked in [0, 1]).
-    cim::trace::dataset to_dataset(const py::array& images) const {
+    cim::dataset::dataset to_dataset(const py::array& images) const {
         const std::int64_t size = std::int64_t{m_c} * m_h * m_w;
         if (images.ndim() < 2) throw py::value_error("images: expected a batch (N, C, H, W) or (N, C*H*W), got " +
                                                      std::to_string(images.ndim()) + " dimension(s)");
@@ -136,7 +136,7 @@ private:
             throw py::value_error("images: each image has " + std::to_string(per) + " values; the model takes " +
                                   std::to_string(m_c) + "x" + std::to_string(m_h) + "x" + std::to_string(m_w) + " = " +
                                   std::to_string(size));
-        cim::trace::dataset ds;
+        cim::dataset::dataset ds;
         ds.name = "numpy";
         ds.n = static_cast<int>(images.shape(0));
         ds.c = m_c;
@@ -174,10 +174,6 @@ private:
 };
 
 }  // namespace
-
-// libsystemc (linked for the platform library's config types) refers to sc_main; nothing here elaborates or starts
-// the SystemC kernel, so the entry point only says so.
-extern "C" __attribute__((visibility("default"))) int sc_main(int, char*[]) { return 1; }
 
 PYBIND11_MODULE(_core, m) {
     m.doc() = "cimtlm's batched engine in process (see docs/python.md)";

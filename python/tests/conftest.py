@@ -8,7 +8,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT = ROOT / "configs" / "experiments" / "default.yaml"
-FMNIST = Path("/usr/share/datasets/fashion-mnist")  # Debian's dataset-fashion-mnist, as models/trace reads it
+FMNIST = Path("/usr/share/datasets/fashion-mnist")  # Debian's dataset-fashion-mnist, as models/dataset reads it
 
 
 def fmnist_test(n: int):

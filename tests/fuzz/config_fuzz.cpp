@@ -3,7 +3,7 @@
 // override `key.path=value` per line (the chip: section included). A config that loads must hold finite numbers only.
 #include <sstream>
 
-#include "models/config/describe.h"
+#include "models/config/json_writer.h"
 #include "models/config/overrides.h"
 #include "models/config/yaml_reader.h"
 #include "models/core/check_finite.h"

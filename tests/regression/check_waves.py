@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""check_waves.py WAVES.vcd TRACE.json: the VCD's busy signals equal the timeline's intervals.
+"""check_waves.py WAVES.vcd TIMELINE.json: the VCD's busy signals equal the timeline's intervals.
 
-The VCD comes from SystemC's own tracing of the sc_signals the modules drive; the Perfetto/Chrome trace from the
-timeline of the same run. For every `busy` signal in the VCD, the high intervals must equal the union of that
-module's activities in the trace, to the picosecond. Also checks the VCD is well formed enough to parse (header,
+The VCD comes from SystemC's own VCD writer over the sc_signals the modules drive; the Perfetto/Chrome JSON from
+the timeline of the same run (--timeline-json). For every `busy` signal in the VCD, the high intervals must equal the union of that
+module's activities in the timeline, to the picosecond. Also checks the VCD is well formed enough to parse (header,
 definitions, monotonic time). Standard library only.
 """
 import json
@@ -26,7 +26,7 @@ def parse_vcd(path):
                     scope.pop()
                 elif tok[0] == "$var":
                     width, code, name = int(tok[2]), tok[3], tok[4]
-                    # SystemC puts every traced object under a top scope of its own, "SystemC".
+                    # SystemC puts every object of the VCD under a top scope of its own, "SystemC".
                     path = ".".join(scope[1:] if scope and scope[0] == "SystemC" else scope)
                     ids[code] = (path, name, width)
                     changes[code] = []
@@ -71,9 +71,9 @@ def merged(events):
 
 
 def main():
-    vcd, trace = sys.argv[1], sys.argv[2]
+    vcd, timeline = sys.argv[1], sys.argv[2]
     ids, changes = parse_vcd(vcd)
-    data = json.load(open(trace))
+    data = json.load(open(timeline))
     names = {e["tid"]: e["args"]["name"] for e in data["traceEvents"] if e["ph"] == "M"}
     per_track = {}
     for e in data["traceEvents"]:
@@ -86,7 +86,7 @@ def main():
             continue
         want = merged(per_track.get(path, []))
         got = busy_intervals(changes[code])
-        # Allow 1 ps of rounding on each edge (the trace stores microseconds with 6 decimals).
+        # Allow 1 ps of rounding on each edge (the timeline stores microseconds with 6 decimals).
         ok = len(want) == len(got) and all(abs(a[0] - b[0]) <= 1 and abs(a[1] - b[1]) <= 1 for a, b in zip(want, got))
         if not ok:
             raise SystemExit(f"{path}.busy: VCD has {len(got)} busy intervals, the log {len(want)}: "

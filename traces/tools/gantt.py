@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""gantt.py: a Gantt chart of a cimtlm run from its Perfetto trace (cimtlm run --trace-json).
+"""gantt.py: a Gantt chart of a cimtlm run from its Perfetto timeline (cimtlm run --timeline-json).
 
-    /usr/bin/python3 traces/tools/gantt.py --trace trace.json --out gantt.png [--by layer|image] [--title T]
+    /usr/bin/python3 traces/tools/gantt.py --timeline timeline.json --out gantt.png [--by layer|image] [--title T]
 
-Every event of the trace is one activity of one module, with its layer and image in its arguments.
+Every event of the timeline is one activity of one module, with its layer and image in its arguments.
 
 --by layer (the default; a layer-by-layer run): one row per layer, its span (first to last activity of image 0) as a
 light box, and inside it one lane per class of module with the union of that class's busy intervals (parallel units
@@ -82,7 +82,7 @@ def load(path):
         acts.append({"track": names.get(e["tid"], ""), "start": s, "end": s + float(e["dur"]), "layer": a["layer"],
                      "name": a.get("layer_name", f"layer {a['layer']}"), "image": a.get("image", 0)})
     if not acts:
-        raise SystemExit(f"{path}: no activities with a layer (was the trace written by cimtlm run --trace-json?)")
+        raise SystemExit(f"{path}: no activities with a layer (was the file written by cimtlm run --timeline-json?)")
     return acts
 
 
@@ -139,12 +139,12 @@ def by_image(acts, ax):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--trace", required=True, help="Perfetto / Chrome JSON written by cimtlm run --trace-json")
+    ap.add_argument("--timeline", required=True, help="Perfetto / Chrome JSON written by cimtlm run --timeline-json")
     ap.add_argument("--out", required=True, help="output image (PNG, SVG or PDF by extension)")
     ap.add_argument("--by", choices=["layer", "image"], default="layer")
     ap.add_argument("--title", default=None)
     a = ap.parse_args()
-    acts = load(a.trace)
+    acts = load(a.timeline)
     fig, ax = plt.subplots(figsize=(11, 6))
     n = by_layer(acts, ax) if a.by == "layer" else by_image(acts, ax)
     ax.invert_yaxis()

@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "models/config/describe.h"
+#include "models/config/json_writer.h"
 #include "models/config/overrides.h"
 #include "models/config/yaml_reader.h"
 #include "models/core/error.h"
@@ -20,6 +21,7 @@ struct leaf_cfg {
         v("rows", rows, "word lines");
         v("read_pulse", read_pulse, cim::unit::second, "read pulse width");
         v.choice("readout", readout, {"parallel", "sequential"}, "read-out scheme");
+        v.renamed("lines", "rows");
     }
     void validate() const {
         if (rows == 0 || rows > 4096) throw cim::config_error("", 0, "rows", "must be in 1..4096");
@@ -84,6 +86,21 @@ TEST(Config, UnknownKeySuggestsNearest) {
     EXPECT_NE(e.find("cfg_err.yaml:3: sub.rwos"), std::string::npos) << e;
     EXPECT_NE(e.find("sub.rwos"), std::string::npos) << e;
     EXPECT_NE(e.find("did you mean 'rows'"), std::string::npos) << e;
+}
+
+TEST(Config, RenamedKeyNamesItsNewName) {
+    const std::string e = error_of("ron: 1 kOhm\nsub:\n  lines: 3\n");
+    EXPECT_NE(e.find("cfg_err.yaml:3: sub.lines: 'lines' was renamed: it is now sub.rows"), std::string::npos) << e;
+    EXPECT_EQ(e.find('\n'), std::string::npos) << e;  // one line
+    root_cfg c;
+    try {
+        cim::cfg::apply_overrides(c, {cim::cfg::parse_override("sub.lines=3")});
+        FAIL();
+    } catch (const cim::config_error& x) {
+        EXPECT_EQ(x.format(), "--set: sub.lines: 'lines' was renamed: it is now sub.rows");
+    }
+    // The old name is no field: describe() lists only the new one.
+    for (const auto& d : cim::cfg::describe(c)) EXPECT_EQ(d.path.find("lines"), std::string::npos) << d.path;
 }
 
 TEST(Config, WrongUnitIsError) {

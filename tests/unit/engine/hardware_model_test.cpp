@@ -12,7 +12,7 @@
 #include "models/engine/quantized_model.h"
 #include "models/mapping/plan.h"
 #include "models/network/loader.h"
-#include "models/trace/readers.h"
+#include "models/dataset/readers.h"
 #include "tests/unit/common/test_scale.h"
 
 namespace {
@@ -189,10 +189,10 @@ TEST(HardwareModel, EvaluateIsThreadCountInvariant) {
 // quantised network's predictions exactly, the classifier must be far above chance (10 %), and a 3-bit
 // full-scale ADC must cost agreement.
 TEST(HardwareModel, FashionMnistLinearClassifier) {
-    if (!std::filesystem::exists(std::string(cim::trace::k_fashion_mnist_folder) + "/t10k-images-idx3-ubyte.gz"))
+    if (!std::filesystem::exists(std::string(cim::dataset::k_fashion_mnist_folder) + "/t10k-images-idx3-ubyte.gz"))
         GTEST_SKIP() << "dataset-fashion-mnist is not installed";
-    const auto train = cim::trace::load_spec("fashion-mnist:train").subset(cim::test::scaled(20000, 4000));
-    const auto test = cim::trace::load_spec("fashion-mnist:test").subset(cim::test::scaled(500, 200));
+    const auto train = cim::dataset::load_spec("fashion-mnist:train").subset(cim::test::scaled(20000, 4000));
+    const auto test = cim::dataset::load_spec("fashion-mnist:test").subset(cim::test::scaled(500, 200));
     hardware_options o;
     auto g = cim::network::load_yaml_text(
         "name: linear\ninput: {channels: 1, height: 28, width: 28}\nlayers:\n"

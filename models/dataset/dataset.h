@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-namespace cim::trace {
+namespace cim::dataset {
 
 /// A labelled image set held in memory as real pixels in [0, 1], channels-first (CHW per image), which is the
 /// layout the network IR uses. The readers (readers.h) fill it from IDX, CIFAR-10 binary, NPY or a seeded
@@ -29,4 +29,4 @@ struct dataset {
     dataset subset(int limit) const;
 };
 
-}  // namespace cim::trace
+}  // namespace cim::dataset

@@ -15,7 +15,7 @@
 #include "tests/unit/common/temp_dir.h"
 #include "models/core/error.h"
 
-namespace cim::trace::testing {
+namespace cim::dataset::testing {
 
 /// A path in the running test's own temp folder.
 inline std::string temp_path(const std::string& suffix) { return cim::testing::temp_path(suffix); }
@@ -100,4 +100,4 @@ std::string le_bytes(const std::vector<T>& v) {
 }
 
 
-}  // namespace cim::trace::testing
+}  // namespace cim::dataset::testing

@@ -2,13 +2,13 @@
 #include <gtest/gtest.h>
 
 #include "models/core/error.h"
-#include "models/trace/npy_header.h"
-#include "tests/unit/trace/test_files.h"
+#include "models/dataset/npy_header.h"
+#include "tests/unit/dataset/test_files.h"
 
-namespace cim::trace {
+namespace cim::dataset {
 namespace {
 
-using namespace cim::trace::testing;
+using namespace cim::dataset::testing;
 
 npy_header parse(const std::string& dict) { return parse_npy_header(npy_with_dict(dict, ""), "x.npy"); }
 
@@ -63,4 +63,4 @@ TEST(npy_header, errors_name_the_file) {
 }
 
 }  // namespace
-}  // namespace cim::trace
+}  // namespace cim::dataset

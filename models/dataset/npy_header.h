@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-namespace cim::trace {
+namespace cim::dataset {
 
 /// The header of a NumPy .npy file (format versions 1.0, 2.0 and 3.0): the element type, the memory order
 /// and the shape, read from the Python dict literal numpy writes, e.g.
@@ -11,6 +11,9 @@ namespace cim::trace {
 /// Parsed by a small recursive-descent reader of Python literals (strings, ints, True/False/None, tuples,
 /// lists, dicts), so key order, spacing, quotes and trailing commas do not matter. Does not handle:
 /// structured dtypes (descr as a list) beyond reporting them, or object arrays.
+/// Kept rather than xtensor's xnpy.hpp (Debian xtensor-dev): xnpy reads a whole array into an xarray and throws
+/// std::runtime_error with generic text, where this reader names the file and the key at fault as a config_error,
+/// bounds nesting and integers for untrusted input (fuzzed: tests/fuzz/npy_fuzz.cpp), and adds no dependency.
 struct npy_header {
     int major = 0, minor = 0;
     std::string descr;  // e.g. "<f4", "|u1"
@@ -31,4 +34,4 @@ struct npy_header {
 /// dict, a missing or unexpected key, or a value of the wrong type.
 npy_header parse_npy_header(const std::string& bytes, const std::string& file);
 
-}  // namespace cim::trace
+}  // namespace cim::dataset

@@ -5,9 +5,9 @@
 #include <vector>
 
 #include "models/network/graph.h"
-#include "models/trace/dataset.h"
+#include "models/dataset/dataset.h"
 
-namespace cim::trace {
+namespace cim::dataset {
 
 // Readers of the image sets the inference platform runs. Each checks sizes exactly and throws
 // cim::config_error naming the file and what is wrong (wrong magic, truncated or trailing bytes with the
@@ -62,4 +62,4 @@ dataset load_spec(const std::string& spec, const std::optional<network::shape>& 
 /// input shape, naming both.
 void check_shape(const dataset& d, const network::shape& s, const std::string& where);
 
-}  // namespace cim::trace
+}  // namespace cim::dataset

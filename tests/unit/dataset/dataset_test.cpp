@@ -4,9 +4,9 @@
 #include <cmath>
 
 #include "models/core/error.h"
-#include "models/trace/dataset.h"
+#include "models/dataset/dataset.h"
 
-namespace cim::trace {
+namespace cim::dataset {
 namespace {
 
 dataset tiny() {
@@ -48,4 +48,4 @@ TEST(dataset, subset_and_classes) {
 }
 
 }  // namespace
-}  // namespace cim::trace
+}  // namespace cim::dataset

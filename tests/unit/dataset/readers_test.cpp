@@ -9,13 +9,13 @@
 #include <vector>
 
 #include "models/core/error.h"
-#include "models/trace/readers.h"
-#include "tests/unit/trace/test_files.h"
+#include "models/dataset/readers.h"
+#include "tests/unit/dataset/test_files.h"
 
-namespace cim::trace {
+namespace cim::dataset {
 namespace {
 
-using namespace cim::trace::testing;
+using namespace cim::dataset::testing;
 
 /// The error must point at `file` (the CLI prints format(), "file: message") and mention `what`.
 void expect_names(const config_error& e, const std::string& file, const std::string& what) {
@@ -472,4 +472,4 @@ TEST(fashion_mnist, debian_package_t10k) {
 }
 
 }  // namespace
-}  // namespace cim::trace
+}  // namespace cim::dataset

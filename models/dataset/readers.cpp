@@ -1,10 +1,11 @@
-#include "models/trace/readers.h"
+#include "models/dataset/readers.h"
 
 #include <zlib.h>
 
+#include <fmt/format.h>
+
 #include <array>
 #include <cmath>
-#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <limits>
@@ -14,9 +15,9 @@
 #include "models/core/error.h"
 #include "models/core/file_io.h"
 #include "models/core/rng.h"
-#include "models/trace/npy_header.h"
+#include "models/dataset/npy_header.h"
 
-namespace cim::trace {
+namespace cim::dataset {
 namespace {
 
 const char* const k_valid_specs =
@@ -115,9 +116,7 @@ std::uint32_t big_endian_u32(const std::string& b, std::size_t at) {
 }
 
 std::string hex32(std::uint32_t v) {
-    char buf[16];
-    std::snprintf(buf, sizeof buf, "0x%08X", v);
-    return buf;
+    return fmt::format("0x{:08X}", v);
 }
 
 /// An IDX file of unsigned bytes with `rank` dimensions: its dimensions, and where the data starts.
@@ -563,4 +562,4 @@ void check_shape(const dataset& d, const network::shape& s, const std::string& w
                            " images (CxHxW) but the network input is " + text(s.c(), s.h(), s.w()));
 }
 
-}  // namespace cim::trace
+}  // namespace cim::dataset

@@ -1,4 +1,5 @@
-#include "models/trace/npy_header.h"
+// The NPY header reader; why it is not xtensor's xnpy.hpp: npy_header.h and docs/architecture.md (Libraries).
+#include "models/dataset/npy_header.h"
 
 #include <cctype>
 #include <limits>
@@ -6,7 +7,7 @@
 
 #include "models/core/error.h"
 
-namespace cim::trace {
+namespace cim::dataset {
 namespace {
 
 /// A Python literal as numpy writes it in a header. Only what a header can hold.
@@ -298,4 +299,4 @@ npy_header parse_npy_header(const std::string& bytes, const std::string& file) {
     return h;
 }
 
-}  // namespace cim::trace
+}  // namespace cim::dataset

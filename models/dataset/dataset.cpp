@@ -1,4 +1,4 @@
-#include "models/trace/dataset.h"
+#include "models/dataset/dataset.h"
 
 #include <algorithm>
 #include <cmath>
@@ -7,7 +7,7 @@
 #include "models/core/checked.h"
 #include "models/core/error.h"
 
-namespace cim::trace {
+namespace cim::dataset {
 
 int dataset::num_classes() const {
     int top = -1;
@@ -60,4 +60,4 @@ dataset dataset::subset(int limit) const {
     return d;
 }
 
-}  // namespace cim::trace
+}  // namespace cim::dataset
