@@ -54,7 +54,7 @@ run: build
 	./$(BUILD_DIR)/cimtlm run $(CONFIG) --out $(OUT)
 
 # The sanitizer builds use -O1 -g1 (AddressSanitizer's recommended level, line tables only): about a third of the
-# compile time of RelWithDebInfo's -O2 -g, with the same checks (README, "Tests").
+# compile time of RelWithDebInfo's -O2 -g, with the same checks (README, Quick start).
 SAN_FLAGS := -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG"
 
 test: build

@@ -34,6 +34,8 @@ struct scratch {
     std::vector<float> of;           // (slices * m) x out_channels: folded results (float)
     std::vector<double> od;          // the same, double
     std::vector<double> xd;          // (slices * m) x rows: the inputs as doubles (double folded product)
+    std::vector<int> live;           // the rows of x with a non-zero input (the zero ones sum to zero)
+    std::vector<float> xl, sl;       // those rows of x, and their column sums
 };
 
 // Standard normal draws from one rng_stream by the ziggurat method (Marsaglia & Tsang, "The ziggurat
@@ -256,6 +258,7 @@ void block_mvm(const subarray_block& b, const std::int32_t* x, int n, int x_stri
         sc.x.resize(static_cast<std::size_t>(gm) * rows);
         sc.s.resize(static_cast<std::size_t>(gm) * cols);
         if (nonideal) sc.a.resize(static_cast<std::size_t>(gm));
+        sc.live.clear();
         for (int t = 0; t < t_n; ++t) {
             const unsigned shift = static_cast<unsigned>(t) * dac_bits;
             for (int i = 0; i < m; ++i) {
@@ -271,6 +274,7 @@ void block_mvm(const subarray_block& b, const std::int32_t* x, int n, int x_stri
                     dst[r] = static_cast<float>(v);
                 }
                 ones += static_cast<std::uint64_t>(nonzero);
+                if (nonzero != 0) sc.live.push_back(t * m + i);
                 if (nonideal) sc.a[static_cast<std::size_t>(t * m + i)] = a;
             }
         }
@@ -312,7 +316,23 @@ void block_mvm(const subarray_block& b, const std::int32_t* x, int n, int x_stri
         Eigen::Map<row_major> sums(sc.s.data(), gm, cols);
         for (int gi = 0; gi < n_groups; ++gi) {
             const int r0 = gi * group, len = std::min(group, rows - r0);
-            if (n_groups == 1) {
+            const int live = static_cast<int>(sc.live.size());
+            if (n_groups == 1 && 4 * live <= 3 * gm) {
+                // A quarter or more of the (vector, slice) rows drive no input (high bits of small activations):
+                // their column sums are exactly zero, so only the live rows go through the product. The sums of
+                // the live rows are the same dot products, so the same bits.
+                sc.xl.resize(static_cast<std::size_t>(live) * rows);
+                for (int k = 0; k < live; ++k)
+                    std::copy_n(&sc.x[static_cast<std::size_t>(sc.live[static_cast<std::size_t>(k)]) * rows], rows,
+                                &sc.xl[static_cast<std::size_t>(k) * rows]);
+                sc.sl.resize(static_cast<std::size_t>(live) * cols);
+                Eigen::Map<row_major>(sc.sl.data(), live, cols).noalias() =
+                    Eigen::Map<const row_major>(sc.xl.data(), live, rows) * levels;
+                std::fill(sc.s.begin(), sc.s.begin() + static_cast<std::ptrdiff_t>(gm) * cols, 0.0f);
+                for (int k = 0; k < live; ++k)
+                    std::copy_n(&sc.sl[static_cast<std::size_t>(k) * cols], cols,
+                                &sc.s[static_cast<std::size_t>(sc.live[static_cast<std::size_t>(k)]) * cols]);
+            } else if (n_groups == 1) {
                 sums.noalias() = xs * levels;
             } else {
                 sums.noalias() = xs.middleCols(r0, len) * levels.middleRows(r0, len);
