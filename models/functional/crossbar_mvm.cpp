@@ -34,6 +34,7 @@ struct scratch {
     std::vector<float> of;           // (slices * m) x out_channels: folded results (float)
     std::vector<double> od;          // the same, double
     std::vector<double> xd;          // (slices * m) x rows: the inputs as doubles (double folded product)
+    std::vector<std::int64_t> acc;   // m x columns: converted values summed over the input slices, each at its weight
     std::vector<int> live;           // the rows of x with a non-zero input (the zero ones sum to zero)
     std::vector<float> xl, sl;       // those rows of x, and their column sums
 };
@@ -415,12 +416,21 @@ void block_mvm(const subarray_block& b, const std::int32_t* x, int n, int x_stri
                         }
                 }
                 current += tot;
+                // The shift-add is linear in the converted values: weigh each slice's columns by its input-slice
+                // weight and sum (contiguous, vectorised), then one shift-add per vector instead of one per slice.
+                sc.acc.assign(static_cast<std::size_t>(m) * cols, 0);
+                std::int64_t* const acc = sc.acc.data();
                 for (int t = 0; t < t_n; ++t) {
-                    const std::int64_t t_weight = std::int64_t{1} << (static_cast<unsigned>(t) * dac_bits);
-                    for (int i = 0; i < m; ++i) {
-                        const std::int64_t* crow = cv + static_cast<std::size_t>(t * m + i) * cols;
-                        shift_add([crow](int c) { return crow[c]; }, out + static_cast<std::int64_t>(c0 + i) * oc_n, t_weight);
-                    }
+                    const unsigned t_shift = static_cast<unsigned>(t) * dac_bits;
+                    const std::int64_t* crow = cv + static_cast<std::size_t>(t * m) * cols;
+                    const std::size_t len = static_cast<std::size_t>(m) * cols;
+                    // Shifted as unsigned: the same bits as a multiplication by 2^t_shift for a negative code too.
+                    for (std::size_t k = 0; k < len; ++k)
+                        acc[k] += static_cast<std::int64_t>(static_cast<std::uint64_t>(crow[k]) << t_shift);
+                }
+                for (int i = 0; i < m; ++i) {
+                    const std::int64_t* arow = acc + static_cast<std::size_t>(i) * cols;
+                    shift_add([arow](int c) { return arow[c]; }, out + static_cast<std::int64_t>(c0 + i) * oc_n, 1);
                 }
                 continue;
             }
@@ -452,14 +462,17 @@ void block_mvm(const subarray_block& b, const std::int32_t* x, int n, int x_stri
             const std::int64_t g0 = b.g0_fixed;
             double* const v = sc.v.data();
             double* const amp = sc.amp.data();
+            sc.acc.resize(static_cast<std::size_t>(cols));
+            std::int64_t* const acc = sc.acc.data();
             for (int i = 0; i < m; ++i) {
                 std::int64_t* o = out + static_cast<std::int64_t>(c0 + i) * oc_n;
+                std::fill(acc, acc + cols, 0);  // this vector's converted values, weighed by slice (see above)
                 // Keyed by the vector's stable id, so its noise is the same in any batch; in grouped reads by the
                 // group and the slice too, so a skipped conversion leaves the others' noise as it is.
                 const auto id = static_cast<std::uint64_t>(noisy ? ro.vector_ids[c0 + i] : 0);
                 gaussian noise(ro.seed, {0x4e015e, ro.layer, ro.block, id});
                 for (int t = 0; t < t_n; ++t) {
-                    const std::int64_t t_weight = std::int64_t{1} << (static_cast<unsigned>(t) * dac_bits);
+                    const unsigned t_shift = static_cast<unsigned>(t) * dac_bits;
                     const std::size_t g = static_cast<std::size_t>(t * m + i);
                     if (skip_idle_groups && sc.a[g] == 0) continue;
                     if (noisy && n_groups > 1)
@@ -485,8 +498,10 @@ void block_mvm(const subarray_block& b, const std::int32_t* x, int n, int x_stri
                         for (int c = 0; c < cols; ++c) observe->add(v[c]);
                     adc.convert_real(v, sc.conv.data(), cols);
                     const std::int64_t* cv = sc.conv.data();
-                    shift_add([cv](int c) { return cv[c]; }, o, t_weight);
+                    for (int c = 0; c < cols; ++c)  // as unsigned: the bits of cv[c] * t_weight for a negative code too
+                        acc[c] += static_cast<std::int64_t>(static_cast<std::uint64_t>(cv[c]) << t_shift);
                 }
+                shift_add([acc](int c) { return acc[c]; }, o, 1);
             }
         }  // row groups
     }
