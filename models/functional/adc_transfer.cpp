@@ -112,6 +112,20 @@ adc_transfer adc_transfer::nonlinear(unsigned bits, std::vector<double> levels) 
     a.m_values.resize(n);
     for (std::size_t k = 0; k < n; ++k) a.m_values[k] = round_half_away(levels[k]);
     a.m_levels = std::move(levels);
+    // The bucket grid of convert_real: 64 buckets per threshold (at most 2^16), so most buckets hold no threshold
+    // and the search ends after two compares.
+    const std::size_t finite = n - 1;
+    const double g_lo = a.m_thresholds.front(), g_hi = a.m_thresholds[finite - 1];
+    const std::size_t buckets = g_hi > g_lo ? std::min<std::size_t>(64 * finite, std::size_t{1} << 16) : 1;
+    a.m_bucket_lo = g_lo;
+    a.m_bucket_scale = buckets > 1 ? static_cast<double>(buckets) / (g_hi - g_lo) : 0.0;
+    a.m_bucket_start.resize(buckets);
+    for (std::size_t b = 0; b < buckets; ++b) {
+        const double edge = buckets > 1 ? g_lo + static_cast<double>(b) / a.m_bucket_scale : g_lo;
+        a.m_bucket_start[b] = static_cast<std::uint16_t>(
+            std::upper_bound(a.m_thresholds.begin(), a.m_thresholds.begin() + static_cast<std::ptrdiff_t>(finite), edge) -
+            a.m_thresholds.begin());
+    }
     a.build_table(static_cast<std::int64_t>(std::ceil(std::max(a.m_hi, 0.0))));
     return a;
 }
@@ -221,15 +235,19 @@ void adc_transfer::convert_real(const double* s, std::int64_t* out, int n) const
         }
         return;
     case kind::nonlinear: {
-        // upper_bound over the sorted thresholds, branch-free: the column values are noisy, so a branching binary
-        // search mispredicts about half its steps. m_thresholds is padded with +inf to 2^bits entries; after the
-        // jumps, i counts the thresholds <= x (the same index upper_bound returns).
+        // The code's index is the number of finite thresholds at or below x (upper_bound; the last threshold is the
+        // +inf pad). Start from x's bucket of the grid and step down or up to the exact count: in most buckets
+        // there is no threshold, so that is two well-predicted compares. Any start gives the same exact count.
         const double* th = m_thresholds.data();
-        const std::size_t top_step = m_thresholds.size() / 2;
+        const std::size_t last = m_thresholds.size() - 1;  // the number of finite thresholds
+        const std::uint16_t* start = m_bucket_start.data();
+        const double top_bucket = static_cast<double>(m_bucket_start.size() - 1);
         for (int k = 0; k < n; ++k) {
             const double x = clean(s[k]);
-            std::size_t i = 0;
-            for (std::size_t step = top_step; step > 0; step /= 2) i += th[i + step - 1] <= x ? step : 0;
+            const double d = (x - m_bucket_lo) * m_bucket_scale;  // NaN for an infinite x on a one-bucket grid
+            std::size_t i = start[d > 0.0 ? static_cast<std::size_t>(d < top_bucket ? d : top_bucket) : 0];
+            while (i > 0 && th[i - 1] > x) --i;
+            while (i < last && th[i] <= x) ++i;
             out[k] = m_values[i];
         }
         return;

@@ -108,6 +108,10 @@ private:
     std::vector<double> m_levels;      // nonlinear: reconstruction levels
     std::vector<double> m_thresholds;  // nonlinear: midpoints between consecutive levels, then +inf (2^bits)
     std::vector<std::int64_t> m_values;  // nonlinear: llround(level)
+    // nonlinear: a uniform grid over [first, last finite threshold]; m_bucket_start[b] is the number of thresholds
+    // at or below the lower edge of bucket b, the starting guess of convert_real's search (which corrects it).
+    std::vector<std::uint16_t> m_bucket_start;
+    double m_bucket_lo = 0.0, m_bucket_scale = 0.0;
     // convert() of every integer sum in [0, size), precomputed by convert_slow() so the hot loop does no
     // division or llround; empty when the range is too large to tabulate cheaply.
     // Shared by copies: a chip's subarrays hold copies of a handful of ADCs.

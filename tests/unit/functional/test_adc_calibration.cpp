@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -66,6 +67,42 @@ TEST(adc_nonlinear, hand_checked) {
     EXPECT_EQ(a.convert(1000), 10);
     EXPECT_THROW(adc_transfer::nonlinear(2, {0, 1, 4}), model_error);
     EXPECT_THROW(adc_transfer::nonlinear(2, {0, 4, 1, 5}), model_error);
+}
+
+// convert_real's search (a bucket grid, then steps to the exact count) against the definition: the code of the
+// last level whose lower threshold (the midpoint below it) is at or below x. Skewed levels crowd thresholds into a
+// few buckets; repeated levels give equal thresholds; a grid of one bucket (all levels equal); exact thresholds,
+// values far outside, infinities and NaN (read as 0).
+TEST(adc_nonlinear, search_equals_upper_bound_of_the_thresholds) {
+    rng_stream r(7, {1});
+    std::vector<std::vector<double>> ladders;
+    for (unsigned bits : {1u, 3u, 5u, 7u}) {
+        std::vector<double> skewed(std::size_t{1} << bits);
+        for (std::size_t k = 0; k < skewed.size(); ++k) skewed[k] = std::pow(static_cast<double>(k), 3.0) * 0.01 - 2.0;
+        ladders.push_back(skewed);
+    }
+    ladders.push_back({0, 0, 0, 5, 5, 9, 9, 9});  // repeats
+    ladders.push_back({3, 3, 3, 3});               // one bucket
+    ladders.push_back({-1e9, 0, 1e-9, 1e9});        // extreme spread
+    for (const auto& lv : ladders) {
+        unsigned bits = 0;
+        while ((std::size_t{1} << bits) < lv.size()) ++bits;
+        const adc_transfer a = adc_transfer::nonlinear(bits, lv);
+        std::vector<double> th;
+        for (std::size_t k = 0; k + 1 < lv.size(); ++k) th.push_back(0.5 * (lv[k] + lv[k + 1]));
+        auto want = [&](double x) {
+            if (x != x) x = 0;
+            const auto i = static_cast<std::size_t>(std::upper_bound(th.begin(), th.end(), x) - th.begin());
+            return static_cast<std::int64_t>(std::llround(lv[i]));
+        };
+        std::vector<double> xs = {-INFINITY, INFINITY, NAN, -1e300, 1e300, 0.0, -0.0};
+        for (double t : th) xs.insert(xs.end(), {t, std::nextafter(t, -INFINITY), std::nextafter(t, INFINITY)});
+        const double span = lv.back() - lv.front() + 1.0;
+        for (int k = 0; k < 4000; ++k) xs.push_back(lv.front() - 0.1 * span + 1.2 * span * r.uniform());
+        std::vector<std::int64_t> got(xs.size());
+        a.convert_real(xs.data(), got.data(), static_cast<int>(xs.size()));
+        for (std::size_t k = 0; k < xs.size(); ++k) ASSERT_EQ(got[k], want(xs[k])) << "x = " << xs[k] << ", " << bits << " bits";
+    }
 }
 
 TEST(column_histogram, percentiles_and_merge) {
