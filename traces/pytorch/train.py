@@ -47,6 +47,24 @@ def accuracy(model, x_u8, y, bs=500):
     return correct / x_u8.shape[0]
 
 
+def seeded_data(args):
+    """The set-up both trainers share: threads and seeds (args.threads, args.seed), deterministic algorithms, and
+    Fashion-MNIST from args.data (the first args.train_limit training images when set). Returns the uint8 arrays,
+    the same as tensors, and the seeded generator of the data order and flips."""
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    np.random.seed(args.seed)
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    xtr, ytr = cq.load_fmnist("train", args.data)
+    xte, yte = cq.load_fmnist("t10k", args.data)
+    if args.train_limit:
+        xtr, ytr = xtr[:args.train_limit], ytr[:args.train_limit]
+    Xtr, Ytr = torch.from_numpy(xtr.copy()), torch.from_numpy(ytr)
+    Xte, Yte = torch.from_numpy(xte.copy()), torch.from_numpy(yte)
+    gen = torch.Generator().manual_seed(args.seed)
+    return xtr, ytr, xte, yte, Xtr, Ytr, Xte, Yte, gen
+
+
 def run_epochs(model, params, x, y, epochs, lr, gen, bs, tag, xt, yt, log, flip):
     opt = torch.optim.Adam(params, lr=lr)
     steps = epochs * ((x.shape[0] + bs - 1) // bs)
@@ -87,19 +105,8 @@ def main(argv=None):
     ap.add_argument("--data", default=cq.FMNIST_DIR)
     args = ap.parse_args(argv)
 
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
-    np.random.seed(args.seed)
-    torch.use_deterministic_algorithms(True, warn_only=True)
+    xtr, ytr, xte, yte, Xtr, Ytr, Xte, Yte, gen = seeded_data(args)
     t_start = time.time()
-
-    xtr, ytr = cq.load_fmnist("train", args.data)
-    xte, yte = cq.load_fmnist("t10k", args.data)
-    if args.train_limit:
-        xtr, ytr = xtr[:args.train_limit], ytr[:args.train_limit]
-    Xtr, Ytr = torch.from_numpy(xtr.copy()), torch.from_numpy(ytr)
-    Xte, Yte = torch.from_numpy(xte.copy()), torch.from_numpy(yte)
-    gen = torch.Generator().manual_seed(args.seed)
     log = []
 
     # ---- phase 1: float with BN

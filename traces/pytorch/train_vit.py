@@ -29,7 +29,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cimtlm_vit as cv  # noqa: E402
-from train import batches  # noqa: E402  (the CNN trainer's data order and flips)
+from train import accuracy, batches, seeded_data  # noqa: E402  (the CNN trainer's set-up, data order, flips)
 
 
 @torch.no_grad()
@@ -37,10 +37,6 @@ def predict_torch(model, x_u8, bs=500):
     model.eval()
     return np.concatenate([model(x_u8[i:i + bs].unsqueeze(1).float() / 255.0).argmax(1).numpy()
                            for i in range(0, x_u8.shape[0], bs)])
-
-
-def accuracy(model, x_u8, y):
-    return float((predict_torch(model, x_u8) == y.numpy()).mean())
 
 
 def run_epochs(model, x, y, epochs, lr, wd, gen, bs, tag, xt, yt, log, flip, pct_start, smoothing):
@@ -95,19 +91,8 @@ def main(argv=None):
     ap.add_argument("--data", default=cv.FMNIST_DIR)
     args = ap.parse_args(argv)
 
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
-    np.random.seed(args.seed)
-    torch.use_deterministic_algorithms(True, warn_only=True)
+    xtr, ytr, xte, yte, Xtr, Ytr, Xte, Yte, gen = seeded_data(args)
     t_start = time.time()
-
-    xtr, ytr = cv.load_fmnist("train", args.data)
-    xte, yte = cv.load_fmnist("t10k", args.data)
-    if args.train_limit:
-        xtr, ytr = xtr[:args.train_limit], ytr[:args.train_limit]
-    Xtr, Ytr = torch.from_numpy(xtr.copy()), torch.from_numpy(ytr)
-    Xte, Yte = torch.from_numpy(xte.copy()), torch.from_numpy(yte)
-    gen = torch.Generator().manual_seed(args.seed)
     log = []
 
     cfg = cv.ViTConfig(patch=args.patch, dim=args.dim, depth=args.depth, heads=args.heads, mlp=args.mlp)
