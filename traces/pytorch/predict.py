@@ -68,17 +68,24 @@ def conv3x3(x, w):
     return out.reshape(n, h, wd, o).transpose(0, 3, 1, 2)
 
 
+def _load_quant(model, path: str, fmt: str):
+    """Reads the ONNX file at path and its cimtlm.quant metadata (format fmt) into model: meta, A, M and the
+    initialisers by name. Returns the ONNX model."""
+    mo = onnx.load(path)
+    props = {p.key: p.value for p in mo.metadata_props}
+    if "cimtlm.quant" not in props:
+        raise SystemExit(f"{path}: no metadata_props['cimtlm.quant']")
+    model.meta = json.loads(props["cimtlm.quant"])
+    assert model.meta["format"] == fmt, model.meta["format"]
+    model.A = 2 ** model.meta["input_bits"] - 1
+    model.M = 2 ** (model.meta["weight_bits"] - 1) - 1
+    model.inits = {t.name: numpy_helper.to_array(t) for t in mo.graph.initializer}
+    return mo
+
+
 class IntModel:
     def __init__(self, path: str):
-        mo = onnx.load(path)
-        props = {p.key: p.value for p in mo.metadata_props}
-        if "cimtlm.quant" not in props:
-            raise SystemExit(f"{path}: no metadata_props['cimtlm.quant']")
-        self.meta = json.loads(props["cimtlm.quant"])
-        assert self.meta["format"] == "cimtlm.quant/1", self.meta["format"]
-        self.A = 2 ** self.meta["input_bits"] - 1
-        self.M = 2 ** (self.meta["weight_bits"] - 1) - 1
-        self.inits = {t.name: numpy_helper.to_array(t) for t in mo.graph.initializer}
+        mo = _load_quant(self, path, "cimtlm.quant/1")
         self.graph = mo.graph
         self.input_name = [i.name for i in mo.graph.input if i.name not in self.inits][0]
         self.output_name = mo.graph.output[0].name
@@ -175,17 +182,9 @@ class IntModel2:
             "Expand"}
 
     def __init__(self, path: str):
-        mo = onnx.load(path)
-        props = {p.key: p.value for p in mo.metadata_props}
-        if "cimtlm.quant" not in props:
-            raise SystemExit(f"{path}: no metadata_props['cimtlm.quant']")
-        self.meta = json.loads(props["cimtlm.quant"])
-        assert self.meta["format"] == "cimtlm.quant/2", self.meta["format"]
-        self.A = 2 ** self.meta["input_bits"] - 1
-        self.M = 2 ** (self.meta["weight_bits"] - 1) - 1
+        mo = _load_quant(self, path, "cimtlm.quant/2")
         self.g = mo.graph
         self.opset = max(o.version for o in mo.opset_import if o.domain in ("", "ai.onnx"))
-        self.inits = {t.name: numpy_helper.to_array(t) for t in self.g.initializer}
         self.input_name = [i.name for i in self.g.input if i.name not in self.inits][0]
         self.output_name = self.g.output[0].name
         self.by_name = {n.name: n for n in self.g.node}
