@@ -462,6 +462,19 @@ def export_onnx(model: QuantNet, path: str, in_shape=(1, 1, 28, 28)) -> Dict:
     return meta
 
 
+def materialise_shared_initializers(mo):
+    """torch's ONNX export shares equal initializers and re-creates each copy with an Identity node: make every such
+    copy an initializer of its own and drop the Identity, so the graph has no Identity on an initializer."""
+    import onnx
+    inits = {t.name: t for t in mo.graph.initializer}
+    for node in [n for n in mo.graph.node if n.op_type == "Identity" and n.input[0] in inits]:
+        t = onnx.TensorProto()
+        t.CopyFrom(inits[node.input[0]])
+        t.name = node.output[0]
+        mo.graph.initializer.append(t)
+        mo.graph.node.remove(node)
+
+
 def _rename_tensor(graph, old: str, new: str):
     for t in graph.initializer:
         if t.name == old:

@@ -31,7 +31,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cimtlm_quant import load_fmnist, FMNIST_DIR  # noqa: E402
+from cimtlm_quant import load_fmnist, FMNIST_DIR, materialise_shared_initializers  # noqa: E402
 
 
 class BasicBlock(nn.Module):
@@ -77,13 +77,7 @@ def export(model, path):
     # torch deduplicates equal initializers (block2.bn2.bias and block2.downsample.1.bias get identical gradients,
     # so they stay equal) and re-creates the second one with an Identity node. Materialise it as an initializer
     # so the graph has no Identity nodes.
-    inits = {t.name: t for t in mo.graph.initializer}
-    for node in [n for n in mo.graph.node if n.op_type == "Identity" and n.input[0] in inits]:
-        t = onnx.TensorProto()
-        t.CopyFrom(inits[node.input[0]])
-        t.name = node.output[0]
-        mo.graph.initializer.append(t)
-        mo.graph.node.remove(node)
+    materialise_shared_initializers(mo)
     onnx.checker.check_model(mo)
     onnx.save(mo, path)
     ops = [n.op_type for n in mo.graph.node]

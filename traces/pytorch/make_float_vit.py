@@ -43,7 +43,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cimtlm_quant import load_fmnist, FMNIST_DIR  # noqa: E402
+from cimtlm_quant import load_fmnist, FMNIST_DIR, materialise_shared_initializers  # noqa: E402
 
 
 class Attention(nn.Module):
@@ -121,14 +121,7 @@ def export(model, path, opset=14):
                       input_names=["input"], output_names=["logits"],
                       dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}}, do_constant_folding=True)
     mo = onnx.load(path)
-    # torch shares equal initializers through Identity nodes: materialise them as initializers.
-    inits = {t.name: t for t in mo.graph.initializer}
-    for node in [n for n in mo.graph.node if n.op_type == "Identity" and n.input[0] in inits]:
-        t = onnx.TensorProto()
-        t.CopyFrom(inits[node.input[0]])
-        t.name = node.output[0]
-        mo.graph.initializer.append(t)
-        mo.graph.node.remove(node)
+    materialise_shared_initializers(mo)
     onnx.checker.check_model(mo)
     onnx.save(mo, path)
     ops = [n.op_type for n in mo.graph.node]
