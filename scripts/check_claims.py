@@ -17,8 +17,13 @@ def acc(r):
     return 100.0 * float(r["accuracy"])
 
 
+def matching(rows, **kv):
+    """The rows whose columns equal kv (a double underscore in a name stands for the dot of a config key)."""
+    return [r for r in rows if all(str(r[k.replace("__", ".")]) == str(v) for k, v in kv.items())]
+
+
 def pick(rows, **kv):
-    out = [r for r in rows if all(str(r[k.replace("__", ".")]) == str(v) for k, v in kv.items())]
+    out = matching(rows, **kv)
     if len(out) != 1:
         sys.exit(f"check_claims.py: expected one point for {kv}, found {len(out)}")
     return out[0]
@@ -56,9 +61,8 @@ def fig4(rows, path):
         four4 = acc(pick(rows, subarray__rows=n, cell__bits=4, subarray__adc_bits=4))
         four5 = acc(pick(rows, subarray__rows=n, cell__bits=4, subarray__adc_bits=5))
         # 1-bit cells with a 5-bit ADC: shown when the sweep has the point (the full one does); no claim rests on it.
-        one5 = [acc(r) for r in rows if r["subarray.rows"] == str(n) and r["cell.bits"] == "1"
-                and r["subarray.adc_bits"] == "5"]
-        one5_text = f", 5-bit {one5[0]:.1f} %" if one5 else ""
+        one5 = matching(rows, subarray__rows=n, cell__bits=1, subarray__adc_bits=5)
+        one5_text = f", 5-bit {acc(one5[0]):.1f} %" if one5 else ""
         print(f"{n}x{n}: ideal {ideal:.1f} %; 1-bit cells: 4-bit ADC {one4:.1f} %{one5_text}; "
               f"4-bit cells: 4-bit ADC {four4:.1f} %, 5-bit {four5:.1f} %")
         claims += [(f"{n}x{n}: 4-bit ADC keeps 1-bit cells within 1 pp of ideal", one4 >= ideal - 1.0),
