@@ -1,8 +1,9 @@
 // bench_cli: whole-process figures, what a user waits for: the cimtlm program started as a user starts it, on the
 // shipped jobs. Each benchmark forks and execs the binary once (SystemC elaborates once per process) and reports
 // the child's wall time (the iteration time), its CPU time and its peak resident memory (wait4's rusage).
-// The jobs: the default job (make run), the shipped model's accuracy on 1000 test images, the shipped transformer
-// on 1000 images, one ViT-B/16 and one BERT-base inference with synthetic weights.
+// The jobs: the default job (make run), the paper's VGG-8 design (one image, and 64 images pipelined), ResNet-18,
+// the shipped model's accuracy on 1000 test images, the shipped transformer on 1000 images, one ViT-B/16 and one
+// BERT-base inference with synthetic weights.
 #include <benchmark/benchmark.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -25,6 +26,10 @@ struct job {
 const std::vector<job>& jobs() {
     static const std::vector<job> j = {
         {"run default (make run)", {"run", "{src}/configs/experiments/default.yaml"}},
+        {"run vgg8_cifar10 (the paper's RRAM design), 1 image", {"run", "{src}/configs/experiments/vgg8_cifar10.yaml"}},
+        {"run vgg8_cifar10 pipelined, 64 images",
+         {"run", "{src}/configs/experiments/vgg8_cifar10.yaml", "--set", "run.mode=pipelined", "--set", "run.images=64"}},
+        {"run resnet18_imagenet, 1 image", {"run", "{src}/configs/experiments/resnet18_imagenet.yaml"}},
         {"accuracy default, 1000 images", {"accuracy", "{src}/configs/experiments/default.yaml", "--limit", "1000"}},
         {"accuracy vit_fmnist, 1000 images", {"accuracy", "{src}/configs/experiments/vit_fmnist.yaml", "--limit", "1000"}},
         {"run ViT-B/16 224x224, 1 image",
@@ -78,7 +83,7 @@ void BM_Cli(benchmark::State& state) {
     }
     std::filesystem::remove_all(out);
 }
-BENCHMARK(BM_Cli)->DenseRange(0, 4)->Iterations(1)->Unit(benchmark::kSecond)->UseManualTime();
+BENCHMARK(BM_Cli)->DenseRange(0, static_cast<int>(jobs().size()) - 1)->Iterations(1)->Unit(benchmark::kSecond)->UseManualTime();
 
 }  // namespace
 

@@ -21,22 +21,6 @@ rng_stream::rng_stream(std::uint64_t seed, std::initializer_list<std::uint64_t> 
     for (auto& s : m_s) s = splitmix64(h);
 }
 
-static inline std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
-std::uint64_t rng_stream::next_u64() {
-    const std::uint64_t result = rotl(m_s[1] * 5, 7) * 9;
-    const std::uint64_t t = m_s[1] << 17;
-    m_s[2] ^= m_s[0];
-    m_s[3] ^= m_s[1];
-    m_s[1] ^= m_s[2];
-    m_s[0] ^= m_s[3];
-    m_s[2] ^= t;
-    m_s[3] = rotl(m_s[3], 45);
-    return result;
-}
-
-double rng_stream::uniform() { return static_cast<double>(next_u64() >> 11) * 0x1.0p-53; }
-
 double rng_stream::normal() {
     double u1 = uniform();
     const double u2 = uniform();

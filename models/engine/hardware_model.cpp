@@ -20,15 +20,24 @@ double ratio_or_inf(double r) { return (r <= 0 || !std::isfinite(r)) ? std::nume
 
 func::subarray_block program_slot(const network::layer& L, const mapping::subarray_slot& where, std::uint64_t block_id,
                                   const hardware_options& o) {
-    return program_slot(L.qweights.data(), L.weight_rows(), where, block_id, o);
+    return L.qweights.visit([&](const auto* w) { return program_slot(w, L.weight_rows(), where, block_id, o); });
 }
 
-func::subarray_block program_slot(const std::int32_t* qweights, std::int64_t weight_rows,
-                                  const mapping::subarray_slot& where, std::uint64_t block_id, const hardware_options& o) {
+template <class T>
+func::subarray_block program_slot(const T* qweights, std::int64_t weight_rows, const mapping::subarray_slot& where,
+                                  std::uint64_t block_id, const hardware_options& o) {
     return func::program_block(qweights, weight_rows, where.row_begin, where.row_end, where.ch_begin, where.ch_end,
                                o.quant, o.cell_bits, o.device, ratio_or_inf(o.on_off_ratio),
                                func::rng_key{o.seed, static_cast<std::uint64_t>(where.layer), block_id});
 }
+template func::subarray_block program_slot<std::int8_t>(const std::int8_t*, std::int64_t, const mapping::subarray_slot&,
+                                                        std::uint64_t, const hardware_options&);
+template func::subarray_block program_slot<std::int16_t>(const std::int16_t*, std::int64_t,
+                                                         const mapping::subarray_slot&, std::uint64_t,
+                                                         const hardware_options&);
+template func::subarray_block program_slot<std::int32_t>(const std::int32_t*, std::int64_t,
+                                                         const mapping::subarray_slot&, std::uint64_t,
+                                                         const hardware_options&);
 
 func::adc_transfer default_adc(const func::subarray_block& b, const hardware_options& o) {
     return func::adc_transfer(o.adc_bits, func::full_scale(b, o.quant, o.rows_per_read));

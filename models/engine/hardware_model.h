@@ -47,8 +47,10 @@ struct programmed_slot {
 /// engine's hardware_model and the platform's subarray modules, which program their own cells).
 func::subarray_block program_slot(const network::layer& L, const mapping::subarray_slot& where, std::uint64_t block_id,
                                   const hardware_options& o);
-/// The same from a weight matrix `qweights`, row-major [channels][weight_rows] (a write during the run).
-func::subarray_block program_slot(const std::int32_t* qweights, std::int64_t weight_rows,
+/// The same from a weight matrix `qweights`, row-major [channels][weight_rows] (a write during the run). T: the
+/// weights' storage (std::int8_t, std::int16_t or std::int32_t).
+template <class T>
+func::subarray_block program_slot(const T* qweights, std::int64_t weight_rows,
                                   const mapping::subarray_slot& where, std::uint64_t block_id, const hardware_options& o);
 
 /// The ADC a block starts with: linear over the largest column value one conversion can produce.

@@ -16,6 +16,7 @@
 namespace cim::engine {
 
 using network::graph;
+using network::int_weights;
 using network::layer;
 using network::op;
 using network::shape;
@@ -398,7 +399,7 @@ bool signed_input(const graph& g, int layer_index) { return at(g, layer_index).s
 // Reference accumulation
 
 std::vector<std::int64_t> reference_accumulate(const graph& g, int layer_index, const std::vector<std::int32_t>& x,
-                                               unsigned max_threads) {
+                                               unsigned max_threads, const func::reference_weights* prepared) {
     const layer& l = at(g, layer_index);
     if (!l.has_weights()) throw model_error(key(l), "reference_accumulate needs a conv2d or linear layer");
     const std::int64_t rows = l.weight_rows();
@@ -425,9 +426,16 @@ std::vector<std::int64_t> reference_accumulate(const graph& g, int layer_index, 
     const std::int64_t work = l.macs();
     const unsigned hw = max_threads ? max_threads : std::max(1u, std::min(8u, std::thread::hardware_concurrency()));
     const int threads = work < (std::int64_t{1} << 22) ? 1 : static_cast<int>(std::min<unsigned>(hw, n));
+    // The weights prepared once for every thread (packed for the int8 kernel), unless the caller did, or the layer
+    // reads too few vectors for the packing to pay.
+    func::reference_weights local;
+    if (prepared == nullptr) {
+        local = l.qweights.visit([&](const auto* w) { return func::prepare_reference(w, rows, oc, n >= 8); });
+        prepared = &local;
+    }
     auto run = [&](int begin, int end) {
         if (end > begin)
-            func::reference_mvm(l.qweights.data(), rows, oc, xv + static_cast<std::int64_t>(begin) * rows, end - begin,
+            func::reference_mvm(*prepared, xv + static_cast<std::int64_t>(begin) * rows, end - begin,
                                 acc.data() + static_cast<std::int64_t>(begin) * oc);
     };
     if (threads <= 1) {
@@ -509,17 +517,25 @@ public:
         }
         for (std::size_t i : large) m_prob[i] = 1.0, m_alias[i] = static_cast<std::uint32_t>(i);
         for (std::size_t i : small) m_prob[i] = 1.0, m_alias[i] = static_cast<std::uint32_t>(i);
+        m_keep.resize(n);
+        for (std::size_t i = 0; i < n; ++i)
+            m_keep[i] = static_cast<std::uint64_t>(std::ceil(std::ldexp(std::max(0.0, m_prob[i]), 32)));
     }
-    std::size_t sample(rng_stream& r) const {
+    // Column i = the high 32 bits scaled to n; keep i when the low 32 bits f * 2^32 fall below prob[i] * 2^32, i.e.
+    // below its ceiling m_keep[i] (f < p exactly when the integer f * 2^32 < ceil(p * 2^32)). Branch-free: the
+    // comparison is a coin flip per draw, which a branch would mispredict half the time.
+    std::uint32_t sample(rng_stream& r) const {
         const std::uint64_t u = r.next_u64();
-        const std::size_t i = static_cast<std::size_t>(((u >> 32) * m_prob.size()) >> 32);
-        const double f = static_cast<double>(u & 0xffffffffu) * 0x1.0p-32;
-        return f < m_prob[i] ? i : m_alias[i];
+        const std::uint64_t i = ((u >> 32) * m_keep.size()) >> 32;
+        const std::uint64_t keep = static_cast<std::uint64_t>((u & 0xffffffffu) < m_keep[i]);
+        const std::uint32_t a = m_alias[i];
+        return static_cast<std::uint32_t>(a ^ ((static_cast<std::uint32_t>(i) ^ a) & (0u - static_cast<std::uint32_t>(keep))));
     }
 
 private:
     std::vector<double> m_prob;
     std::vector<std::uint32_t> m_alias;
+    std::vector<std::uint64_t> m_keep;  // ceil(prob * 2^32)
 };
 
 }  // namespace
@@ -541,8 +557,18 @@ void synthesize_weights(graph& g, const func::quant_config& q, std::uint64_t see
         const std::int64_t fan_in = l.weight_rows();
         if (fan_in < 1 || l.out_channels < 1) throw model_error(key(l), "empty weight matrix");
         rng_stream rng(seed, {0x77, static_cast<std::uint64_t>(i)});
-        l.qweights.resize(static_cast<std::size_t>(fan_in * l.out_channels));
-        for (auto& w : l.qweights) w = static_cast<std::int32_t>(table.sample(rng)) - m;
+        const auto count = static_cast<std::size_t>(fan_in * l.out_channels);
+        // Drawn straight into the storage int_weights keeps (bytes for 8-bit weights).
+        auto draw = [&](auto zero) {
+            using T = decltype(zero);
+            std::vector<T> w(count);
+            for (auto& v : w) v = static_cast<T>(static_cast<std::int32_t>(table.sample(rng)) - m);
+            l.qweights = int_weights(std::move(w));
+        };
+        if (m <= 127)
+            draw(std::int8_t{0});
+        else
+            draw(std::int16_t{0});  // weight_bits <= 16
         l.weight_scale = {std::sqrt(2.0 / static_cast<double>(fan_in)) * 3.0 / m};
     }
     // Constants (a class token, a positional embedding) without values: N(0, 0.02^2), as ViT and BERT initialise them.
@@ -577,11 +603,11 @@ void quantize_weights(graph& g, const func::quant_config& q) {
         // An all-zero channel still needs a positive scale: weight_output() rejects scales <= 0.
         l.weight_scale.clear();
         for (double mx : max_abs) l.weight_scale.push_back(mx > 0.0 ? mx / m : 1.0);
-        l.qweights.resize(l.fweights.size());
+        l.qweights = int_weights::zeros(l.fweights.size(), m);
         for (std::size_t k = 0; k < l.fweights.size(); ++k) {
             const double scale = l.channel_weight_scale(static_cast<int>(k / static_cast<std::size_t>(rows)));
             const long long v = std::llround(static_cast<double>(l.fweights[k]) / scale);
-            l.qweights[k] = static_cast<std::int32_t>(std::clamp<long long>(v, -m, m));
+            l.qweights.set(k, static_cast<std::int32_t>(std::clamp<long long>(v, -m, m)));
         }
     }
 }
@@ -701,8 +727,13 @@ void calibrate(graph& g, const func::quant_config& q, const std::vector<std::vec
                 accs.reserve(outs.size());
                 const std::size_t oc = static_cast<std::size_t>(l.out_channels);
                 std::vector<std::int64_t> peak(oc, 0);  // per channel, in that channel's accumulator units
+                // The weights prepared once for all the images.
+                const bool many = l.output_pixels() * static_cast<std::int64_t>(outs.size()) >= 8 &&
+                                  static_cast<std::int64_t>(l.qweights.size()) == l.weight_rows() * l.out_channels;
+                const func::reference_weights w = l.qweights.visit(
+                    [&](const auto* p) { return func::prepare_reference(p, l.weight_rows(), l.out_channels, many); });
                 for (auto& o : outs) {
-                    accs.push_back(reference_accumulate(g, i, producer_output(g, l, 0, o)));
+                    accs.push_back(reference_accumulate(g, i, producer_output(g, l, 0, o), 0, &w));
                     const auto& a_k = accs.back();
                     for (std::size_t e = 0; e < a_k.size(); ++e) {
                         const std::int64_t v = a_k[e] + (bias.empty() ? 0 : bias[e % oc]);

@@ -2,6 +2,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "models/functional/crossbar_mvm.h"
 #include "models/functional/quant_config.h"
 #include "models/network/graph.h"
 
@@ -138,8 +139,10 @@ std::vector<std::vector<std::int32_t>> reference_forward(const network::graph& g
 
 /// The int64 accumulations of weight layer `layer_index` for its input tensor x (the producer's output):
 /// output_pixels() x out_channels, row-major (pixel-major). The step reference_forward runs before
-/// finish_weight_output; exposed for calibration and for tests against the crossbar path.
+/// finish_weight_output; exposed for calibration and for tests against the crossbar path. `prepared`: the layer's
+/// weights prepared by func::prepare_reference, for a caller that runs many inputs (else prepared here).
 std::vector<std::int64_t> reference_accumulate(const network::graph& g, int layer_index,
-                                               const std::vector<std::int32_t>& x, unsigned max_threads = 0);
+                                               const std::vector<std::int32_t>& x, unsigned max_threads = 0,
+                                               const func::reference_weights* prepared = nullptr);
 
 }  // namespace cim::engine

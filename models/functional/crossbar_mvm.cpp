@@ -9,6 +9,7 @@
 
 #include "models/core/error.h"
 #include "models/core/rng.h"
+#include "models/functional/int8_gemm.h"
 
 namespace cim::func {
 
@@ -27,7 +28,8 @@ struct scratch {
     std::vector<std::int64_t> conv;  // columns: converted values of one (vector, slice) (non-ideal only)
     std::vector<double> v;           // columns: real column values (non-ideal only)
     std::vector<double> amp;         // columns: read-noise sigma of each column (non-ideal only)
-    std::vector<float> levels;       // rows x columns: an ideal block's byte levels as floats
+    std::vector<float> levels;       // rows x columns: an ideal block's integer levels as floats
+    std::vector<std::uint8_t> level_bytes;  // rows x columns: an ideal block's integer levels, one byte each
     std::vector<double> w;           // rows x out_channels: a lossless block's folded integer weights
     std::vector<float> wf;           // the same as floats, when every product sum is float-exact
     std::vector<double> rowsum;      // rows: each row's total level (the column-sum total of a lossless block)
@@ -37,6 +39,14 @@ struct scratch {
     std::vector<std::int64_t> acc;   // m x columns: converted values summed over the input slices, each at its weight
     std::vector<int> live;           // the rows of x with a non-zero input (the zero ones sum to zero)
     std::vector<float> xl, sl;       // those rows of x, and their column sums
+    // The int8 path (int8_gemm.h): the DAC inputs as bytes (rows padded to a multiple of 4), the cells packed for the
+    // kernel, the exact column sums, and the row pointers of the (live) rows the kernel computes.
+    std::vector<std::uint8_t> xb;
+    std::vector<std::uint8_t> padded;  // the cells' levels in zero-padded rows, before packing
+    int8::packed_b cells;
+    std::vector<std::int32_t> si;
+    std::vector<const std::uint8_t*> a_rows;
+    std::vector<std::int32_t*> c_rows;
 };
 
 // Standard normal draws from one rng_stream by the ziggurat method (Marsaglia & Tsang, "The ziggurat
@@ -111,6 +121,22 @@ private:
 // Vectors per GEMM. All input slices of a chunk are stacked into one GEMM of about this many rows, so
 // one vector (the platform case) still makes a reasonable GEMM and a batch keeps its scratch in cache.
 constexpr int gemm_rows = 256;
+
+// One input vector's DAC values for input slice `shift` into dst (floats for the float GEMM, bytes for the int8
+// kernel): one branch-free pass with 32-bit counters (rows * dac_mask < 2^31), so it vectorises. nonzero: the rows
+// driven; a: the DAC units driven, each carrying the nominal off current g0 (non-ideal reads need it).
+template <class T>
+inline void slice_row(const std::int32_t* xi, unsigned shift, std::int32_t dac_mask, int rows, T* dst,
+                      std::int32_t& nonzero, std::int32_t& a) {
+    nonzero = 0;
+    a = 0;
+    for (int r = 0; r < rows; ++r) {
+        const std::int32_t v = (xi[r] >> shift) & dac_mask;
+        nonzero += v != 0;
+        a += v;
+        dst[r] = static_cast<T>(v);
+    }
+}
 
 }  // namespace
 
@@ -200,22 +226,40 @@ void block_mvm(const subarray_block& b, const std::int32_t* x, int n, int x_stri
 
     std::fill(out, out + static_cast<std::int64_t>(n) * oc_n, std::int64_t{0});
     thread_local scratch sc;
-    // The cells as floats for the GEMM: a non-ideal block holds them so, an ideal one as bytes (converted per call,
-    // a small cost next to the GEMM of the call's vectors and slices).
+    // A lossless block (every conversion is the identity, nothing observed): the shift-add is linear in the column
+    // sums, so it folds into the cells (below).
+    const bool fold = !nonideal && ro.observe == nullptr && (exact_groups || adc.integer_identity()) &&
+                      static_cast<std::int64_t>(n) * t_n >= 16;
+    // Integer levels below 128 and DAC values below 256 read through the int8 kernel when the CPU has it (exact int32
+    // sums, the same bits as the float GEMM); the cells are packed for it once per call.
+    const bool int_path = !nonideal && !fold && n_groups == 1 && b.levels.integral() && cell_bits <= 7 &&
+                          dac_bits <= 8 && int8::available();
+    const int kp = int8::padded_k(rows);
+    if (int_path) {
+        // Unpacked into rows of ld bytes, zero-padded to the kernel's row quads and 16-column blocks, then packed.
+        const int ld = (cols + 15) / 16 * 16;
+        sc.level_bytes.resize(b.levels.size());
+        b.levels.unpack(sc.level_bytes.data());
+        sc.padded.assign(static_cast<std::size_t>(kp) * ld, 0);
+        for (int r = 0; r < rows; ++r)
+            std::copy_n(&sc.level_bytes[static_cast<std::size_t>(r) * cols], cols, &sc.padded[static_cast<std::size_t>(r) * ld]);
+        int8::pack_b_padded(sc.padded.data(), rows, cols, ld, sc.cells);
+    }
+    // The cells as floats for the float GEMM: a non-ideal block holds them so, an ideal one as bytes (converted per
+    // call, a small cost next to the GEMM of the call's vectors and slices).
     const float* cell_data = b.levels.floats();
-    if (cell_data == nullptr) {
+    if (cell_data == nullptr && !int_path) {
         sc.levels.resize(b.levels.size());
-        const std::uint8_t* u = b.levels.bytes();
+        sc.level_bytes.resize(b.levels.size());
+        b.levels.unpack(sc.level_bytes.data());
+        const std::uint8_t* u = sc.level_bytes.data();
         for (std::size_t k = 0; k < sc.levels.size(); ++k) sc.levels[k] = static_cast<float>(u[k]);
         cell_data = sc.levels.data();
     }
-    const Eigen::Map<const row_major> levels(cell_data, rows, cols);
-    // A lossless block (every conversion is the identity, nothing observed): the shift-add is linear in the column
-    // sums, so it folds into the cells. One product of the inputs with the folded integer weights (rows x
-    // channels) gives every channel's sum, exactly: in float when every sum is below 2^24, else in double. Worth it
-    // from a few vectors on (the fold itself costs one pass over the cells).
-    const bool fold = !nonideal && ro.observe == nullptr && (exact_groups || adc.integer_identity()) &&
-                      static_cast<std::int64_t>(n) * t_n >= 16;
+    const Eigen::Map<const row_major> levels(cell_data, int_path ? 0 : rows, int_path ? 0 : cols);
+    // The fold: one product of the inputs with the folded integer weights (rows x channels) gives every channel's
+    // sum, exactly: in float when every sum is below 2^24, else in double. Worth it from a few vectors on (the fold
+    // itself costs one pass over the cells).
     bool fold_float = false;
     if (fold) {
         sc.w.assign(static_cast<std::size_t>(rows) * oc_n, 0.0);
@@ -256,30 +300,31 @@ void block_mvm(const subarray_block& b, const std::int32_t* x, int n, int x_stri
     for (int c0 = 0; c0 < n; c0 += chunk) {
         const int m = std::min(chunk, n - c0);
         const int gm = t_n * m;
-        sc.x.resize(static_cast<std::size_t>(gm) * rows);
-        sc.s.resize(static_cast<std::size_t>(gm) * cols);
+        if (int_path) {
+            sc.xb.assign(static_cast<std::size_t>(gm) * kp, 0);  // the padding past `rows` stays zero
+            sc.si.resize(static_cast<std::size_t>(gm) * cols);
+        } else {
+            sc.x.resize(static_cast<std::size_t>(gm) * rows);
+            sc.s.resize(static_cast<std::size_t>(gm) * cols);
+        }
         if (nonideal) sc.a.resize(static_cast<std::size_t>(gm));
         sc.live.clear();
         for (int t = 0; t < t_n; ++t) {
             const unsigned shift = static_cast<unsigned>(t) * dac_bits;
             for (int i = 0; i < m; ++i) {
                 const std::int32_t* xi = x + static_cast<std::int64_t>(c0 + i) * x_stride;
-                float* dst = &sc.x[static_cast<std::size_t>(t * m + i) * rows];
-                // One branch-free pass with 32-bit local counters (rows * dac_mask < 2^31), so it vectorises.
-                // a: the DAC units driven, each carrying the nominal off current g0 (non-ideal reads need it).
+                const std::size_t g = static_cast<std::size_t>(t * m + i);
                 std::int32_t nonzero = 0, a = 0;
-                for (int r = 0; r < rows; ++r) {
-                    const std::int32_t v = (xi[r] >> shift) & dac_mask;
-                    nonzero += v != 0;
-                    a += v;
-                    dst[r] = static_cast<float>(v);
-                }
+                if (int_path)
+                    slice_row(xi, shift, dac_mask, rows, &sc.xb[g * static_cast<std::size_t>(kp)], nonzero, a);
+                else
+                    slice_row(xi, shift, dac_mask, rows, &sc.x[g * static_cast<std::size_t>(rows)], nonzero, a);
                 ones += static_cast<std::uint64_t>(nonzero);
                 if (nonzero != 0) sc.live.push_back(t * m + i);
                 if (nonideal) sc.a[static_cast<std::size_t>(t * m + i)] = a;
             }
         }
-        Eigen::Map<const row_major> xs(sc.x.data(), gm, rows);
+        Eigen::Map<const row_major> xs(sc.x.data(), int_path ? 0 : gm, rows);
         if (fold) {
             using drow = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
             const double* res_d = nullptr;
@@ -314,11 +359,22 @@ void block_mvm(const subarray_block& b, const std::int32_t* x, int n, int x_stri
             }
             continue;
         }
-        Eigen::Map<row_major> sums(sc.s.data(), gm, cols);
+        Eigen::Map<row_major> sums(sc.s.data(), int_path ? 0 : gm, cols);
         for (int gi = 0; gi < n_groups; ++gi) {
             const int r0 = gi * group, len = std::min(group, rows - r0);
             const int live = static_cast<int>(sc.live.size());
-            if (n_groups == 1 && 4 * live <= 3 * gm) {
+            if (int_path) {
+                // Only the live (vector, slice) rows go through the kernel; the others sum to exactly zero.
+                sc.a_rows.clear();
+                sc.c_rows.clear();
+                if (live < gm) std::fill(sc.si.begin(), sc.si.end(), 0);
+                for (int k = 0; k < live; ++k) {
+                    const auto g = static_cast<std::size_t>(sc.live[static_cast<std::size_t>(k)]);
+                    sc.a_rows.push_back(&sc.xb[g * static_cast<std::size_t>(kp)]);
+                    sc.c_rows.push_back(&sc.si[g * static_cast<std::size_t>(cols)]);
+                }
+                int8::gemm(sc.a_rows.data(), live, sc.cells, sc.c_rows.data());
+            } else if (n_groups == 1 && 4 * live <= 3 * gm) {
                 // A quarter or more of the (vector, slice) rows drive no input (high bits of small activations):
                 // their column sums are exactly zero, so only the live rows go through the product. The sums of
                 // the live rows are the same dot products, so the same bits.
@@ -378,56 +434,57 @@ void block_mvm(const subarray_block& b, const std::int32_t* x, int n, int x_stri
                 const bool identity = exact_groups || adc.integer_identity();
                 const std::int32_t* const table = adc.integer_table().data();
                 const std::uint64_t table_size = adc.integer_table().size();
-                const std::size_t total = static_cast<std::size_t>(gm) * cols;
-                sc.conv.resize(total);
-                const float* const sv = sc.s.data();
-                std::int64_t* const cv = sc.conv.data();
-                std::int64_t tot = 0;
-                if (identity) {
-                    for (std::size_t k = 0; k < total; ++k) tot += cv[k] = static_cast<std::int64_t>(sv[k]);
-                } else if (table_size == 0) {
-                    for (std::size_t k = 0; k < total; ++k) {
-                        const auto sk = static_cast<std::int64_t>(sv[k]);
-                        tot += sk;
-                        cv[k] = adc.convert(sk);
-                    }
-                } else if (adc.table_saturates()) {
-                    // 32-bit lanes (sums are integers in [0, 2^24), the table smaller still) so the conversion,
-                    // the clamp and the table gather vectorise; the total is widened per element.
-                    const auto last = static_cast<std::int32_t>(table_size - 1);
-                    for (std::size_t k = 0; k < total; ++k) {
-                        const auto sk = static_cast<std::int32_t>(sv[k]);  // exact: an integer in [0, 2^24)
-                        tot += sk;
-                        cv[k] = table[std::min(sk, last)];
-                    }
-                } else {
-                    bool slow = false;
-                    for (std::size_t k = 0; k < total; ++k) {
-                        const auto sk = static_cast<std::int64_t>(sv[k]);  // exact: an integer below 2^24
-                        tot += sk;
-                        const bool in = static_cast<std::uint64_t>(sk) < table_size;
-                        slow |= !in;
-                        cv[k] = table[in ? sk : 0];
-                    }
-                    if (slow)
-                        for (std::size_t k = 0; k < total; ++k) {
-                            const auto sk = static_cast<std::int64_t>(sv[k]);
-                            if (static_cast<std::uint64_t>(sk) >= table_size) cv[k] = adc.convert(sk);
-                        }
-                }
-                current += tot;
-                // The shift-add is linear in the converted values: weigh each slice's columns by its input-slice
-                // weight and sum (contiguous, vectorised), then one shift-add per vector instead of one per slice.
-                sc.acc.assign(static_cast<std::size_t>(m) * cols, 0);
+                // One pass per input slice: each column sum converted (a table lookup) and added into the vector's
+                // column at the slice's weight. The shift-add is linear in the converted values, so it then runs
+                // once per vector instead of once per slice. Shifted as unsigned: the same bits as a
+                // multiplication by 2^shift for a negative code too.
+                const std::size_t len = static_cast<std::size_t>(m) * cols;
+                sc.acc.assign(len, 0);
                 std::int64_t* const acc = sc.acc.data();
-                for (int t = 0; t < t_n; ++t) {
-                    const unsigned t_shift = static_cast<unsigned>(t) * dac_bits;
-                    const std::int64_t* crow = cv + static_cast<std::size_t>(t * m) * cols;
-                    const std::size_t len = static_cast<std::size_t>(m) * cols;
-                    // Shifted as unsigned: the same bits as a multiplication by 2^t_shift for a negative code too.
-                    for (std::size_t k = 0; k < len; ++k)
-                        acc[k] += static_cast<std::int64_t>(static_cast<std::uint64_t>(crow[k]) << t_shift);
-                }
+                std::int64_t tot = 0;
+                // The exact column sums: int32 from the int8 kernel, integer-valued floats from the float GEMM.
+                auto convert_sums = [&](const auto* const sums) {
+                    for (int t = 0; t < t_n; ++t) {
+                        const unsigned shift = static_cast<unsigned>(t) * dac_bits;
+                        const auto* const sv = sums + static_cast<std::size_t>(t) * len;
+                        auto add = [&](std::size_t k, std::int64_t v) {
+                            acc[k] += static_cast<std::int64_t>(static_cast<std::uint64_t>(v) << shift);
+                        };
+                        if (identity) {
+                            for (std::size_t k = 0; k < len; ++k) {
+                                const auto sk = static_cast<std::int64_t>(sv[k]);
+                                tot += sk;
+                                add(k, sk);
+                            }
+                        } else if (table_size == 0) {
+                            for (std::size_t k = 0; k < len; ++k) {
+                                const auto sk = static_cast<std::int64_t>(sv[k]);
+                                tot += sk;
+                                add(k, adc.convert(sk));
+                            }
+                        } else if (adc.table_saturates()) {
+                            // 32-bit lanes (sums are integers in [0, 2^24), the table smaller still) for the
+                            // conversion and the clamp; the total is widened per element.
+                            const auto last = static_cast<std::int32_t>(table_size - 1);
+                            for (std::size_t k = 0; k < len; ++k) {
+                                const auto sk = static_cast<std::int32_t>(sv[k]);  // exact: an integer in [0, 2^24)
+                                tot += sk;
+                                add(k, table[std::min(sk, last)]);
+                            }
+                        } else {
+                            for (std::size_t k = 0; k < len; ++k) {
+                                const auto sk = static_cast<std::int64_t>(sv[k]);  // exact: an integer below 2^24
+                                tot += sk;
+                                add(k, static_cast<std::uint64_t>(sk) < table_size ? table[sk] : adc.convert(sk));
+                            }
+                        }
+                    }
+                };
+                if (int_path)
+                    convert_sums(sc.si.data());
+                else
+                    convert_sums(sc.s.data());
+                current += tot;
                 for (int i = 0; i < m; ++i) {
                     const std::int64_t* arow = acc + static_cast<std::size_t>(i) * cols;
                     shift_add([arow](int c) { return arow[c]; }, out + static_cast<std::int64_t>(c0 + i) * oc_n, 1);
@@ -439,10 +496,13 @@ void block_mvm(const subarray_block& b, const std::int32_t* x, int n, int x_stri
                 for (int t = 0; t < t_n; ++t) {
                     const std::int64_t t_weight = std::int64_t{1} << (static_cast<unsigned>(t) * dac_bits);
                     for (int i = 0; i < m; ++i) {
-                        const float* srow = &sc.s[static_cast<std::size_t>(t * m + i) * cols];
+                        const std::size_t g = static_cast<std::size_t>(t * m + i) * cols;
+                        const float* srow = int_path ? nullptr : &sc.s[g];
+                        const std::int32_t* irow = int_path ? &sc.si[g] : nullptr;
                         std::int64_t* o = out + static_cast<std::int64_t>(c0 + i) * oc_n;
                         shift_add([&](int c) {
-                            const auto s = static_cast<std::int64_t>(srow[c]);  // exact: an integer below 2^24
+                            // exact: an integer below 2^24
+                            const auto s = irow != nullptr ? std::int64_t{irow[c]} : static_cast<std::int64_t>(srow[c]);
                             current += s;
                             observe->add(static_cast<double>(s));
                             return adc.convert(s);
@@ -516,8 +576,78 @@ void block_mvm(const subarray_block& b, const std::int32_t* x, int n, int x_stri
     }
 }
 
-void reference_mvm(const std::int32_t* qweights, std::int64_t weight_rows, int out_channels, const std::int32_t* x,
-                   int n, std::int64_t* out) {
+template <class T>
+reference_weights prepare_reference(const T* qweights, std::int64_t weight_rows, int out_channels, bool pack) {
+    reference_weights w;
+    w.qweights = qweights;
+    w.width = sizeof(T);
+    w.weight_rows = weight_rows;
+    w.out_channels = out_channels;
+    if (!pack || !int8::available() || weight_rows <= 0 || weight_rows >= 65536 || out_channels <= 0) return w;
+    if (sizeof(T) > 1) {
+        const std::int64_t count = weight_rows * out_channels;
+        std::int32_t lo = 0, hi = 0;
+        for (std::int64_t i = 0; i < count; ++i) {
+            lo = std::min<std::int32_t>(lo, qweights[i]);
+            hi = std::max<std::int32_t>(hi, qweights[i]);
+        }
+        if (lo < -128 || hi > 127) return w;
+    }
+    int8::pack_b(qweights, static_cast<int>(weight_rows), out_channels, 1, weight_rows, w.int8);
+    w.packed = true;
+    return w;
+}
+template reference_weights prepare_reference<std::int8_t>(const std::int8_t*, std::int64_t, int, bool);
+template reference_weights prepare_reference<std::int16_t>(const std::int16_t*, std::int64_t, int, bool);
+template reference_weights prepare_reference<std::int32_t>(const std::int32_t*, std::int64_t, int, bool);
+
+void reference_mvm(const reference_weights& w, const std::int32_t* x, int n, std::int64_t* out) {
+    if (n <= 0 || w.out_channels <= 0) return;
+    if (w.packed) {
+        const std::int64_t rows = w.weight_rows;
+        const std::int64_t xn = rows * n;
+        std::int32_t bad = 0;
+        for (std::int64_t i = 0; i < xn; ++i) bad |= x[i] & ~0xff;  // also catches negatives
+        if (bad == 0) {
+            // Rows of 64 vectors at a time: bytes padded to a multiple of 4, int32 sums widened into out.
+            const int kp = int8::padded_k(static_cast<int>(rows));
+            thread_local std::vector<std::uint8_t> xb;
+            thread_local std::vector<std::int32_t> cs;
+            thread_local std::vector<const std::uint8_t*> a_rows;
+            thread_local std::vector<std::int32_t*> c_rows;
+            constexpr int panel = 64;
+            const int oc = w.out_channels;
+            for (int i0 = 0; i0 < n; i0 += panel) {
+                const int m = std::min(panel, n - i0);
+                xb.assign(static_cast<std::size_t>(m) * kp, 0);
+                cs.resize(static_cast<std::size_t>(m) * oc);
+                a_rows.resize(static_cast<std::size_t>(m));
+                c_rows.resize(static_cast<std::size_t>(m));
+                for (int i = 0; i < m; ++i) {
+                    const std::int32_t* xi = x + static_cast<std::int64_t>(i0 + i) * rows;
+                    std::uint8_t* d = &xb[static_cast<std::size_t>(i) * kp];
+                    for (std::int64_t r = 0; r < rows; ++r) d[r] = static_cast<std::uint8_t>(xi[r]);
+                    a_rows[static_cast<std::size_t>(i)] = d;
+                    c_rows[static_cast<std::size_t>(i)] = &cs[static_cast<std::size_t>(i) * oc];
+                }
+                int8::gemm(a_rows.data(), m, w.int8, c_rows.data());
+                std::int64_t* o = out + static_cast<std::int64_t>(i0) * oc;
+                for (std::size_t k = 0; k < cs.size(); ++k) o[k] = cs[k];
+            }
+            return;
+        }
+    }
+    if (w.width == 1)
+        reference_mvm(static_cast<const std::int8_t*>(w.qweights), w.weight_rows, w.out_channels, x, n, out);
+    else if (w.width == 2)
+        reference_mvm(static_cast<const std::int16_t*>(w.qweights), w.weight_rows, w.out_channels, x, n, out);
+    else
+        reference_mvm(static_cast<const std::int32_t*>(w.qweights), w.weight_rows, w.out_channels, x, n, out);
+}
+
+template <class T>
+void reference_mvm(const T* qweights, std::int64_t weight_rows, int out_channels, const std::int32_t* x, int n,
+                   std::int64_t* out) {
     if (n <= 0 || out_channels <= 0) return;
     // An exact integer product through a double GEMM whenever every partial sum stays below 2^52 (doubles hold such
     // integers exactly, and an exact sum does not depend on the order of its terms), which the magnitudes found
@@ -539,7 +669,7 @@ void reference_mvm(const std::int32_t* qweights, std::int64_t weight_rows, int o
             const int cn = std::min(block, out_channels - c0);
             mat wd(cn, weight_rows);
             std::int64_t wmax = 0;
-            const std::int32_t* w = qweights + static_cast<std::int64_t>(c0) * weight_rows;
+            const T* w = qweights + static_cast<std::int64_t>(c0) * weight_rows;
             for (std::int64_t i = 0; i < wd.size(); ++i) {
                 wmax = std::max<std::int64_t>(wmax, std::llabs(w[i]));
                 wd.data()[i] = static_cast<double>(w[i]);
@@ -556,12 +686,16 @@ void reference_mvm(const std::int32_t* qweights, std::int64_t weight_rows, int o
     for (int i = 0; i < n; ++i) {
         const std::int32_t* xi = x + static_cast<std::int64_t>(i) * weight_rows;
         for (int oc = 0; oc < out_channels; ++oc) {
-            const std::int32_t* w = qweights + static_cast<std::int64_t>(oc) * weight_rows;
+            const T* w = qweights + static_cast<std::int64_t>(oc) * weight_rows;
             std::int64_t acc = 0;
             for (std::int64_t r = 0; r < weight_rows; ++r) acc += std::int64_t{w[r]} * xi[r];
             out[static_cast<std::int64_t>(i) * out_channels + oc] = acc;
         }
     }
 }
+
+template void reference_mvm<std::int8_t>(const std::int8_t*, std::int64_t, int, const std::int32_t*, int, std::int64_t*);
+template void reference_mvm<std::int16_t>(const std::int16_t*, std::int64_t, int, const std::int32_t*, int, std::int64_t*);
+template void reference_mvm<std::int32_t>(const std::int32_t*, std::int64_t, int, const std::int32_t*, int, std::int64_t*);
 
 }  // namespace cim::func

@@ -3,6 +3,7 @@
 
 #include "models/functional/adc_transfer.h"
 #include "models/functional/column_histogram.h"
+#include "models/functional/int8_gemm.h"
 #include "models/functional/quant_config.h"
 #include "models/functional/subarray_block.h"
 
@@ -80,7 +81,29 @@ void block_mvm(const subarray_block& b, const std::int32_t* x, int n, int x_stri
 
 /// Plain integer reference: out[i][oc] = sum_r qweights[oc*weight_rows + r] * x[i*weight_rows + r], int64.
 /// qweights is row-major [out_channels][weight_rows]; x is n x weight_rows row-major; out is n x out_channels.
-void reference_mvm(const std::int32_t* qweights, std::int64_t weight_rows, int out_channels, const std::int32_t* x,
-                   int n, std::int64_t* out);
+/// T: the weights' storage, std::int8_t, std::int16_t or std::int32_t.
+template <class T>
+void reference_mvm(const T* qweights, std::int64_t weight_rows, int out_channels, const std::int32_t* x, int n,
+                   std::int64_t* out);
+
+/// A weight matrix prepared once for many reference_mvm calls: the weights themselves (`width` bytes per value), and
+/// their copy packed for the int8 kernel (int8_gemm.h) when that kernel runs here, every weight fits a signed byte
+/// and the rows keep every int32 sum exact (weight_rows * 255 * 128 < 2^31). Refers to the weights, which must
+/// outlive it.
+struct reference_weights {
+    const void* qweights = nullptr;
+    unsigned width = 4;
+    std::int64_t weight_rows = 0;
+    int out_channels = 0;
+    bool packed = false;
+    int8::packed_b int8;
+};
+/// Prepares the weights; packs them only when `pack` (worth it for many input vectors).
+template <class T>
+reference_weights prepare_reference(const T* qweights, std::int64_t weight_rows, int out_channels, bool pack = true);
+
+/// reference_mvm with prepared weights: the same exact int64 results, through the int8 kernel when the weights are
+/// packed and every input is in [0, 255], else as above.
+void reference_mvm(const reference_weights& w, const std::int32_t* x, int n, std::int64_t* out);
 
 }  // namespace cim::func

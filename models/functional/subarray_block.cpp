@@ -27,21 +27,51 @@ cell_levels::cell_levels(std::vector<float> v) {
     bool small = true;
     for (float x : v) small = small && x >= 0.0f && x <= 255.0f && x == static_cast<float>(static_cast<int>(x));
     if (!small) {
+        m_size = v.size();
         m_floats = std::move(v);
         return;
     }
-    m_bytes.resize(v.size());
-    for (std::size_t k = 0; k < v.size(); ++k) m_bytes[k] = static_cast<std::uint8_t>(v[k]);
+    std::vector<std::uint8_t> b(v.size());
+    for (std::size_t k = 0; k < v.size(); ++k) b[k] = static_cast<std::uint8_t>(v[k]);
+    *this = cell_levels(std::move(b));
 }
 
-cell_levels::cell_levels(std::vector<std::uint8_t> v) : m_bytes(std::move(v)) {}
+cell_levels::cell_levels(std::vector<std::uint8_t> v) : m_size(v.size()) {
+    std::uint8_t top = 0;
+    for (std::uint8_t x : v) top = std::max(top, x);
+    if (top >= 16) {
+        m_bytes = std::move(v);
+        return;
+    }
+    m_nibbles = true;
+    const std::size_t pairs = v.size() / 2;
+    m_bytes.resize((v.size() + 1) / 2);
+    for (std::size_t k = 0; k < pairs; ++k) m_bytes[k] = static_cast<std::uint8_t>(v[2 * k] | (v[2 * k + 1] << 4));
+    if (v.size() & 1) m_bytes[pairs] = v.back();
+}
+
+void cell_levels::unpack(std::uint8_t* dst) const {
+    if (!m_nibbles) {
+        std::copy(m_bytes.begin(), m_bytes.end(), dst);
+        return;
+    }
+    const std::size_t pairs = m_size / 2;
+    for (std::size_t k = 0; k < pairs; ++k) {
+        dst[2 * k] = m_bytes[k] & 15;
+        dst[2 * k + 1] = static_cast<std::uint8_t>(m_bytes[k] >> 4);
+    }
+    if (m_size & 1) dst[m_size - 1] = m_bytes[pairs] & 15;
+}
 
 std::vector<float> cell_levels::to_floats() const {
-    if (m_bytes.empty()) return m_floats;
-    return std::vector<float>(m_bytes.begin(), m_bytes.end());
+    if (!m_floats.empty()) return m_floats;
+    std::vector<float> f(m_size);
+    for (std::size_t k = 0; k < m_size; ++k) f[k] = (*this)[k];
+    return f;
 }
 
-subarray_block program_block(const std::int32_t* qweights, std::int64_t weight_rows, int row_begin, int row_end,
+template <class T>
+subarray_block program_block(const T* qweights, std::int64_t weight_rows, int row_begin, int row_end,
                              int ch_begin, int ch_end, const quant_config& q, unsigned cell_bits) {
     q.validate();
     if (cell_bits < 1 || cell_bits > 8)
@@ -72,25 +102,41 @@ subarray_block program_block(const std::int32_t* qweights, std::int64_t weight_r
     const bool diff = q.differential();
     const unsigned half = b.slices / 2;
 
+    // The levels of one weight's cells (both sides for differential), written from `cell` on.
+    auto slice = [&](std::int32_t w, std::uint8_t* cell) {
+        if (diff) {
+            const std::int32_t mag = w < 0 ? -w : w;
+            std::uint8_t* side = w < 0 ? cell + half : cell;
+            for (unsigned j = 0; j < half; ++j) side[j] = static_cast<std::uint8_t>((mag >> (j * cell_bits)) & mask);
+        } else {
+            const std::int32_t wu = w + offset;
+            for (unsigned j = 0; j < b.slices; ++j) cell[j] = static_cast<std::uint8_t>((wu >> (j * cell_bits)) & mask);
+        }
+    };
+    // Looked up per weight (w + wmax -> its cells) when the table is smaller than the block, as for 8-bit weights.
+    const std::size_t sl = b.slices;
+    const bool lookup = 2 * static_cast<std::int64_t>(wmax) + 1 <= std::int64_t{b.rows} * b.out_channels;
+    std::vector<std::uint8_t> cells_of(lookup ? static_cast<std::size_t>(2 * wmax + 1) * sl : 0, 0);
+    if (lookup)
+        for (std::int32_t w = -wmax; w <= wmax; ++w) slice(w, &cells_of[static_cast<std::size_t>(w + wmax) * sl]);
+    const auto span = static_cast<std::uint64_t>(2 * wmax);
     for (int oc = 0; oc < b.out_channels; ++oc) {
-        const std::int32_t* wrow = qweights + static_cast<std::int64_t>(ch_begin + oc) * weight_rows + row_begin;
+        const T* wrow = qweights + static_cast<std::int64_t>(ch_begin + oc) * weight_rows + row_begin;
+        std::uint8_t* col = &levels[static_cast<std::size_t>(oc) * sl];
         for (int r = 0; r < b.rows; ++r) {
-            const std::int32_t w = wrow[r];
-            if (w < -wmax || w > wmax)
+            const std::int32_t w = static_cast<std::int32_t>(wrow[r]);
+            if (static_cast<std::uint64_t>(std::int64_t{w} + wmax) > span)  // also catches w < -wmax
                 throw model_error("weights", "weight " + std::to_string(w) + " at channel " +
                                                  std::to_string(ch_begin + oc) + ", row " +
                                                  std::to_string(row_begin + r) + " is outside +-" +
                                                  std::to_string(wmax) + " for " + std::to_string(q.weight_bits) +
                                                  "-bit weights");
-            std::uint8_t* cell = &levels[static_cast<std::size_t>(r) * cols + static_cast<std::size_t>(oc) * b.slices];
-            if (diff) {
-                const std::int32_t mag = w < 0 ? -w : w;
-                std::uint8_t* side = w < 0 ? cell + half : cell;
-                for (unsigned j = 0; j < half; ++j) side[j] = static_cast<std::uint8_t>((mag >> (j * cell_bits)) & mask);
-            } else {
-                const std::int32_t wu = w + offset;
-                for (unsigned j = 0; j < b.slices; ++j) cell[j] = static_cast<std::uint8_t>((wu >> (j * cell_bits)) & mask);
-            }
+            std::uint8_t* cell = col + static_cast<std::size_t>(r) * cols;
+            if (lookup) {
+                const std::uint8_t* src = &cells_of[static_cast<std::size_t>(w + wmax) * sl];
+                for (std::size_t j = 0; j < sl; ++j) cell[j] = src[j];  // a few bytes: no call to memmove
+            } else
+                slice(w, cell);
         }
     }
     for (int r = 0; r < b.rows; ++r) {
@@ -101,7 +147,8 @@ subarray_block program_block(const std::int32_t* qweights, std::int64_t weight_r
     return b;
 }
 
-subarray_block program_block(const std::int32_t* qweights, std::int64_t weight_rows, int row_begin, int row_end,
+template <class T>
+subarray_block program_block(const T* qweights, std::int64_t weight_rows, int row_begin, int row_end,
                              int ch_begin, int ch_end, const quant_config& q, unsigned cell_bits,
                              const device_config& dev, double on_off_ratio, const rng_key& key) {
     dev.validate();
@@ -179,6 +226,15 @@ subarray_block program_block(const std::int32_t* qweights, std::int64_t weight_r
     b.gmax_units = gmax_u;
     return b;
 }
+
+#define CIM_PROGRAM_BLOCK(T)                                                                                       \
+    template subarray_block program_block<T>(const T*, std::int64_t, int, int, int, int, const quant_config&, unsigned); \
+    template subarray_block program_block<T>(const T*, std::int64_t, int, int, int, int, const quant_config&, unsigned,  \
+                                             const device_config&, double, const rng_key&);
+CIM_PROGRAM_BLOCK(std::int8_t)
+CIM_PROGRAM_BLOCK(std::int16_t)
+CIM_PROGRAM_BLOCK(std::int32_t)
+#undef CIM_PROGRAM_BLOCK
 
 std::int32_t decode_weight(const subarray_block& b, int row, int channel, const quant_config& q) {
     if (!b.ideal()) throw model_error("block", "decode_weight needs an ideal (integer-level) block");

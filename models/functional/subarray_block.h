@@ -11,23 +11,33 @@
 namespace cim::func {
 
 /// The programmed cells of a block, row-major. An ideal block's integer levels (0..2^cell_bits-1) are held as bytes,
-/// a non-ideal block's fixed-point conductances as floats; either reads back as floats. A chip holds millions of
-/// cells (VGG-8: 36 M), so bytes keep it a quarter of the memory.
+/// two to a byte when every level is below 16 (cells of up to 4 bits), a non-ideal block's fixed-point conductances
+/// as floats; either reads back as floats. A chip holds millions of cells (VGG-8: 35 M), so 4-bit cells take an
+/// eighth of the memory of floats.
 class cell_levels {
 public:
     cell_levels() = default;
-    /// Holds `v` as bytes when every value is an integer in [0, 255], else as floats.
+    /// Holds `v` as integer levels when every value is an integer in [0, 255], else as floats.
     explicit cell_levels(std::vector<float> v);
-    /// Holds integer levels as bytes.
+    /// Holds integer levels (two to a byte when all are below 16).
     explicit cell_levels(std::vector<std::uint8_t> v);
-    std::size_t size() const { return m_bytes.empty() ? m_floats.size() : m_bytes.size(); }
-    bool empty() const { return size() == 0; }
-    float operator[](std::size_t k) const { return m_bytes.empty() ? m_floats[k] : static_cast<float>(m_bytes[k]); }
-    /// The bytes (nullptr when held as floats) and the floats (nullptr when held as bytes).
-    const std::uint8_t* bytes() const { return m_bytes.empty() ? nullptr : m_bytes.data(); }
+    std::size_t size() const { return m_size; }
+    bool empty() const { return m_size == 0; }
+    float operator[](std::size_t k) const {
+        if (!m_floats.empty()) return m_floats[k];
+        if (m_nibbles) return static_cast<float>((m_bytes[k >> 1] >> ((k & 1) * 4)) & 15);
+        return static_cast<float>(m_bytes[k]);
+    }
+    /// Integer levels (held as bytes or nibbles), as opposed to floats.
+    bool integral() const { return m_floats.empty(); }
+    /// Every integer level as one byte into dst (size() bytes). Integral blocks only.
+    void unpack(std::uint8_t* dst) const;
+    /// The floats (nullptr when held as integer levels).
     const float* floats() const { return m_floats.empty() ? nullptr : m_floats.data(); }
     /// Every value as a float.
     std::vector<float> to_floats() const;
+    /// Bytes of storage the levels take.
+    std::size_t storage_bytes() const { return m_bytes.size() + m_floats.size() * sizeof(float); }
 
     class iterator {
     public:
@@ -58,6 +68,8 @@ public:
     }
 
 private:
+    std::size_t m_size = 0;
+    bool m_nibbles = false;  // m_bytes holds two levels per byte, the even index in the low nibble
     std::vector<std::uint8_t> m_bytes;
     std::vector<float> m_floats;
 };
@@ -102,7 +114,9 @@ struct subarray_block {
 /// Throws cim::model_error for an empty or out-of-range window, a weight outside
 /// [-(2^(wb-1)-1), 2^(wb-1)-1], or a block whose column sums could exceed the float-exact range
 /// (rows * (2^dac_bits-1) * (2^cell_bits-1) >= 2^24).
-subarray_block program_block(const std::int32_t* qweights, std::int64_t weight_rows, int row_begin, int row_end,
+/// T: the weights' storage, std::int8_t, std::int16_t or std::int32_t.
+template <class T>
+subarray_block program_block(const T* qweights, std::int64_t weight_rows, int row_begin, int row_end,
                              int ch_begin, int ch_end, const quant_config& q, unsigned cell_bits);
 
 /// Identifies one programmed subarray for its random draws: the caller guarantees (layer, block) is unique
@@ -128,7 +142,8 @@ struct rng_key {
 /// frac_bits F is the largest in [0, 16] with rows*(2^dac_bits-1)*llround(2 gmax_u 2^F) < 2^24 (every GEMM
 /// sum stays float-exact). Throws cim::model_error when F < 2 (block too tall for exact sums), for a bad
 /// ratio, and for everything the overload above rejects; dev is validated (cim::config_error).
-subarray_block program_block(const std::int32_t* qweights, std::int64_t weight_rows, int row_begin, int row_end,
+template <class T>
+subarray_block program_block(const T* qweights, std::int64_t weight_rows, int row_begin, int row_end,
                              int ch_begin, int ch_end, const quant_config& q, unsigned cell_bits,
                              const device_config& dev, double on_off_ratio, const rng_key& key);
 

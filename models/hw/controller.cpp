@@ -365,6 +365,9 @@ int controller::run_weight_layer(stage& s, int layer, std::int64_t image, int ca
     s.unit_ext.oc = L.out_channels;
     s.unit_ext.out = data ? &s.out : nullptr;
     cause = unit_op(s, to_activation, s.unit_ext, cause);
+    // The unrolled inputs and the accumulators are done with (the largest layer's would otherwise stay for the run).
+    std::vector<std::int32_t>().swap(s.cols);
+    std::vector<std::int64_t>().swap(s.acc);
     // The tiles streamed the input from the buffer while they computed: it is free once the layer is done.
     cause = buffer_op(s, proto::buffer_extension::kind::release, {src, image}, layer, 0, 0, nullptr, nullptr, cause);
     if (m_keep_outputs && data) m_outputs[static_cast<std::size_t>(layer)] = s.out;

@@ -5,6 +5,8 @@
 #include <utility>
 #include <vector>
 
+#include "models/network/int_weights.h"
+
 namespace cim::network {
 
 /// Layer kinds of the IR. conv2d and linear are the weight layers that map onto crossbars; matmul multiplies two
@@ -52,7 +54,8 @@ std::string to_string(const shape& s);
 
 /// One node of the network. Parameters that do not apply to the op are left at 0.
 /// Quantised tensors (filled by a weight source: synthetic generator, ONNX import):
-///  - qweights: signed integer weights, row-major [out_channels][k_h*k_w*in_channels] with the unrolled
+///  - qweights: signed integer weights (in the narrowest storage that fits them), row-major
+///    [out_channels][k_h*k_w*in_channels] with the unrolled
 ///    row index r = (kh*k_w + kw)*in_channels + c (NeuroSim's unrolling: channel fastest);
 ///  - weight_scale: real weight = qweight * weight_scale[c] for output channel c. One value (per-tensor scale:
 ///    synthetic weights, imported cimtlm.quant metadata) or out_channels values (per-output-channel scales:
@@ -72,7 +75,7 @@ struct layer {
     shape in;                    // shape of the (first) input
     shape out;
     // quantisation (filled by a weight source)
-    std::vector<std::int32_t> qweights;
+    int_weights qweights;
     std::vector<float> fweights;  // float weights of an imported float model, same layout (quantised by the engine)
     std::vector<double> bias;     // real per-output-channel bias (empty: none); added in accumulator precision
     std::vector<double> weight_scale;  // 1 or out_channels values; empty until a weight source fills it

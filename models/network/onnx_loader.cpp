@@ -1989,7 +1989,7 @@ private:
                     // The logits layer is not requantised: its scale is the accumulator's (engine convention).
                     l.out_scale = logits ? ws * in_scale : out;
                     used_layers.insert(name);
-                    l.qweights.resize(l.fweights.size());
+                    l.qweights = int_weights::zeros(l.fweights.size(), static_cast<std::int32_t>(m));
                     for (std::size_t k = 0; k < l.fweights.size(); ++k) {
                         const double r = static_cast<double>(l.fweights[k]) / ws;
                         if (!(std::fabs(r) <= m + 0.5))
@@ -2003,7 +2003,7 @@ private:
                         if (std::llabs(q) > static_cast<long long>(m))
                             fail_at(key, "weight " + std::to_string(k) + " quantises to " + std::to_string(q) +
                                              ", beyond +-" + std::to_string(static_cast<long long>(m)));
-                        l.qweights[k] = static_cast<std::int32_t>(q);
+                        l.qweights.set(k, static_cast<std::int32_t>(q));
                     }
                     break;
                 }

@@ -29,8 +29,9 @@ network::layer linear_layer(int rows, int chans) {
     l.in = {rows, 1, 1};
     l.out = {chans, 1, 1};
     rng_stream r(7, {1});
-    l.qweights.resize(static_cast<std::size_t>(rows) * static_cast<std::size_t>(chans));
-    for (auto& w : l.qweights) w = static_cast<std::int32_t>(r.uniform_int(-100, 100));
+    std::vector<std::int32_t> w(static_cast<std::size_t>(rows) * static_cast<std::size_t>(chans));
+    for (auto& v : w) v = static_cast<std::int32_t>(r.uniform_int(-100, 100));
+    l.qweights = w;
     return l;
 }
 
@@ -334,7 +335,9 @@ TEST(Subarray, WrittenDuringTheRunReadsItsNewWeights) {
     fixture f;
     const network::layer a = linear_layer(64, 4);
     network::layer b = a;
-    for (auto& w : b.qweights) w = -w / 2;  // different weights, same shape
+    std::vector<std::int32_t> bw = a.qweights.to_vector();
+    for (auto& w : bw) w = -w / 2;  // different weights, same shape
+    b.qweights = bw;
     const circuit::subarray_model model(f.tech, f.calib, f.cell, f.geo, func::reference_columns(f.opt.quant, f.cell.bits));
     const hw::subarray_setup setup{model, f.opt, {}};
     const mapping::subarray_slot slot{0, 0, 0, 64, 0, 4};
@@ -348,7 +351,7 @@ TEST(Subarray, WrittenDuringTheRunReadsItsNewWeights) {
         tlm::tlm_generic_payload p;
         proto::write_extension w;
         w.layer = 0;
-        w.weights = b.qweights.data();
+        w.weights = bw.data();
         w.weight_rows = 64;
         proto::extension_guard<proto::write_extension> g(p, w);
         sc_core::sc_time d = sc_core::SC_ZERO_TIME;

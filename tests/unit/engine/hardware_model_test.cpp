@@ -210,10 +210,11 @@ TEST(HardwareModel, FashionMnistLinearClassifier) {
     const double amax = W.cwiseAbs().maxCoeff();
     auto& fc = g.layers[static_cast<std::size_t>(g.find("fc"))];
     const int M = cim::func::weight_max(o.quant);
-    fc.qweights.resize(10 * D);
+    std::vector<std::int32_t> fw(static_cast<std::size_t>(10 * D));
     for (int c = 0; c < 10; ++c)
         for (int d = 0; d < D; ++d)
-            fc.qweights[static_cast<std::size_t>(c * D + d)] = static_cast<std::int32_t>(std::lround(W(d, c) / amax * M));
+            fw[static_cast<std::size_t>(c * D + d)] = static_cast<std::int32_t>(std::lround(W(d, c) / amax * M));
+    fc.qweights = fw;
     fc.weight_scale = {amax / M};
     std::vector<std::vector<std::int32_t>> calib;
     for (int i = 0; i < 8; ++i) calib.push_back(train.input(i, o.quant.input_bits));

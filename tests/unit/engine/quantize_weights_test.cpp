@@ -108,7 +108,7 @@ TEST(quantize_weights, an_outlier_channel_keeps_the_other_channels_resolution) {
     ASSERT_EQ(l.weight_scale.size(), static_cast<std::size_t>(oc));
     for (int c = 0; c < oc; ++c) {
         const auto row = [&](const auto& v) { return std::vector(v.begin() + c * rows, v.begin() + (c + 1) * rows); };
-        const auto qrow = row(l.qweights);
+        const auto qrow = row(l.qweights.to_vector());
         const auto frow = row(l.fweights);
         int qmax = 0;
         float fmax = 0.0f;
@@ -125,7 +125,7 @@ TEST(quantize_weights, an_outlier_channel_keeps_the_other_channels_resolution) {
         if (c > 0) {
             const std::set<std::int32_t> levels(qrow.begin(), qrow.end());
             EXPECT_GT(levels.size(), 40u) << "channel " << c;
-            const auto pt = row(per_tensor.layers[1].qweights);
+            const auto pt = row(per_tensor.layers[1].qweights.to_vector());
             const std::set<std::int32_t> pt_levels(pt.begin(), pt.end());
             EXPECT_LE(pt_levels.size(), 3u) << "channel " << c;  // |w| <= 1 at scale 100/127: -1, 0, 1
         }

@@ -1,0 +1,76 @@
+// The AVX-512 VNNI kernel of int8_gemm.h. This file alone is compiled with -mavx512f -mavx512bw -mavx512vnni
+// (CMakeLists.txt); nothing here runs unless int8::available() found those instructions at run time.
+#include "models/functional/int8_gemm.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#include <cstring>
+
+namespace cim::func::int8 {
+
+namespace {
+
+// MR rows of A times NB column blocks (16 columns each) of B: MR x NB accumulators of 16 int32 lanes. Per row quad,
+// NB 64-byte loads of B, MR broadcasts of 4 bytes of A, MR * NB vpdpbusd (each: 16 lanes x 4 byte products).
+template <int MR, int NB>
+void micro(const std::uint8_t* const* a, const packed_b& b, int nb0, std::int32_t* const* c) {
+    __m512i acc[MR][NB];
+    for (int i = 0; i < MR; ++i)
+        for (int j = 0; j < NB; ++j) acc[i][j] = _mm512_setzero_si512();
+    const std::int8_t* bp[NB];
+    for (int j = 0; j < NB; ++j) bp[j] = b.block(nb0 + j);
+    for (int kb = 0; kb < b.k4; ++kb) {
+        __m512i bv[NB];
+        for (int j = 0; j < NB; ++j) bv[j] = _mm512_loadu_si512(bp[j] + kb * 64);
+        for (int i = 0; i < MR; ++i) {
+            std::int32_t quad;
+            std::memcpy(&quad, a[i] + kb * 4, 4);
+            const __m512i av = _mm512_set1_epi32(quad);
+            for (int j = 0; j < NB; ++j) acc[i][j] = _mm512_dpbusd_epi32(acc[i][j], av, bv[j]);
+        }
+    }
+    for (int j = 0; j < NB; ++j) {
+        const int col = (nb0 + j) * 16;
+        const int left = b.n - col;
+        const __mmask16 mask = left >= 16 ? static_cast<__mmask16>(0xffff) : static_cast<__mmask16>((1u << left) - 1);
+        for (int i = 0; i < MR; ++i) _mm512_mask_storeu_epi32(c[i] + col, mask, acc[i][j]);
+    }
+}
+
+template <int MR>
+void row_panel(const std::uint8_t* const* a, const packed_b& b, int nb0, int nb, std::int32_t* const* c) {
+    switch (nb) {
+    case 1: micro<MR, 1>(a, b, nb0, c); break;
+    case 2: micro<MR, 2>(a, b, nb0, c); break;
+    case 3: micro<MR, 3>(a, b, nb0, c); break;
+    default: micro<MR, 4>(a, b, nb0, c); break;
+    }
+}
+
+}  // namespace
+
+void gemm_avx512_vnni(const std::uint8_t* const* a_rows, int m, const packed_b& b, std::int32_t* const* c_rows) {
+    // Column panels of up to 64 columns outside, so a panel of B (k4 x 256 bytes) stays in cache over all rows.
+    for (int nb0 = 0; nb0 < b.n16; nb0 += 4) {
+        const int nb = b.n16 - nb0 < 4 ? b.n16 - nb0 : 4;
+        int i = 0;
+        for (; i + 4 <= m; i += 4) row_panel<4>(a_rows + i, b, nb0, nb, c_rows + i);
+        switch (m - i) {
+        case 3: row_panel<3>(a_rows + i, b, nb0, nb, c_rows + i); break;
+        case 2: row_panel<2>(a_rows + i, b, nb0, nb, c_rows + i); break;
+        case 1: row_panel<1>(a_rows + i, b, nb0, nb, c_rows + i); break;
+        default: break;
+        }
+    }
+}
+
+}  // namespace cim::func::int8
+
+#else  // not x86-64: int8::available() is false, so this is never called
+
+namespace cim::func::int8 {
+void gemm_avx512_vnni(const std::uint8_t* const*, int, const packed_b&, std::int32_t* const*) {}
+}  // namespace cim::func::int8
+
+#endif
