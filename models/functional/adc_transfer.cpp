@@ -7,6 +7,7 @@
 
 #include "models/config/field.h"
 #include "models/core/error.h"
+#include "models/functional/int8_gemm.h"
 
 namespace cim::func {
 
@@ -67,6 +68,50 @@ void adc_transfer::build_table(std::int64_t top) {
     m_table_saturates = convert_slow(top + 1) == (*table)[static_cast<std::size_t>(top)] &&
                         convert_slow(std::int64_t{1} << 40) == (*table)[static_cast<std::size_t>(top)];
     m_table = std::move(table);
+    // The staircase form: the first sum of each new value, when the table is non-decreasing with <= 32 values.
+    m_steps.reset();
+    if (!m_table_saturates) return;
+    auto st = std::make_shared<steps>();
+    const std::vector<std::int32_t>& t = *m_table;
+    int c = 0;
+    st->thresholds[0] = std::numeric_limits<std::int32_t>::min();
+    st->values[0] = t[0];
+    for (std::size_t s = 1; s < t.size(); ++s) {
+        if (t[s] < t[s - 1]) return;  // not non-decreasing
+        if (t[s] == t[s - 1]) continue;
+        if (++c == 32) return;  // more than 32 values
+        st->thresholds[c] = static_cast<std::int32_t>(s);
+        st->values[c] = t[s];
+    }
+    for (int k = c + 1; k < 32; ++k) {
+        st->thresholds[k] = std::numeric_limits<std::int32_t>::max();
+        st->values[k] = st->values[c];
+    }
+    m_steps = std::move(st);
+}
+
+// The AVX-512 staircase conversion (kernels_avx512.cpp); called only when int8::available() found AVX-512.
+void convert_accumulate_steps_avx512(const adc_transfer::steps& st, const std::int32_t* s, std::size_t n,
+                                     unsigned shift, std::int64_t* acc, std::int64_t& total);
+
+void adc_transfer::convert_accumulate(const std::int32_t* s, std::size_t n, unsigned shift, std::int64_t* acc,
+                                      std::int64_t& total) const {
+    auto add = [&](std::size_t k, std::int64_t v) {
+        acc[k] += static_cast<std::int64_t>(static_cast<std::uint64_t>(v) << shift);
+    };
+    if (m_steps && int8::available()) {
+        convert_accumulate_steps_avx512(*m_steps, s, n, shift, acc, total);
+        return;
+    }
+    const std::vector<std::int32_t>& t = *m_table;
+    if (m_identity) {
+        for (std::size_t k = 0; k < n; ++k) total += s[k], add(k, s[k]);
+    } else if (!t.empty() && m_table_saturates) {
+        const auto last = static_cast<std::int32_t>(t.size() - 1);
+        for (std::size_t k = 0; k < n; ++k) total += s[k], add(k, t[static_cast<std::size_t>(std::min(s[k], last))]);
+    } else {
+        for (std::size_t k = 0; k < n; ++k) total += s[k], add(k, convert(s[k]));
+    }
 }
 
 adc_transfer adc_transfer::linear(unsigned bits, double lo, double hi) {

@@ -83,6 +83,22 @@ public:
     /// For kernels: convert() of every integer sum at or above integer_table().size() is the table's last entry.
     bool table_saturates() const { return m_table_saturates; }
 
+    /// convert() of the non-negative integer sums as a staircase of at most 32 steps, when the transfer has one
+    /// (a tabulated, saturating, non-decreasing transfer with at most 32 distinct values: ADCs of up to 5 bits):
+    /// convert(s) = values[c] for the largest c with thresholds[c] <= s; thresholds[0] is the smallest int32 and
+    /// unused steps repeat the last value at the largest int32.
+    struct steps {
+        std::int32_t thresholds[32];
+        std::int32_t values[32];
+    };
+    /// nullptr when the transfer has no such staircase.
+    const steps* integer_steps() const { return m_steps.get(); }
+    /// For every k < n: acc[k] += convert(s[k]) << shift (as unsigned, the bits of a multiplication by 2^shift), and
+    /// total += s[k]. Every s[k] must be in [0, 2^31). Through the staircase on 16 sums at a time with AVX-512 when
+    /// both are there (int8::available()), else through the table or convert().
+    void convert_accumulate(const std::int32_t* s, std::size_t n, unsigned shift, std::int64_t* acc,
+                            std::int64_t& total) const;
+
     bool lossless() const { return m_lossless; }
     unsigned bits() const { return m_bits; }
     std::int64_t full_scale() const { return m_full_scale; }
@@ -117,6 +133,7 @@ private:
     // Shared by copies: a chip's subarrays hold copies of a handful of ADCs.
     std::shared_ptr<const std::vector<std::int32_t>> m_table = std::make_shared<const std::vector<std::int32_t>>();
     bool m_table_saturates = false;
+    std::shared_ptr<const steps> m_steps;  // shared by copies, like the table
 };
 
 }  // namespace cim::func

@@ -238,11 +238,8 @@ void block_mvm(const subarray_block& b, const std::int32_t* x, int n, int x_stri
     if (int_path) {
         // Unpacked into rows of ld bytes, zero-padded to the kernel's row quads and 16-column blocks, then packed.
         const int ld = (cols + 15) / 16 * 16;
-        sc.level_bytes.resize(b.levels.size());
-        b.levels.unpack(sc.level_bytes.data());
         sc.padded.assign(static_cast<std::size_t>(kp) * ld, 0);
-        for (int r = 0; r < rows; ++r)
-            std::copy_n(&sc.level_bytes[static_cast<std::size_t>(r) * cols], cols, &sc.padded[static_cast<std::size_t>(r) * ld]);
+        b.levels.unpack_rows(cols, sc.padded.data(), static_cast<std::size_t>(ld));
         int8::pack_b_padded(sc.padded.data(), rows, cols, ld, sc.cells);
     }
     // The cells as floats for the float GEMM: a non-ideal block holds them so, an ideal one as bytes (converted per
@@ -480,10 +477,15 @@ void block_mvm(const subarray_block& b, const std::int32_t* x, int n, int x_stri
                         }
                     }
                 };
-                if (int_path)
+                if (int_path && identity) {
                     convert_sums(sc.si.data());
-                else
+                } else if (int_path) {  // the ADC's own conversion (identity holds exact row groups' sums too)
+                    for (int t = 0; t < t_n; ++t)
+                        adc.convert_accumulate(sc.si.data() + static_cast<std::size_t>(t) * len, len,
+                                               static_cast<unsigned>(t) * dac_bits, acc, tot);
+                } else {
                     convert_sums(sc.s.data());
+                }
                 current += tot;
                 for (int i = 0; i < m; ++i) {
                     const std::int64_t* arow = acc + static_cast<std::size_t>(i) * cols;

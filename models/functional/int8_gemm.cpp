@@ -10,7 +10,7 @@
 
 namespace cim::func::int8 {
 
-// The AVX-512 kernel, in its own translation unit compiled for AVX-512 (int8_gemm_avx512.cpp); called only after
+// The AVX-512 kernel, in its own translation unit compiled for AVX-512 (kernels_avx512.cpp); called only after
 // the CPU check below.
 void gemm_avx512_vnni(const std::uint8_t* const* a_rows, int m, const packed_b& b, std::int32_t* const* c_rows);
 

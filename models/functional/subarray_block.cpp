@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <string>
 
@@ -61,6 +62,29 @@ void cell_levels::unpack(std::uint8_t* dst) const {
         dst[2 * k + 1] = static_cast<std::uint8_t>(m_bytes[k] >> 4);
     }
     if (m_size & 1) dst[m_size - 1] = m_bytes[pairs] & 15;
+}
+
+void cell_levels::unpack_rows(int cols, std::uint8_t* dst, std::size_t ld) const {
+    const auto c = static_cast<std::size_t>(cols);
+    const std::size_t rows = c ? m_size / c : 0;
+    if (!m_nibbles) {
+        for (std::size_t r = 0; r < rows; ++r) std::copy_n(&m_bytes[r * c], c, dst + r * ld);
+        return;
+    }
+    for (std::size_t r = 0; r < rows; ++r) {
+        std::uint8_t* d = dst + r * ld;
+        std::size_t k = r * c;  // index of the row's first level
+        std::size_t j = 0;
+        if (k & 1) d[j++] = static_cast<std::uint8_t>(m_bytes[k++ >> 1] >> 4);  // a row that starts mid-byte
+        const std::uint8_t* src = &m_bytes[k >> 1];
+        const std::size_t pairs = (c - j) / 2;
+        for (std::size_t p = 0; p < pairs; ++p) {
+            d[j + 2 * p] = src[p] & 15;
+            d[j + 2 * p + 1] = static_cast<std::uint8_t>(src[p] >> 4);
+        }
+        j += 2 * pairs;
+        if (j < c) d[j] = src[pairs] & 15;
+    }
 }
 
 std::vector<float> cell_levels::to_floats() const {
@@ -133,8 +157,16 @@ subarray_block program_block(const T* qweights, std::int64_t weight_rows, int ro
                                                  "-bit weights");
             std::uint8_t* cell = col + static_cast<std::size_t>(r) * cols;
             if (lookup) {
+                // A few bytes: fixed-size copies for the usual widths (a loop would become a call to memmove).
                 const std::uint8_t* src = &cells_of[static_cast<std::size_t>(w + wmax) * sl];
-                for (std::size_t j = 0; j < sl; ++j) cell[j] = src[j];  // a few bytes: no call to memmove
+                if (sl == 2)
+                    std::memcpy(cell, src, 2);
+                else if (sl == 1)
+                    *cell = *src;
+                else if (sl == 4)
+                    std::memcpy(cell, src, 4);
+                else
+                    std::memcpy(cell, src, sl);
             } else
                 slice(w, cell);
         }

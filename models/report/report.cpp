@@ -5,6 +5,7 @@
 #include <map>
 #include <regex>
 #include <sstream>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -108,8 +109,8 @@ report_data collect(const hw::chip& chip, const hw::run_record& rec, const mappi
                                        {"class", circuit::name_of(a.cls)}, {"description", a.description}};
             for (const stats::entry* e : c->statistics().entries())
                 st[e->name()] = {{"unit", e->unit()}, {"description", e->description()}};
-            type["actions"] = actions;
-            type["statistics"] = st;
+            type["actions"] = std::move(actions);
+            type["statistics"] = std::move(st);
         }
         r.components.push_back(std::move(row));
     }
@@ -195,7 +196,7 @@ J to_json(const report_data& r) {
     run["peak_memory_bytes"] = r.peak_memory_bytes;
     run["sources"] = r.sources;
     run["network_path"] = r.network_path;
-    j["run"] = run;
+    j["run"] = std::move(run);
     j["config"] = r.config;
     J s = J::object();
     s["network"] = r.network;
@@ -223,7 +224,7 @@ J to_json(const report_data& r) {
         s["agreement"] = r.agreement;
     }
     if (r.activations_collapsed) s["activations_collapsed"] = r.collapse_note;
-    j["summary"] = s;
+    j["summary"] = std::move(s);
     j["breakdown"] = {{"area_m2", category_split(r.area_by)},
                       {"dynamic_energy_j", category_split(r.energy_by)},
                       {"latency_s", category_split(r.latency_by)}};
@@ -233,10 +234,10 @@ J to_json(const report_data& r) {
         energy[circuit::k_cost_class_names[k]] = r.energy_by_class[k];
     }
     for (std::size_t k = 0; k < circuit::k_leakage_classes; ++k) leakage[circuit::k_leakage_class_names[k]] = r.leakage_by_class[k];
-    by_class["area_m2"] = area;
-    by_class["dynamic_energy_j"] = energy;
-    by_class["leakage_power_w"] = leakage;
-    j["by_class"] = by_class;
+    by_class["area_m2"] = std::move(area);
+    by_class["dynamic_energy_j"] = std::move(energy);
+    by_class["leakage_power_w"] = std::move(leakage);
+    j["by_class"] = std::move(by_class);
     J op_area = J::object(), op_energy = J::object(), op_latency = J::object();
     for (std::size_t k = 0; k < k_operator_kinds; ++k) {
         op_area[k_operator_kind_names[k]] = r.area_by_operator[k];
@@ -257,7 +258,7 @@ J to_json(const report_data& r) {
         o["input_bit_density"] = l.input_bits ? J(l.input_density()) : J(nullptr);
         layers.push_back(o);
     }
-    j["layers"] = layers;
+    j["layers"] = std::move(layers);
     J comps = J::array();
     double idle_area = 0, idle_energy = 0;
     std::int64_t idle_count = 0;
@@ -281,13 +282,13 @@ J to_json(const report_data& r) {
         o["critical_path_s"] = c.critical_s;
         J counts = J::object();
         for (const auto& [k, v] : c.counts) counts[k] = v;
-        o["counts"] = counts;
+        o["counts"] = std::move(counts);
         J st = J::object();
         for (const auto& [k, v] : c.stats) st[k] = v;
-        o["stats"] = st;
-        comps.push_back(o);
+        o["stats"] = std::move(st);
+        comps.push_back(std::move(o));
     }
-    j["components"] = comps;
+    j["components"] = std::move(comps);
     j["idle_subarrays"] = {{"count", idle_count}, {"area_m2", idle_area}, {"dynamic_energy_j", idle_energy}};
     j["statistics"] = r.statistics;
     return j;
@@ -435,10 +436,10 @@ J counts_json(const hw::chip& chip, const hw::run_record& rec) {
         if (by_layer.empty()) continue;
         J actions = J::array();
         for (const auto& a : t->actions()) actions.push_back(a.name);
-        cs.push_back({{"path", c->name()}, {"table", t->kind() + " (" + t->variant() + ")"}, {"actions", actions},
-                      {"counts", by_layer}});
+        cs.push_back({{"path", c->name()}, {"table", t->kind() + " (" + t->variant() + ")"}, {"actions", std::move(actions)},
+                      {"counts", std::move(by_layer)}});
     }
-    j["components"] = cs;
+    j["components"] = std::move(cs);
     J reads = J::array();
     for (const auto& r : rec.reads.reads())
         reads.push_back({r.block, r.layer, r.image, r.input_ones, r.column_level_sum});
@@ -446,9 +447,9 @@ J counts_json(const hw::chip& chip, const hw::run_record& rec) {
     for (const auto& i : rec.reads.inputs()) inputs.push_back({i.layer, i.image, i.bits, i.ones});
     J writes = J::array();
     for (const auto& w : rec.reads.writes()) writes.push_back({w.block, w.layer, w.image, w.level_sum});
-    j["reads"] = reads;
-    j["writes"] = writes;
-    j["layer_inputs"] = inputs;
+    j["reads"] = std::move(reads);
+    j["writes"] = std::move(writes);
+    j["layer_inputs"] = std::move(inputs);
     return j;
 }
 

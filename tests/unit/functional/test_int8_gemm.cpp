@@ -164,3 +164,44 @@ TEST(int8_gemm, reference_with_prepared_weights_is_exact) {
 
 }  // namespace
 }  // namespace cim::func
+
+namespace cim::func {
+namespace {
+
+// The staircase conversion (AVX-512 when there) adds what convert() gives, at the shift, for sums across every step
+// edge, beyond the full scale, and in lengths that leave a tail.
+TEST(adc_steps, convert_accumulate_equals_convert) {
+    for (const adc_transfer& adc : {adc_transfer(5, 1920), adc_transfer(3, 100), adc_transfer(5, 20),
+                                    adc_transfer::linear(4, 0.0, 300.0), adc_transfer::nonlinear(2, {0.0, 3.0, 9.5, 40.0})}) {
+        // (a lossless or untabulated transfer has no staircase: convert_accumulate takes its other paths)
+        for (std::size_t n : {1u, 15u, 16u, 17u, 100u}) {
+            std::vector<std::int32_t> s(n);
+            for (std::size_t k = 0; k < n; ++k) s[k] = static_cast<std::int32_t>((k * 37) % 2500);
+            s[0] = 1 << 30;
+            for (unsigned shift : {0u, 7u}) {
+                std::vector<std::int64_t> acc(n, 5), want(n, 5);
+                std::int64_t tot = 3, want_tot = 3;
+                for (std::size_t k = 0; k < n; ++k) {
+                    want[k] += adc.convert(s[k]) << shift;
+                    want_tot += s[k];
+                }
+                adc.convert_accumulate(s.data(), n, shift, acc.data(), tot);
+                ASSERT_EQ(acc, want) << adc.bits() << " bits, n " << n;
+                ASSERT_EQ(tot, want_tot);
+                int8::set_enabled(false);  // the table path
+                std::vector<std::int64_t> acc2(n, 5);
+                std::int64_t tot2 = 3;
+                adc.convert_accumulate(s.data(), n, shift, acc2.data(), tot2);
+                int8::set_enabled(true);
+                ASSERT_EQ(acc2, want);
+                ASSERT_EQ(tot2, want_tot);
+            }
+        }
+    }
+    EXPECT_NE(adc_transfer(5, 1920).integer_steps(), nullptr);   // the paper's 5-bit ADC over a 128-row column
+    EXPECT_NE(adc_transfer::linear(4, 0.0, 300.0).integer_steps(), nullptr);
+    EXPECT_EQ(adc_transfer(6, 1920).integer_steps(), nullptr);  // 64 values: no staircase
+}
+
+}  // namespace
+}  // namespace cim::func

@@ -102,3 +102,40 @@ TEST(subarray_block, rejects_bad_inputs) {
 
 }  // namespace
 }  // namespace cim::func
+
+namespace cim::func {
+namespace {
+
+// Levels below 16 are held two to a byte; every way of reading them back gives the values stored, for odd and even
+// sizes and rows that start in the middle of a byte.
+TEST(cell_levels, nibbles_read_back_as_stored) {
+    for (unsigned top : {15u, 16u, 200u})
+        for (int cols : {1, 3, 8, 17})
+            for (int rows : {1, 2, 5}) {
+                std::vector<std::uint8_t> v(static_cast<std::size_t>(rows * cols));
+                for (std::size_t k = 0; k < v.size(); ++k) v[k] = static_cast<std::uint8_t>((k * 7 + 3) % (top + 1));
+                v[0] = static_cast<std::uint8_t>(top);
+                const cell_levels c(v);
+                ASSERT_EQ(c.size(), v.size());
+                EXPECT_TRUE(c.integral());
+                EXPECT_EQ(c.storage_bytes(), top < 16 ? (v.size() + 1) / 2 : v.size());
+                std::vector<std::uint8_t> flat(v.size(), 99);
+                c.unpack(flat.data());
+                EXPECT_EQ(flat, v);
+                const std::size_t ld = static_cast<std::size_t>(cols) + 5;
+                std::vector<std::uint8_t> padded(static_cast<std::size_t>(rows) * ld, 99);
+                c.unpack_rows(cols, padded.data(), ld);
+                for (int r = 0; r < rows; ++r)
+                    for (int j = 0; j < cols; ++j) {
+                        ASSERT_EQ(padded[static_cast<std::size_t>(r) * ld + j], v[static_cast<std::size_t>(r * cols + j)]);
+                        ASSERT_EQ(c[static_cast<std::size_t>(r * cols + j)], static_cast<float>(v[static_cast<std::size_t>(r * cols + j)]));
+                    }
+                EXPECT_EQ(padded[static_cast<std::size_t>(cols)], 99);  // the padding is left alone
+            }
+    const cell_levels f(std::vector<float>{0.5f, 2.0f});
+    EXPECT_FALSE(f.integral());
+    EXPECT_EQ(f[0], 0.5f);
+}
+
+}  // namespace
+}  // namespace cim::func

@@ -1,5 +1,7 @@
-// The AVX-512 VNNI kernel of int8_gemm.h. This file alone is compiled with -mavx512f -mavx512bw -mavx512vnni
-// (CMakeLists.txt); nothing here runs unless int8::available() found those instructions at run time.
+// The AVX-512 kernels: the VNNI kernel of int8_gemm.h and the staircase conversion of adc_transfer.h. This file alone
+// is compiled with -mavx512f -mavx512bw -mavx512vnni (CMakeLists.txt); nothing here runs unless int8::available()
+// found those instructions at run time.
+#include "models/functional/adc_transfer.h"
 #include "models/functional/int8_gemm.h"
 
 #if defined(__x86_64__)
@@ -67,10 +69,53 @@ void gemm_avx512_vnni(const std::uint8_t* const* a_rows, int m, const packed_b& 
 
 }  // namespace cim::func::int8
 
+namespace cim::func {
+
+// 16 sums at a time: a branch-free binary search of the 32 thresholds (two registers, vpermt2d lookups), the value by
+// the same lookup, then the sums and the shifted values widened to int64 and added.
+void convert_accumulate_steps_avx512(const adc_transfer::steps& st, const std::int32_t* s, std::size_t n,
+                                     unsigned shift, std::int64_t* acc, std::int64_t& total) {
+    const __m512i t_lo = _mm512_loadu_si512(st.thresholds), t_hi = _mm512_loadu_si512(st.thresholds + 16);
+    const __m512i v_lo = _mm512_loadu_si512(st.values), v_hi = _mm512_loadu_si512(st.values + 16);
+    const __m128i sh = _mm_cvtsi32_si128(static_cast<int>(shift));
+    __m512i tot = _mm512_setzero_si512();
+    std::size_t k = 0;
+    for (; k + 16 <= n; k += 16) {
+        const __m512i x = _mm512_loadu_si512(s + k);
+        __m512i code = _mm512_setzero_si512();
+        for (int bit = 16; bit >= 1; bit >>= 1) {
+            const __m512i cand = _mm512_or_si512(code, _mm512_set1_epi32(bit));
+            const __m512i t = _mm512_permutex2var_epi32(t_lo, cand, t_hi);
+            code = _mm512_mask_mov_epi32(code, _mm512_cmple_epi32_mask(t, x), cand);
+        }
+        const __m512i v = _mm512_permutex2var_epi32(v_lo, code, v_hi);
+        const __m512i v0 = _mm512_sll_epi64(_mm512_cvtepi32_epi64(_mm512_castsi512_si256(v)), sh);
+        const __m512i v1 = _mm512_sll_epi64(_mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(v, 1)), sh);
+        _mm512_storeu_si512(acc + k, _mm512_add_epi64(_mm512_loadu_si512(acc + k), v0));
+        _mm512_storeu_si512(acc + k + 8, _mm512_add_epi64(_mm512_loadu_si512(acc + k + 8), v1));
+        tot = _mm512_add_epi64(tot, _mm512_cvtepi32_epi64(_mm512_castsi512_si256(x)));
+        tot = _mm512_add_epi64(tot, _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(x, 1)));
+    }
+    total += _mm512_reduce_add_epi64(tot);
+    for (; k < n; ++k) {
+        int c = 0;
+        for (int bit = 16; bit >= 1; bit >>= 1)
+            if (st.thresholds[c | bit] <= s[k]) c |= bit;
+        total += s[k];
+        acc[k] += static_cast<std::int64_t>(static_cast<std::uint64_t>(static_cast<std::int64_t>(st.values[c])) << shift);
+    }
+}
+
+}  // namespace cim::func
+
 #else  // not x86-64: int8::available() is false, so this is never called
 
 namespace cim::func::int8 {
 void gemm_avx512_vnni(const std::uint8_t* const*, int, const packed_b&, std::int32_t* const*) {}
 }  // namespace cim::func::int8
+namespace cim::func {
+void convert_accumulate_steps_avx512(const adc_transfer::steps&, const std::int32_t*, std::size_t, unsigned,
+                                     std::int64_t*, std::int64_t&) {}
+}  // namespace cim::func
 
 #endif
