@@ -15,6 +15,10 @@
 namespace cim {
 
 void write_file_atomic(const std::string& path, const std::string& content) {
+    write_file_atomic(path, [&](std::ostream& out) { out.write(content.data(), static_cast<std::streamsize>(content.size())); });
+}
+
+void write_file_atomic(const std::string& path, const std::function<void(std::ostream&)>& write) {
     const std::filesystem::path target(path);
     std::error_code ec;
     if (target.has_parent_path()) std::filesystem::create_directories(target.parent_path(), ec);
@@ -22,7 +26,13 @@ void write_file_atomic(const std::string& path, const std::string& content) {
     {
         std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
         if (!out) throw config_error(path, 0, "", std::string("cannot write: ") + std::strerror(errno));
-        out.write(content.data(), static_cast<std::streamsize>(content.size()));
+        try {
+            write(out);
+        } catch (...) {
+            out.close();
+            std::remove(tmp.c_str());
+            throw;
+        }
         out.flush();
         if (!out) {
             std::remove(tmp.c_str());

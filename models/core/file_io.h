@@ -1,5 +1,7 @@
 #pragma once
 #include <cstdint>
+#include <functional>
+#include <ostream>
 #include <string>
 
 namespace cim {
@@ -7,6 +9,9 @@ namespace cim {
 /// Write `content` to `path` atomically: a temporary file in the same folder, flushed, then renamed over
 /// the target, so a crash or a kill never leaves a half-written result. Throws config_error naming the path.
 void write_file_atomic(const std::string& path, const std::string& content);
+/// The same with the content streamed by `write` (a large output need not be built as one string first). An
+/// exception from `write` removes the temporary file and leaves `path` as it was.
+void write_file_atomic(const std::string& path, const std::function<void(std::ostream&)>& write);
 
 /// Check, before any long work, that write_file_atomic(path, ...) can succeed later: creates the parent folders,
 /// then creates and removes a temporary file beside `path`. An existing `path` that is a folder is an error.

@@ -36,6 +36,7 @@ chip::chip(const sc_core::sc_module_name& name, run_record& rec, const chip_inpu
     m_subarray_model = std::make_unique<circuit::subarray_model>(in.tech, in.calib, in.cell, in.subarray,
                                                                  func::reference_columns(q, in.cell.bits));
     m_subarray_setup = std::make_unique<subarray_setup>(*m_subarray_model, in.options, in.activity);
+    m_subarray_setup->programmed = in.programmed;
     m_global_buffer_model = std::make_unique<circuit::sram_buffer>(in.tech, in.calib, cfg.global_buffer.size,
                                                                    cfg.global_buffer.bus_bits, m_clock_hz);
     m_tile_buffer_model =

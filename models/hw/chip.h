@@ -1,4 +1,5 @@
 #pragma once
+#include <functional>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -37,6 +38,9 @@ struct chip_inputs {
     std::vector<std::vector<std::int32_t>> images;
     int image_count = 0;
     const accumulation_factory* rtl = nullptr;
+    /// Called when a subarray has programmed its block of graph layer `layer` at elaboration, so the graph's owner
+    /// may free a layer's weights once all its blocks hold them (empty: nothing is told).
+    std::function<void(int layer)> programmed;
 };
 
 /// The chip, elaborated from the mapping plan (no hand-written topology): tiles of PEs of subarrays, the global

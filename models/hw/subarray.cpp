@@ -31,6 +31,7 @@ subarray::subarray(const sc_core::sc_module_name& name, run_record& rec, const s
     m_slot.block = engine::program_slot(*layer, slot, block_id, o);
     m_slot.signed_input = layer->signed_input;
     m_adc = calibrated ? *calibrated : setup.default_adc(m_slot.block);
+    if (setup.programmed) setup.programmed(slot.layer);
 }
 
 void subarray::write(tlm::tlm_generic_payload& tx, proto::write_extension& x) {

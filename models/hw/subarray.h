@@ -1,4 +1,5 @@
 #pragma once
+#include <functional>
 #include <cstdint>
 #include <map>
 #include <vector>
@@ -29,6 +30,8 @@ struct subarray_setup {
     const circuit::subarray_model& model;
     const engine::hardware_options& options;
     activity_costing activity;
+    /// Told the layer of every block programmed at elaboration (chip_inputs::programmed).
+    std::function<void(int layer)> programmed;
     /// The full-scale ADC of a block, made once per full scale: the subarrays' copies share its conversion table.
     const func::adc_transfer& default_adc(const func::subarray_block& b) const;
 
@@ -59,8 +62,11 @@ public:
     bool idle() const override { return !m_slot.where.used(); }
     /// Times the cells have been written (programming at elaboration excluded).
     std::uint64_t writes() const { return m_writes.get(); }
-    /// The programmed cells (tests compare them with the batched engine's).
+    /// The programmed cells (tests compare them with the batched engine's), until release_cells().
     const func::subarray_block& block() const { return m_slot.block; }
+    /// Frees the programmed cells when no read or write can follow (the run has ended): a chip's cells are most of
+    /// its memory, and the report needs only the counts.
+    void release_cells() { m_slot.block = func::subarray_block{}; }
 
 private:
     void b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay);

@@ -2,6 +2,7 @@
 
 #include "models/config/json_writer.h"
 #include "models/core/error.h"
+#include "models/hw/subarray.h"
 #include "models/engine/quantized_model.h"
 #include "models/functional/quant_config.h"
 #include "platforms/rtl/rtl_accumulator.h"
@@ -46,11 +47,43 @@ platform::platform(const loaded_config& lc, prepared p, platform_options opt, co
                        m_adcs.empty() ? nullptr : &m_adcs, activity,
                        c.run.mode == "pipelined" ? hw::run_mode::pipelined : hw::run_mode::layer_by_layer,
                        m_opt.replay ? std::vector<std::vector<std::int32_t>>{} : m_data.images,
-                       static_cast<int>(c.run.images), m_rtl ? &m_rtl : nullptr};
+                       static_cast<int>(c.run.images), m_rtl ? &m_rtl : nullptr, {}};
+    // Without keep_weights each layer's weights are freed as soon as its last block is programmed, so the graph's
+    // copy and the cells are never both held whole.
+    std::vector<int> unprogrammed(m_data.graph.layers.size(), 0);
+    if (!m_opt.keep_weights) {
+        for (const auto& t : m_data.plan.tiles)
+            for (const auto& pe : t.pes)
+                for (const auto& s : pe.subarrays)
+                    if (s.used()) ++unprogrammed[static_cast<std::size_t>(s.layer)];
+        in.programmed = [this, &unprogrammed](int layer) {
+            if (--unprogrammed[static_cast<std::size_t>(layer)] != 0) return;
+            network::layer& l = m_data.graph.layers[static_cast<std::size_t>(layer)];
+            l.qweights.clear();
+            std::vector<float>().swap(l.fweights);
+        };
+    }
     if (!m_opt.replay && static_cast<int>(m_data.images.size()) != in.image_count) in.image_count = static_cast<int>(m_data.images.size());
     m_chip = std::make_unique<hw::chip>(name.c_str(), *m_rec, in, c.chip);
     m_chip->ctrl().keep_outputs(m_opt.keep_outputs);
+    if (!m_opt.keep_weights) {
+        for (auto& l : m_data.graph.layers) {
+            l.qweights.clear();
+            std::vector<float>().swap(l.fweights);
+        }
+        m_weights_released = true;
+    }
 }
+
+namespace {
+// Every subarray below `o` (the chip's tiles, PEs and attention pool).
+void release_cells_below(sc_core::sc_object& o) {
+    for (sc_core::sc_object* c : o.get_child_objects()) {
+        if (auto* s = dynamic_cast<hw::subarray*>(c)) s->release_cells();
+        release_cells_below(*c);
+    }
+}
+}  // namespace
 
 platform::~platform() {
     // A VCD file that the kernel never initialised (no sc_start: an error during elaboration) cannot be closed.
@@ -61,6 +94,8 @@ platform::~platform() {
 }
 
 std::unique_ptr<engine::hardware_model> platform::engine_model() const {
+    if (m_weights_released)
+        throw model_error("platform", "the graph's weights were freed once the chip was programmed (keep_weights)");
     auto m = std::make_unique<engine::hardware_model>(m_data.graph, m_data.plan, m_options);
     if (!m_adcs.empty()) m->set_adcs(m_adcs);
     return m;
@@ -82,6 +117,8 @@ double platform::simulate() {
         sc_core::sc_close_vcd_trace_file(m_rec->vcd);
         m_rec->vcd = nullptr;
     }
+    // The run is over: no subarray is read again, and the report needs only the counts.
+    release_cells_below(*m_chip);
     return m_chip->ctrl().end_time().to_seconds();
 }
 

@@ -27,6 +27,9 @@ struct platform_options {
     std::vector<std::string> vcd_scopes;
     /// Keep every layer's output of the last image (tests).
     bool keep_outputs = false;
+    /// The graph keeps its weights once the subarrays are programmed (engine_model() builds from them). false frees
+    /// them when the chip is built: the subarrays then hold the only copy (cimtlm run without an accuracy pass).
+    bool keep_weights = true;
 };
 
 /// The elaborated SystemC platform: owns the run record the modules share and the chip.
@@ -63,6 +66,7 @@ private:
     std::unique_ptr<sc_core::sc_clock> m_clock;  // the RTL blocks' clock (chip.pe.accumulator.impl: rtl)
     hw::accumulation_factory m_rtl;
     std::unique_ptr<hw::chip> m_chip;
+    bool m_weights_released = false;  // keep_weights was false: the graph's weights are gone
 };
 
 }  // namespace cim::inference
