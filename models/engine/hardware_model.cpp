@@ -49,17 +49,12 @@ void read_block(const programmed_slot& s, const func::adc_transfer& adc, const h
     const int rows = s.where.row_end - s.where.row_begin;
     const int m = vectors_of_copy(s.where.copy, n, duplication);
     if (m == 0) return;
-    // Per-thread scratch: the gathered rows of this copy's vectors and their stable ids.
+    // Per-thread scratch: the stable ids of this copy's vectors (and, for a signed input, their gathered rows).
     thread_local std::vector<std::int32_t> xs;
     thread_local std::vector<std::int64_t> ids;
-    xs.resize(static_cast<std::size_t>(m) * rows);
     ids.resize(static_cast<std::size_t>(m));
     int i = 0;
-    for (int v = s.where.copy; v < n; v += duplication, ++i) {
-        const std::int32_t* src = x + static_cast<std::size_t>(v) * static_cast<std::size_t>(row_stride) + s.where.row_begin;
-        std::copy(src, src + rows, xs.begin() + static_cast<std::ptrdiff_t>(i) * rows);
-        ids[static_cast<std::size_t>(i)] = (image_id << 32) | v;  // stable: image and output pixel
-    }
+    for (int v = s.where.copy; v < n; v += duplication, ++i) ids[static_cast<std::size_t>(i)] = (image_id << 32) | v;  // stable: image and output pixel
     func::read_options ro;
     ro.read_noise_sigma = o.device.read_noise_sigma;
     ro.seed = o.seed;
@@ -68,6 +63,18 @@ void read_block(const programmed_slot& s, const func::adc_transfer& adc, const h
     ro.vector_ids = ids.data();
     ro.observe = observe;
     ro.rows_per_read = o.rows_per_read;
+    // The copy's vectors v = copy, copy + duplication, ... lie duplication * row_stride apart: read in place.
+    const std::int32_t* first = x + static_cast<std::size_t>(s.where.copy) * static_cast<std::size_t>(row_stride) + s.where.row_begin;
+    const std::int64_t stride = row_stride * duplication;
+    if (!s.signed_input && (m == 1 || stride <= std::numeric_limits<int>::max())) {
+        func::block_mvm(s.block, first, m, m == 1 ? rows : static_cast<int>(stride), o.quant, adc, psums, act, ro);
+        return;
+    }
+    xs.resize(static_cast<std::size_t>(m) * rows);
+    for (int k = 0; k < m; ++k) {
+        const std::int32_t* src = first + static_cast<std::size_t>(k) * static_cast<std::size_t>(stride);
+        std::copy(src, src + rows, xs.begin() + static_cast<std::ptrdiff_t>(k) * rows);
+    }
     if (!s.signed_input) {
         func::block_mvm(s.block, xs.data(), m, rows, o.quant, adc, psums, act, ro);
         return;

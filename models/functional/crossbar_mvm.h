@@ -67,8 +67,8 @@ void block_mvm(const subarray_block& b, const std::int32_t* x, int n, int x_stri
 /// near the ideal path's). N(0,1): ziggurat draws from rng_stream(seed, {0x4e015e, layer, block, id}), per
 /// vector in order (input slice t ascending, column ascending). Then adc.convert_real(s) and the same
 /// shift-add. mvm_activity::column_sum_total adds the noiseless s.
-/// Cost (128x128 block, 8-bit inputs, 1-bit DAC): ~1.8-2x the ideal path; ~2.6-3.4x with read
-/// noise (one ziggurat normal per column read; rng_stream::next_u64 is an out-of-line call).
+/// Cost (128x128 block, 8-bit inputs, 1-bit DAC): ~1.8-2x the ideal path on the float GEMM, more next to the
+/// ideal path's int8 kernel; more again with read noise (one ziggurat normal per column read).
 /// Results for a vector depend only on the block, the vector, its id and ro, never on n or batching.
 /// Grouped reads (ro.rows_per_read < rows): the steps above per group of rows, the off current subtracted per
 /// group and read noise keyed by {0x4e015e, layer, block, id, group, slice}. A (vector, slice) that drives no row

@@ -57,6 +57,31 @@ TEST(quant_ops, im2col_zero_padding_and_stride) {
     EXPECT_EQ(v32(out3.begin() + 9, out3.begin() + 18), (v32{0, 0, 0, 2, 3, 0, 5, 6, 0}));  // oy=0, ox=1
 }
 
+// Several channels with padding and stride (the channel-last path) against the definition.
+TEST(quant_ops, im2col_many_channels_matches_the_definition) {
+    for (int C : {2, 3, 16})
+        for (int stride : {1, 2})
+            for (int pad : {0, 1, 2}) {
+                const int H = 5, W = 4, kh = 3, kw = 2;
+                v32 in(static_cast<std::size_t>(C * H * W));
+                for (std::size_t i = 0; i < in.size(); ++i) in[i] = static_cast<std::int32_t>(i * 7 + 1);
+                const int ho = (H + 2 * pad - kh) / stride + 1, wo = (W + 2 * pad - kw) / stride + 1;
+                const int k = kh * kw * C;
+                v32 out(static_cast<std::size_t>(ho * wo * k), -1);
+                im2col(in.data(), C, H, W, kh, kw, stride, pad, out.data());
+                for (int oy = 0; oy < ho; ++oy)
+                    for (int ox = 0; ox < wo; ++ox)
+                        for (int ky = 0; ky < kh; ++ky)
+                            for (int kx = 0; kx < kw; ++kx)
+                                for (int c = 0; c < C; ++c) {
+                                    const int iy = oy * stride + ky - pad, ix = ox * stride + kx - pad;
+                                    const std::int32_t want = iy < 0 || iy >= H || ix < 0 || ix >= W ? 0 : in[static_cast<std::size_t>((c * H + iy) * W + ix)];
+                                    ASSERT_EQ(out[static_cast<std::size_t>((oy * wo + ox) * k + (ky * kw + kx) * C + c)], want)
+                                        << C << " " << stride << " " << pad;
+                                }
+            }
+}
+
 TEST(quant_ops, max_pool_excludes_padding) {
     const v32 in = {1, 5, 2, 0,  //
                     3, 4, 8, 1,  //
