@@ -8,6 +8,7 @@
 #include "models/config/field.h"
 #include "models/core/error.h"
 #include "models/functional/int8_gemm.h"
+#include "models/functional/quant_ops.h"
 
 namespace cim::func {
 
@@ -29,15 +30,6 @@ constexpr std::int64_t max_table = std::int64_t{1} << 20;
 void check_bits(unsigned bits, unsigned max_bits = 16) {
     if (bits < 1 || bits > max_bits)
         throw model_error("adc.bits", "must be in 1.." + std::to_string(max_bits) + ", got " + std::to_string(bits));
-}
-
-// Exactly std::llround (round half away from zero) for |x| < 2^52, but branch-free and inlined: the
-// expansion GCC uses for round() with SSE4.1, trunc(|x| + pred(0.5)) with the sign restored. (pred(0.5)
-// rather than 0.5 so that 0.49999999999999994 does not round up.) llround and round are libm calls here,
-// and a branch on the fraction would mispredict half the time on column values.
-inline std::int64_t round_half_away(double x) {
-    const double a = std::trunc(std::fabs(x) + 0.49999999999999994);
-    return static_cast<std::int64_t>(std::copysign(a, x));
 }
 
 // Lloyd-Max iterations: k-means in 1-D converges in a few tens of steps for the 3..8-bit ADCs of interest;

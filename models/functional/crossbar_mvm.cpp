@@ -639,6 +639,27 @@ void reference_mvm(const reference_weights& w, const std::int32_t* x, int n, std
             return;
         }
     }
+    if (w.width == 1 && int8::available() && w.weight_rows < 65536) {
+        // Byte weights, few vectors: each vector through the weights as they are stored (no packing).
+        const std::int64_t rows = w.weight_rows;
+        std::int32_t bad = 0;
+        for (std::int64_t i = 0; i < rows * n; ++i) bad |= x[i] & ~0xff;  // also catches negatives
+        if (bad == 0) {
+            thread_local std::vector<std::uint8_t> xb;
+            thread_local std::vector<std::int32_t> cs;
+            xb.resize(static_cast<std::size_t>(rows));
+            cs.resize(static_cast<std::size_t>(w.out_channels));
+            for (int i = 0; i < n; ++i) {
+                const std::int32_t* xi = x + static_cast<std::int64_t>(i) * rows;
+                for (std::int64_t r = 0; r < rows; ++r) xb[static_cast<std::size_t>(r)] = static_cast<std::uint8_t>(xi[r]);
+                int8::gemv(xb.data(), static_cast<int>(rows), static_cast<const std::int8_t*>(w.qweights), rows,
+                           w.out_channels, cs.data());
+                std::int64_t* o = out + static_cast<std::int64_t>(i) * w.out_channels;
+                for (int c = 0; c < w.out_channels; ++c) o[c] = cs[static_cast<std::size_t>(c)];
+            }
+            return;
+        }
+    }
     if (w.width == 1)
         reference_mvm(static_cast<const std::int8_t*>(w.qweights), w.weight_rows, w.out_channels, x, n, out);
     else if (w.width == 2)

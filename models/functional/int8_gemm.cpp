@@ -13,6 +13,7 @@ namespace cim::func::int8 {
 // The AVX-512 kernel, in its own translation unit compiled for AVX-512 (kernels_avx512.cpp); called only after
 // the CPU check below.
 void gemm_avx512_vnni(const std::uint8_t* const* a_rows, int m, const packed_b& b, std::int32_t* const* c_rows);
+void gemv_avx512_vnni(const std::uint8_t* x, int k, const std::int8_t* w, std::ptrdiff_t w_stride, int n, std::int32_t* out);
 
 namespace {
 
@@ -74,6 +75,11 @@ void pack_b_padded(const std::uint8_t* src, int k, int n, std::ptrdiff_t ld, pac
 void gemm(const std::uint8_t* const* a_rows, int m, const packed_b& b, std::int32_t* const* c_rows) {
     if (!available()) throw model_error("int8_gemm", "the AVX-512 VNNI kernel is not available on this CPU");
     gemm_avx512_vnni(a_rows, m, b, c_rows);
+}
+
+void gemv(const std::uint8_t* x, int k, const std::int8_t* w, std::ptrdiff_t w_stride, int n, std::int32_t* out) {
+    if (!available()) throw model_error("int8_gemm", "the AVX-512 VNNI kernel is not available on this CPU");
+    gemv_avx512_vnni(x, k, w, w_stride, n, out);
 }
 
 void gemm_portable(const std::uint8_t* const* a_rows, int m, const packed_b& b, std::int32_t* const* c_rows) {

@@ -1,6 +1,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 namespace cim::func::int8 {
@@ -28,6 +29,17 @@ void pack_b(const T* src, int k, int n, std::ptrdiff_t row_stride, std::ptrdiff_
     out.k4 = (k + 3) / 4;
     out.n16 = (n + 15) / 16;
     out.data.assign(static_cast<std::size_t>(out.n16) * out.k4 * 64, 0);
+    if (sizeof(T) == 1 && row_stride == 1) {
+        // Byte weights stored column by column (a layer's channels): four rows of a column are one 4-byte copy.
+        for (int c = 0; c < n; ++c) {
+            const T* col = src + c * col_stride;
+            std::int8_t* dst = out.data.data() + static_cast<std::size_t>(c / 16) * out.k4 * 64 + (c % 16) * 4;
+            int r = 0;
+            for (; r + 4 <= k; r += 4) std::memcpy(dst + (r >> 2) * 64, col + r, 4);
+            for (; r < k; ++r) dst[(r >> 2) * 64 + (r & 3)] = static_cast<std::int8_t>(col[r]);
+        }
+        return;
+    }
     for (int nb = 0; nb < out.n16; ++nb) {
         std::int8_t* blk = out.data.data() + static_cast<std::size_t>(nb) * out.k4 * 64;
         const int c_end = n < nb * 16 + 16 ? n : nb * 16 + 16;
@@ -55,6 +67,10 @@ void set_enabled(bool on);
 /// C rows: c_rows[i][j] = sum_{r < k} a_rows[i][r] * B[r][j] for i < m, j < b.n. Each a_rows[i] holds
 /// padded_k(b.k) bytes (zeros past k). Columns past b.n of C are not written. Needs available().
 void gemm(const std::uint8_t* const* a_rows, int m, const packed_b& b, std::int32_t* const* c_rows);
+
+/// One vector through many rows of signed bytes: out[j] = sum_{r < k} x[r] * w[j * w_stride + r], j < n (a layer's
+/// channels times one input vector, with no packing). Needs available().
+void gemv(const std::uint8_t* x, int k, const std::int8_t* w, std::ptrdiff_t w_stride, int n, std::int32_t* out);
 
 /// The same product by plain loops: the specification the vector kernel is tested against.
 void gemm_portable(const std::uint8_t* const* a_rows, int m, const packed_b& b, std::int32_t* const* c_rows);

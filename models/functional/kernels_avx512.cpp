@@ -117,6 +117,35 @@ void gemm_avx512_vnni(const std::uint8_t* const* a_rows, int m, const packed_b& 
     }
 }
 
+// 64 bytes of x against 64 bytes of each of four rows per step (the tail masked), one accumulator per row.
+void gemv_avx512_vnni(const std::uint8_t* x, int k, const std::int8_t* w, std::ptrdiff_t w_stride, int n, std::int32_t* out) {
+    int j = 0;
+    for (; j + 4 <= n; j += 4) {
+        const std::int8_t* w0 = w + j * w_stride;
+        __m512i s0 = _mm512_setzero_si512(), s1 = s0, s2 = s0, s3 = s0;
+        for (int r = 0; r < k; r += 64) {
+            const __mmask64 m = k - r >= 64 ? ~__mmask64{0} : (__mmask64{1} << (k - r)) - 1;
+            const __m512i a = _mm512_maskz_loadu_epi8(m, x + r);
+            s0 = _mm512_dpbusd_epi32(s0, a, _mm512_maskz_loadu_epi8(m, w0 + r));
+            s1 = _mm512_dpbusd_epi32(s1, a, _mm512_maskz_loadu_epi8(m, w0 + w_stride + r));
+            s2 = _mm512_dpbusd_epi32(s2, a, _mm512_maskz_loadu_epi8(m, w0 + 2 * w_stride + r));
+            s3 = _mm512_dpbusd_epi32(s3, a, _mm512_maskz_loadu_epi8(m, w0 + 3 * w_stride + r));
+        }
+        out[j] = _mm512_reduce_add_epi32(s0);
+        out[j + 1] = _mm512_reduce_add_epi32(s1);
+        out[j + 2] = _mm512_reduce_add_epi32(s2);
+        out[j + 3] = _mm512_reduce_add_epi32(s3);
+    }
+    for (; j < n; ++j) {
+        __m512i s0 = _mm512_setzero_si512();
+        for (int r = 0; r < k; r += 64) {
+            const __mmask64 m = k - r >= 64 ? ~__mmask64{0} : (__mmask64{1} << (k - r)) - 1;
+            s0 = _mm512_dpbusd_epi32(s0, _mm512_maskz_loadu_epi8(m, x + r), _mm512_maskz_loadu_epi8(m, w + j * w_stride + r));
+        }
+        out[j] = _mm512_reduce_add_epi32(s0);
+    }
+}
+
 }  // namespace cim::func::int8
 
 namespace cim::func {
@@ -162,6 +191,7 @@ void convert_accumulate_steps_avx512(const adc_transfer::steps& st, const std::i
 
 namespace cim::func::int8 {
 void gemm_avx512_vnni(const std::uint8_t* const*, int, const packed_b&, std::int32_t* const*) {}
+void gemv_avx512_vnni(const std::uint8_t*, int, const std::int8_t*, std::ptrdiff_t, int, std::int32_t*) {}
 }  // namespace cim::func::int8
 namespace cim::func {
 void convert_accumulate_steps_avx512(const adc_transfer::steps&, const std::int32_t*, std::size_t, unsigned,

@@ -18,7 +18,7 @@ namespace {
 std::int32_t round_clamp(double v, std::int32_t lo, std::int32_t hi) {
     if (!(v > lo)) return lo;
     if (v >= hi) return hi;
-    return static_cast<std::int32_t>(std::llround(v));
+    return static_cast<std::int32_t>(round_half_away(v));  // |v| < 2^31 here
 }
 
 std::int64_t floor_div(std::int64_t a, std::int64_t b) {

@@ -75,6 +75,38 @@ TEST(int8_gemm, padded_packing_equals_plain_packing) {
         }
 }
 
+// Byte weights stored by channel: the 4-byte packing path gives the generic packer's bytes, the unpacked vector
+// product gives plain loops, and the reference over them is exact for one vector and for many.
+TEST(int8_gemm, byte_weights_pack_gemv_and_reference) {
+    rng_stream rng(8, {0x5b});
+    for (int rows : {1, 5, 64, 130, 700})
+        for (int oc : {1, 3, 17, 40}) {
+            std::vector<std::int8_t> w8(static_cast<std::size_t>(rows) * oc);
+            std::vector<std::int32_t> w32(w8.size());
+            for (std::size_t k = 0; k < w8.size(); ++k) w32[k] = w8[k] = static_cast<std::int8_t>(rng.uniform_int(-127, 127));
+            int8::packed_b from8, from32;
+            int8::pack_b(w8.data(), rows, oc, 1, rows, from8);
+            int8::pack_b(w32.data(), rows, oc, 1, rows, from32);
+            ASSERT_EQ(from8.data, from32.data) << rows << " x " << oc;
+            for (int n : {1, 3, 9}) {
+                std::vector<std::int32_t> x(static_cast<std::size_t>(rows) * n);
+                for (auto& v : x) v = static_cast<std::int32_t>(rng.uniform_int(0, 255));
+                std::vector<std::int64_t> want(static_cast<std::size_t>(n) * oc), got(want.size(), -1), got_packed(want.size(), -1);
+                reference_mvm(w32.data(), rows, oc, x.data(), n, want.data());
+                reference_mvm(prepare_reference(w8.data(), rows, oc, false), x.data(), n, got.data());
+                reference_mvm(prepare_reference(w8.data(), rows, oc, true), x.data(), n, got_packed.data());
+                ASSERT_EQ(got, want) << rows << " x " << oc << ", " << n << " vectors";
+                ASSERT_EQ(got_packed, want);
+                if (int8::available()) {
+                    std::vector<std::uint8_t> xb(x.begin(), x.begin() + rows);
+                    std::vector<std::int32_t> y(static_cast<std::size_t>(oc), -1);
+                    int8::gemv(xb.data(), rows, w8.data(), rows, oc, y.data());
+                    for (int c = 0; c < oc; ++c) ASSERT_EQ(y[static_cast<std::size_t>(c)], want[static_cast<std::size_t>(c)]);
+                }
+            }
+        }
+}
+
 TEST(int8_gemm, can_be_turned_off) {
     {
         const without_int8 off;
