@@ -401,9 +401,14 @@ void block_mvm(const subarray_block& b, const std::int32_t* x, int n, int x_stri
 
             // Shift-add of one (vector, input slice): the converted columns of each channel, minus the reference
             // columns (offset) or the G- columns (differential). Integer arithmetic, so its order does not matter.
+            // A converted value can be negative (an ADC whose lower reference is below zero): shifted as unsigned, the
+            // bits of a multiplication by 2^sh, as C++17 leaves a negative left shift undefined.
+            auto shl = [](std::int64_t v, unsigned sh) {
+                return static_cast<std::int64_t>(static_cast<std::uint64_t>(v) << sh);
+            };
             auto shift_add = [&](auto&& conv, std::int64_t* o, std::int64_t t_weight) {
                 std::int64_t ref = 0;
-                for (unsigned j = 0; j < b.ref_cols; ++j) ref += conv(oc_n * slices + static_cast<int>(j)) << (j * cell_bits);
+                for (unsigned j = 0; j < b.ref_cols; ++j) ref += shl(conv(oc_n * slices + static_cast<int>(j)), j * cell_bits);
                 if (differential) {
                     const int half = slices / 2;
                     for (int oc = 0; oc < oc_n; ++oc) {
@@ -411,7 +416,7 @@ void block_mvm(const subarray_block& b, const std::int32_t* x, int n, int x_stri
                         std::int64_t acc = 0;
                         for (int j = 0; j < half; ++j) {
                             const unsigned sh = static_cast<unsigned>(j) * cell_bits;
-                            acc += (conv(base + j) << sh) - (conv(base + half + j) << sh);
+                            acc += shl(conv(base + j), sh) - shl(conv(base + half + j), sh);
                         }
                         o[oc] += acc * t_weight;  // acc may be negative: multiply, never shift it
                     }
@@ -419,7 +424,7 @@ void block_mvm(const subarray_block& b, const std::int32_t* x, int n, int x_stri
                     for (int oc = 0; oc < oc_n; ++oc) {
                         const int base = oc * slices;
                         std::int64_t acc = 0;
-                        for (int j = 0; j < slices; ++j) acc += conv(base + j) << (static_cast<unsigned>(j) * cell_bits);
+                        for (int j = 0; j < slices; ++j) acc += shl(conv(base + j), static_cast<unsigned>(j) * cell_bits);
                         o[oc] += (acc - ref) * t_weight;
                     }
                 }

@@ -214,7 +214,7 @@ TEST(adc_steps, convert_accumulate_equals_convert) {
                 std::vector<std::int64_t> acc(n, 5), want(n, 5);
                 std::int64_t tot = 3, want_tot = 3;
                 for (std::size_t k = 0; k < n; ++k) {
-                    want[k] += adc.convert(s[k]) << shift;
+                    want[k] += adc.convert(s[k]) * (std::int64_t{1} << shift);
                     want_tot += s[k];
                 }
                 adc.convert_accumulate(s.data(), n, shift, acc.data(), tot);
