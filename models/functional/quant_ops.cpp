@@ -53,34 +53,20 @@ void im2col(const std::int32_t* in, int C, int H, int W, int kh, int kw, int str
     const int ho = window_output_size(H, kh, stride, pad);
     const int wo = window_output_size(W, kw, stride, pad);
     const std::int64_t k = std::int64_t{kh} * kw * C;
+    // The input channel-last (one pass; a single channel already is), so every kernel position of a row is one
+    // contiguous copy of its C channels instead of C loads a plane apart.
+    const std::int32_t* hwc = in;
     if (C > 1) {
-        // The input channel-last first (one pass), so every kernel position of a row is one contiguous copy of its C
-        // channels instead of C loads a plane apart.
-        thread_local std::vector<std::int32_t> hwc;
+        thread_local std::vector<std::int32_t> buf;
         const std::int64_t plane = std::int64_t{H} * W;
-        hwc.resize(static_cast<std::size_t>(plane * C));
+        buf.resize(static_cast<std::size_t>(plane * C));
         for (int c = 0; c < C; ++c) {
             const std::int32_t* src = in + c * plane;
-            for (std::int64_t p = 0; p < plane; ++p) hwc[static_cast<std::size_t>(p * C + c)] = src[p];
+            for (std::int64_t p = 0; p < plane; ++p) buf[static_cast<std::size_t>(p * C + c)] = src[p];
         }
-        for (int oy = 0; oy < ho; ++oy)
-            for (int ox = 0; ox < wo; ++ox) {
-                std::int32_t* row = out + (std::int64_t{oy} * wo + ox) * k;
-                for (int ky = 0; ky < kh; ++ky) {
-                    const int iy = oy * stride + ky - pad;
-                    for (int kx = 0; kx < kw; ++kx) {
-                        const int ix = ox * stride + kx - pad;
-                        std::int32_t* dst = row + (std::int64_t{ky} * kw + kx) * C;
-                        if (iy < 0 || iy >= H || ix < 0 || ix >= W)
-                            std::fill(dst, dst + C, 0);
-                        else
-                            std::copy_n(&hwc[static_cast<std::size_t>((std::int64_t{iy} * W + ix) * C)], C, dst);
-                    }
-                }
-            }
-        return;
+        hwc = buf.data();
     }
-    for (int oy = 0; oy < ho; ++oy) {
+    for (int oy = 0; oy < ho; ++oy)
         for (int ox = 0; ox < wo; ++ox) {
             std::int32_t* row = out + (std::int64_t{oy} * wo + ox) * k;
             for (int ky = 0; ky < kh; ++ky) {
@@ -88,17 +74,13 @@ void im2col(const std::int32_t* in, int C, int H, int W, int kh, int kw, int str
                 for (int kx = 0; kx < kw; ++kx) {
                     const int ix = ox * stride + kx - pad;
                     std::int32_t* dst = row + (std::int64_t{ky} * kw + kx) * C;
-                    if (iy < 0 || iy >= H || ix < 0 || ix >= W) {
+                    if (iy < 0 || iy >= H || ix < 0 || ix >= W)
                         std::fill(dst, dst + C, 0);
-                        continue;
-                    }
-                    const std::int32_t* src = in + std::int64_t{iy} * W + ix;
-                    const std::int64_t plane = std::int64_t{H} * W;
-                    for (int c = 0; c < C; ++c) dst[c] = src[c * plane];
+                    else
+                        std::copy_n(hwc + (std::int64_t{iy} * W + ix) * C, C, dst);
                 }
             }
         }
-    }
 }
 
 void max_pool(const std::int32_t* in, int C, int H, int W, int kh, int kw, int stride, int pad, std::int32_t* out) {
