@@ -430,66 +430,33 @@ void block_mvm(const subarray_block& b, const std::int32_t* x, int n, int x_stri
                 }
             };
 
+            if (!nonideal && !int_path) {
+                // The float GEMM's sums are integers below 2^24: as int32, the int8 kernel's form, so one conversion
+                // serves both.
+                sc.si.resize(static_cast<std::size_t>(gm) * cols);
+                for (std::size_t k = 0; k < sc.si.size(); ++k) sc.si[k] = static_cast<std::int32_t>(sc.s[k]);
+            }
             if (!nonideal && observe == nullptr) {
-                // Two passes: every column sum of the chunk converted (a table lookup; no carried dependence but
-                // the exact total), then the shift-add from the converted values.
+                // One pass per input slice: each column sum converted and added into the vector's column at the
+                // slice's weight (adc_transfer::convert_accumulate). The shift-add is linear in the converted values,
+                // so it then runs once per vector instead of once per slice. A lossless read (identity, or exact row
+                // groups whose sum the group ADC need not convert) adds the sums themselves.
                 const bool identity = exact_groups || adc.integer_identity();
-                const std::int32_t* const table = adc.integer_table().data();
-                const std::uint64_t table_size = adc.integer_table().size();
-                // One pass per input slice: each column sum converted (a table lookup) and added into the vector's
-                // column at the slice's weight. The shift-add is linear in the converted values, so it then runs
-                // once per vector instead of once per slice. Shifted as unsigned: the same bits as a
-                // multiplication by 2^shift for a negative code too.
                 const std::size_t len = static_cast<std::size_t>(m) * cols;
                 sc.acc.assign(len, 0);
                 std::int64_t* const acc = sc.acc.data();
                 std::int64_t tot = 0;
-                // The exact column sums: int32 from the int8 kernel, integer-valued floats from the float GEMM.
-                auto convert_sums = [&](const auto* const sums) {
-                    for (int t = 0; t < t_n; ++t) {
-                        const unsigned shift = static_cast<unsigned>(t) * dac_bits;
-                        const auto* const sv = sums + static_cast<std::size_t>(t) * len;
-                        auto add = [&](std::size_t k, std::int64_t v) {
-                            acc[k] += static_cast<std::int64_t>(static_cast<std::uint64_t>(v) << shift);
-                        };
-                        if (identity) {
-                            for (std::size_t k = 0; k < len; ++k) {
-                                const auto sk = static_cast<std::int64_t>(sv[k]);
-                                tot += sk;
-                                add(k, sk);
-                            }
-                        } else if (table_size == 0) {
-                            for (std::size_t k = 0; k < len; ++k) {
-                                const auto sk = static_cast<std::int64_t>(sv[k]);
-                                tot += sk;
-                                add(k, adc.convert(sk));
-                            }
-                        } else if (adc.table_saturates()) {
-                            // 32-bit lanes (sums are integers in [0, 2^24), the table smaller still) for the
-                            // conversion and the clamp; the total is widened per element.
-                            const auto last = static_cast<std::int32_t>(table_size - 1);
-                            for (std::size_t k = 0; k < len; ++k) {
-                                const auto sk = static_cast<std::int32_t>(sv[k]);  // exact: an integer in [0, 2^24)
-                                tot += sk;
-                                add(k, table[std::min(sk, last)]);
-                            }
-                        } else {
-                            for (std::size_t k = 0; k < len; ++k) {
-                                const auto sk = static_cast<std::int64_t>(sv[k]);  // exact: an integer below 2^24
-                                tot += sk;
-                                add(k, static_cast<std::uint64_t>(sk) < table_size ? table[sk] : adc.convert(sk));
-                            }
+                for (int t = 0; t < t_n; ++t) {
+                    const std::int32_t* sv = sc.si.data() + static_cast<std::size_t>(t) * len;
+                    const unsigned shift = static_cast<unsigned>(t) * dac_bits;
+                    if (identity) {
+                        for (std::size_t k = 0; k < len; ++k) {
+                            tot += sv[k];
+                            acc[k] += static_cast<std::int64_t>(static_cast<std::uint64_t>(std::int64_t{sv[k]}) << shift);
                         }
+                    } else {
+                        adc.convert_accumulate(sv, len, shift, acc, tot);
                     }
-                };
-                if (int_path && identity) {
-                    convert_sums(sc.si.data());
-                } else if (int_path) {  // the ADC's own conversion (identity holds exact row groups' sums too)
-                    for (int t = 0; t < t_n; ++t)
-                        adc.convert_accumulate(sc.si.data() + static_cast<std::size_t>(t) * len, len,
-                                               static_cast<unsigned>(t) * dac_bits, acc, tot);
-                } else {
-                    convert_sums(sc.s.data());
                 }
                 current += tot;
                 for (int i = 0; i < m; ++i) {
@@ -503,13 +470,10 @@ void block_mvm(const subarray_block& b, const std::int32_t* x, int n, int x_stri
                 for (int t = 0; t < t_n; ++t) {
                     const std::int64_t t_weight = std::int64_t{1} << (static_cast<unsigned>(t) * dac_bits);
                     for (int i = 0; i < m; ++i) {
-                        const std::size_t g = static_cast<std::size_t>(t * m + i) * cols;
-                        const float* srow = int_path ? nullptr : &sc.s[g];
-                        const std::int32_t* irow = int_path ? &sc.si[g] : nullptr;
+                        const std::int32_t* srow = &sc.si[static_cast<std::size_t>(t * m + i) * cols];
                         std::int64_t* o = out + static_cast<std::int64_t>(c0 + i) * oc_n;
                         shift_add([&](int c) {
-                            // exact: an integer below 2^24
-                            const auto s = irow != nullptr ? std::int64_t{irow[c]} : static_cast<std::int64_t>(srow[c]);
+                            const std::int64_t s = srow[c];
                             current += s;
                             observe->add(static_cast<double>(s));
                             return adc.convert(s);
