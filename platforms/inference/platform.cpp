@@ -1,5 +1,7 @@
 #include "platforms/inference/platform.h"
 
+#include <memory>
+
 #include "models/config/json_writer.h"
 #include "models/core/error.h"
 #include "models/hw/subarray.h"
@@ -49,28 +51,27 @@ platform::platform(const loaded_config& lc, prepared p, platform_options opt, co
                        m_opt.replay ? std::vector<std::vector<std::int32_t>>{} : m_data.images,
                        static_cast<int>(c.run.images), m_rtl ? &m_rtl : nullptr, {}};
     // Without keep_weights each layer's weights are freed as soon as its last block is programmed, so the graph's
-    // copy and the cells are never both held whole.
-    std::vector<int> unprogrammed(m_data.graph.layers.size(), 0);
+    // copy and the cells are never both held whole (and every layer's once the chip is built).
+    auto release = [](network::layer& l) {
+        l.qweights.clear();
+        std::vector<float>().swap(l.fweights);
+    };
     if (!m_opt.keep_weights) {
+        // Blocks left to program per layer; shared, so the hook the chip keeps never refers to this frame.
+        auto left = std::make_shared<std::vector<int>>(m_data.graph.layers.size(), 0);
         for (const auto& t : m_data.plan.tiles)
             for (const auto& pe : t.pes)
                 for (const auto& s : pe.subarrays)
-                    if (s.used()) ++unprogrammed[static_cast<std::size_t>(s.layer)];
-        in.programmed = [this, &unprogrammed](int layer) {
-            if (--unprogrammed[static_cast<std::size_t>(layer)] != 0) return;
-            network::layer& l = m_data.graph.layers[static_cast<std::size_t>(layer)];
-            l.qweights.clear();
-            std::vector<float>().swap(l.fweights);
+                    if (s.used()) ++(*left)[static_cast<std::size_t>(s.layer)];
+        in.programmed = [this, left, release](int layer) {
+            if (--(*left)[static_cast<std::size_t>(layer)] == 0) release(m_data.graph.layers[static_cast<std::size_t>(layer)]);
         };
     }
     if (!m_opt.replay && static_cast<int>(m_data.images.size()) != in.image_count) in.image_count = static_cast<int>(m_data.images.size());
     m_chip = std::make_unique<hw::chip>(name.c_str(), *m_rec, in, c.chip);
     m_chip->ctrl().keep_outputs(m_opt.keep_outputs);
     if (!m_opt.keep_weights) {
-        for (auto& l : m_data.graph.layers) {
-            l.qweights.clear();
-            std::vector<float>().swap(l.fweights);
-        }
+        for (auto& l : m_data.graph.layers) release(l);
         m_weights_released = true;
     }
 }
