@@ -78,10 +78,6 @@ public:
 
     /// For kernels that hoist convert() out of their loop: convert() is the identity for every integer sum.
     bool integer_identity() const { return m_identity; }
-    /// For kernels: convert() of the integer sums [0, size()) (empty when not tabulated).
-    const std::vector<std::int32_t>& integer_table() const { return *m_table; }
-    /// For kernels: convert() of every integer sum at or above integer_table().size() is the table's last entry.
-    bool table_saturates() const { return m_table_saturates; }
 
     /// convert() of the non-negative integer sums as a staircase of at most 32 steps, when the transfer has one
     /// (a tabulated, saturating, non-decreasing transfer with at most 32 distinct values: ADCs of up to 5 bits):

@@ -248,7 +248,7 @@ void block_mvm(const subarray_block& b, const std::int32_t* x, int n, int x_stri
     if (cell_data == nullptr && !int_path) {
         sc.levels.resize(b.levels.size());
         sc.level_bytes.resize(b.levels.size());
-        b.levels.unpack(sc.level_bytes.data());
+        b.levels.unpack_rows(cols, sc.level_bytes.data(), static_cast<std::size_t>(cols));
         const std::uint8_t* u = sc.level_bytes.data();
         for (std::size_t k = 0; k < sc.levels.size(); ++k) sc.levels[k] = static_cast<float>(u[k]);
         cell_data = sc.levels.data();

@@ -82,16 +82,4 @@ void gemv(const std::uint8_t* x, int k, const std::int8_t* w, std::ptrdiff_t w_s
     gemv_avx512_vnni(x, k, w, w_stride, n, out);
 }
 
-void gemm_portable(const std::uint8_t* const* a_rows, int m, const packed_b& b, std::int32_t* const* c_rows) {
-    for (int i = 0; i < m; ++i) {
-        const std::uint8_t* a = a_rows[i];
-        for (int c = 0; c < b.n; ++c) {
-            const std::int8_t* blk = b.block(c / 16) + (c % 16) * 4;
-            std::int32_t s = 0;
-            for (int r = 0; r < b.k; ++r) s += std::int32_t{a[r]} * std::int32_t{blk[(r >> 2) * 64 + (r & 3)]};
-            c_rows[i][c] = s;
-        }
-    }
-}
-
 }  // namespace cim::func::int8

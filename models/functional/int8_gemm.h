@@ -72,7 +72,5 @@ void gemm(const std::uint8_t* const* a_rows, int m, const packed_b& b, std::int3
 /// channels times one input vector, with no packing). Needs available().
 void gemv(const std::uint8_t* x, int k, const std::int8_t* w, std::ptrdiff_t w_stride, int n, std::int32_t* out);
 
-/// The same product by plain loops: the specification the vector kernel is tested against.
-void gemm_portable(const std::uint8_t* const* a_rows, int m, const packed_b& b, std::int32_t* const* c_rows);
 
 }  // namespace cim::func::int8

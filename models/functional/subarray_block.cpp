@@ -51,19 +51,6 @@ cell_levels::cell_levels(std::vector<std::uint8_t> v) : m_size(v.size()) {
     if (v.size() & 1) m_bytes[pairs] = v.back();
 }
 
-void cell_levels::unpack(std::uint8_t* dst) const {
-    if (!m_nibbles) {
-        std::copy(m_bytes.begin(), m_bytes.end(), dst);
-        return;
-    }
-    const std::size_t pairs = m_size / 2;
-    for (std::size_t k = 0; k < pairs; ++k) {
-        dst[2 * k] = m_bytes[k] & 15;
-        dst[2 * k + 1] = static_cast<std::uint8_t>(m_bytes[k] >> 4);
-    }
-    if (m_size & 1) dst[m_size - 1] = m_bytes[pairs] & 15;
-}
-
 void cell_levels::unpack_rows(int cols, std::uint8_t* dst, std::size_t ld) const {
     const auto c = static_cast<std::size_t>(cols);
     const std::size_t rows = c ? m_size / c : 0;

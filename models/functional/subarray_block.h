@@ -30,9 +30,8 @@ public:
     }
     /// Integer levels (held as bytes or nibbles), as opposed to floats.
     bool integral() const { return m_floats.empty(); }
-    /// Every integer level as one byte into dst (size() bytes). Integral blocks only.
-    void unpack(std::uint8_t* dst) const;
-    /// The same for a row-major matrix of `cols` columns, into rows of ld >= cols bytes (the bytes past cols are left).
+    /// Every integer level as one byte, the levels taken as a row-major matrix of `cols` columns and written into rows
+    /// of ld >= cols bytes at dst (the bytes past cols are left). Integral blocks only.
     void unpack_rows(int cols, std::uint8_t* dst, std::size_t ld) const;
     /// The floats (nullptr when held as integer levels).
     const float* floats() const { return m_floats.empty() ? nullptr : m_floats.data(); }

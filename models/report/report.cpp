@@ -10,7 +10,6 @@
 #include <fmt/format.h>
 
 #include "models/core/error.h"
-#include "models/core/file_io.h"
 
 namespace cim::report {
 
@@ -451,12 +450,6 @@ J counts_json(const hw::chip& chip, const hw::run_record& rec) {
     j["writes"] = std::move(writes);
     j["layer_inputs"] = std::move(inputs);
     return j;
-}
-
-void write_outputs(const report_data& r, const J& counts, const std::string& dir) {
-    write_file_atomic(dir + "/report.json", to_json(r).dump(2) + "\n");
-    write_file_atomic(dir + "/layers.csv", layers_csv(r));
-    write_file_atomic(dir + "/counts.json", counts.dump() + "\n");
 }
 
 }  // namespace cim::report

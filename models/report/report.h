@@ -104,7 +104,4 @@ std::string layers_csv(const report_data& r);
 /// and replays.
 nlohmann::ordered_json counts_json(const hw::chip& chip, const hw::run_record& rec);
 
-/// Write report.json, layers.csv and counts.json into `dir` atomically.
-void write_outputs(const report_data& r, const nlohmann::ordered_json& counts, const std::string& dir);
-
 }  // namespace cim::report

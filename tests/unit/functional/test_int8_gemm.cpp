@@ -37,22 +37,19 @@ TEST(int8_gemm, kernel_equals_plain_loops) {
                 int8::packed_b p;
                 int8::pack_b(b.data(), k, n, n, 1, p);
                 std::vector<const std::uint8_t*> ar;
-                std::vector<std::int32_t> c(static_cast<std::size_t>(m) * n, -7), cp(c);
-                std::vector<std::int32_t*> cr, cpr;
+                std::vector<std::int32_t> c(static_cast<std::size_t>(m) * n, -7);
+                std::vector<std::int32_t*> cr;
                 for (int i = 0; i < m; ++i) {
                     ar.push_back(&a[static_cast<std::size_t>(i) * kp]);
                     cr.push_back(&c[static_cast<std::size_t>(i) * n]);
-                    cpr.push_back(&cp[static_cast<std::size_t>(i) * n]);
                 }
                 int8::gemm(ar.data(), m, p, cr.data());
-                int8::gemm_portable(ar.data(), m, p, cpr.data());
                 for (int i = 0; i < m; ++i)
                     for (int j = 0; j < n; ++j) {
                         std::int32_t s = 0;
                         for (int r = 0; r < k; ++r)
                             s += std::int32_t{a[static_cast<std::size_t>(i) * kp + r]} * b[static_cast<std::size_t>(r) * n + j];
                         ASSERT_EQ(c[static_cast<std::size_t>(i) * n + j], s) << "k " << k << " n " << n << " m " << m;
-                        ASSERT_EQ(cp[static_cast<std::size_t>(i) * n + j], s);
                     }
             }
 }

@@ -120,7 +120,7 @@ TEST(cell_levels, nibbles_read_back_as_stored) {
                 EXPECT_TRUE(c.integral());
                 EXPECT_EQ(c.storage_bytes(), top < 16 ? (v.size() + 1) / 2 : v.size());
                 std::vector<std::uint8_t> flat(v.size(), 99);
-                c.unpack(flat.data());
+                c.unpack_rows(cols, flat.data(), static_cast<std::size_t>(cols));
                 EXPECT_EQ(flat, v);
                 const std::size_t ld = static_cast<std::size_t>(cols) + 5;
                 std::vector<std::uint8_t> padded(static_cast<std::size_t>(rows) * ld, 99);
