@@ -41,6 +41,12 @@ double action_table::energy(const std::vector<double>& counts) const {
     return e;
 }
 
+double action_table::latency(const std::vector<double>& counts) const {
+    double t = 0;
+    for (std::size_t i = 0; i < m_actions.size() && i < counts.size(); ++i) t += counts[i] * m_actions[i].latency;
+    return t;
+}
+
 std::array<double, k_categories> action_table::energy_by_category(const std::vector<double>& counts) const {
     std::array<double, k_categories> e{};
     for (std::size_t i = 0; i < m_actions.size() && i < counts.size(); ++i)

@@ -89,6 +89,8 @@ public:
 
     /// Energy (J) of `counts` (one per action, in table order).
     double energy(const std::vector<double>& counts) const;
+    /// Latency (s) of `counts`: the sum of each action's latency times its count.
+    double latency(const std::vector<double>& counts) const;
     /// Energy by category of `counts`.
     std::array<double, k_categories> energy_by_category(const std::vector<double>& counts) const;
     /// Latency (s) of `counts` on the component's own timeline, by category (the parts of one busy interval).

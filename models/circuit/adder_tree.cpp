@@ -35,9 +35,7 @@ void adder_tree::count(std::uint64_t words, std::vector<double>& n) const {
 action_cost adder_tree::reduce(std::uint64_t words) const {
     std::vector<double> n;
     count(words, n);
-    action_cost c;
-    for (std::size_t i = 0; i < n.size(); ++i) c.energy += n[i] * m_table[i].energy, c.latency += n[i] * m_table[i].latency;
-    return c;
+    return {m_table.energy(n), m_table.latency(n)};
 }
 
 }  // namespace cim::circuit

@@ -47,9 +47,7 @@ void digital_unit::count(std::uint64_t elements, std::vector<double>& n, std::ui
 action_cost digital_unit::process(std::uint64_t elements, std::uint64_t rows) const {
     std::vector<double> n;
     count(elements, n, rows);
-    action_cost c;
-    for (std::size_t i = 0; i < n.size(); ++i) c.energy += n[i] * m_table[i].energy, c.latency += n[i] * m_table[i].latency;
-    return c;
+    return {m_table.energy(n), m_table.latency(n)};
 }
 
 lane_circuit accumulator_lane(const technology& t, unsigned bits) {

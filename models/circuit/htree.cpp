@@ -46,9 +46,7 @@ void htree::count(std::uint64_t bytes, std::vector<double>& n) const {
 action_cost htree::transfer_cost(std::uint64_t bytes) const {
     std::vector<double> n;
     count(bytes, n);
-    action_cost c;
-    for (std::size_t i = 0; i < n.size(); ++i) c.energy += n[i] * m_table[i].energy, c.latency += n[i] * m_table[i].latency;
-    return c;
+    return {m_table.energy(n), m_table.latency(n)};
 }
 
 }  // namespace cim::circuit

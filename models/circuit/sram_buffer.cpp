@@ -39,9 +39,7 @@ void sram_buffer::count(bool write, std::uint64_t bytes, std::vector<double>& n)
 action_cost sram_buffer::access(bool write, std::uint64_t bytes) const {
     std::vector<double> n;
     count(write, bytes, n);
-    action_cost c;
-    for (std::size_t i = 0; i < n.size(); ++i) c.energy += n[i] * m_table[i].energy, c.latency += n[i] * m_table[i].latency;
-    return c;
+    return {m_table.energy(n), m_table.latency(n)};
 }
 
 }  // namespace cim::circuit
