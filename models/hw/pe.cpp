@@ -36,7 +36,10 @@ void pe::b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay) {
     }
     sync(delay);
     int cause = m_rec.time.later(x->cause, m_self.acquire());
-    // The subarrays of this layer read concurrently, each writing its partial sums into its own buffer.
+    // The subarrays of this layer read concurrently. Under an RTL block each writes its partial sums into its own
+    // buffer, which the block reads after the join. Otherwise each adds them into the layer's accumulators as its
+    // read finishes: the adder tree adds integers exactly, so the order does not matter, and its time and energy are
+    // still booked at the join below. The layer's partial sums are then never all held at once.
     m_branches.clear();
     std::vector<child*> active;
     for (std::size_t k = 0; k < m_children.size(); ++k) {
@@ -47,13 +50,12 @@ void pe::b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay) {
         c.ext = *x;
         c.ext.cause = cause;
         c.ext.response_words = 0;
-        if (x->inputs != nullptr) {
-            c.psums.assign(static_cast<std::size_t>(engine::vectors_of_copy(slot.copy, x->n_vectors, x->duplication)) *
-                               static_cast<std::size_t>(slot.ch_end - slot.ch_begin),
-                           0);
+        if (x->inputs != nullptr && m_rtl) {
+            c.psums.resize(static_cast<std::size_t>(engine::vectors_of_copy(slot.copy, x->n_vectors, x->duplication)) *
+                           static_cast<std::size_t>(slot.ch_end - slot.ch_begin));
             c.ext.psums = c.psums.data();
         } else {
-            c.ext.psums = nullptr;
+            c.ext.psums = nullptr;  // TLM: the subarray adds its partial sums into the layer's accumulators (acc)
         }
         active.push_back(&c);
         m_branches.emplace_back([&c, this] {
@@ -73,7 +75,7 @@ void pe::b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay) {
         cause = m_rec.time.later(cause, c->ext.cause);
         words += c->ext.response_words;
     }
-    for (std::size_t k = 0; k < m_children.size(); ++k) {
+    for (std::size_t k = 0; k < m_children.size() && m_rtl; ++k) {
         const mapping::subarray_slot& slot = m_plan.subarrays[k];
         if (!slot.used() || slot.layer != x->layer) continue;
         if (engine::vectors_of_copy(slot.copy, x->n_vectors, x->duplication) == 0) continue;
@@ -105,10 +107,6 @@ void pe::b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay) {
         m_rtl_cycles += static_cast<double>(m_rtl->cycles() - c0);
         cause = elapsed(cause, start, circuit::category::accumulation, x->layer, x->image, "rtl accumulate");
     } else {
-        if (x->inputs != nullptr)
-            for (const psum_block& b : m_blocks)
-                engine::add_partial_sums(b.psums, b.copy, x->duplication, x->n_vectors, x->out_channels, b.ch_begin,
-                                         b.chans, x->acc);
         cause = work(cause, m_n, x->layer, x->image, "adder tree");
     }
     for (child* c : active) std::vector<std::int64_t>().swap(c->psums);  // transient: free until the next read

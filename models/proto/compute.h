@@ -92,7 +92,7 @@ struct mvm_extension : tlm::tlm_extension<mvm_extension> {
     std::int64_t* acc = nullptr;           // n_vectors x out_channels accumulators that tiles and PEs add into (+=)
     int out_channels = 0;
     std::int64_t* psums = nullptr;         // to a subarray: where it writes its compact partial sums (vectors of its
-                                           // copy x its channels), sized by the PE
+                                           // copy x its channels), sized by the PE; nullptr: it adds them into acc
     double input_density = 0;              // fraction of 1 bits of the layer's input activations (run.activity: pseudo)
     std::uint64_t request_bytes = 0;       // to the interconnect: the bytes it carries to the target
     std::uint64_t response_words = 0;      // set by the target: partial-sum words it returns (32-bit each)
