@@ -48,6 +48,9 @@ void walk(const Json& j, const std::string& path, const std::string& what) {
 
 void check_finite(const nlohmann::json& j, const std::string& what) { walk(j, "", what); }
 void check_finite(const nlohmann::ordered_json& j, const std::string& what) { walk(j, "", what); }
+void check_finite(const nlohmann::ordered_json& j, const std::string& what, const std::string& path) {
+    walk(j, path, what);
+}
 
 void check_finite_csv(const std::string& csv, const std::string& what) {
     auto cells = [](const std::string& line) {

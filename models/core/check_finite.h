@@ -14,6 +14,8 @@ namespace cim {
 /// layer; other elements by their index. The message names `what` (e.g. "report.json") and the value.
 void check_finite(const nlohmann::json& j, const std::string& what);
 void check_finite(const nlohmann::ordered_json& j, const std::string& what);
+/// The same, for `j` found at JSON path `path` inside a larger document (cim::json_stream's check).
+void check_finite(const nlohmann::ordered_json& j, const std::string& what, const std::string& path);
 
 /// The same check for a CSV table whose first row names the columns (layers.csv): a cell that reads as a number
 /// but is not finite ("nan", "-nan", "inf") throws cim::model_error keyed "<first cell of its row>.<column>",

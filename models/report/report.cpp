@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "models/core/error.h"
+#include "models/core/json_stream.h"
 
 namespace cim::report {
 
@@ -185,9 +186,10 @@ report_data collect(const hw::chip& chip, const hw::run_record& rec, const mappi
     return r;
 }
 
-J to_json(const report_data& r) {
-    J j = J::object();
-    j["schema"] = "cimtlm.report/2";
+void write_json(std::ostream& os, const report_data& r, const J& warnings, const std::string& what) {
+    json_stream s(os, 2, what);
+    s.begin_object();
+    s.member("schema", "cimtlm.report/2");
     J run = J::object();
     run["version"] = CIMTLM_VERSION;
     run["argv"] = r.argv;
@@ -195,38 +197,38 @@ J to_json(const report_data& r) {
     run["peak_memory_bytes"] = r.peak_memory_bytes;
     run["sources"] = r.sources;
     run["network_path"] = r.network_path;
-    j["run"] = std::move(run);
-    j["config"] = r.config;
-    J s = J::object();
-    s["network"] = r.network;
-    s["mode"] = r.mode;
-    s["images"] = r.images;
-    s["area_m2"] = r.area_m2;
-    s["latency_s"] = r.latency_s;
-    s["dynamic_energy_j"] = r.dynamic_energy_j;
-    s["leakage_power_w"] = r.leakage_power_w;
-    s["leakage_energy_j"] = r.leakage_energy_j;
-    s["tops_per_w"] = r.tops_per_w;
-    s["tops"] = r.tops;
-    s["fps"] = r.fps;
-    s["fps_bound"] = r.fps_bound;
-    s["first_image_latency_s"] = r.first_image_latency_s;
-    s["sim_time_s"] = r.sim_time_s;
-    s["tops_per_mm2"] = r.tops_per_mm2;
-    s["memory_utilization"] = r.memory_utilization;
-    s["macs"] = r.macs;
+    s.member("run", run);
+    s.member("config", r.config);
+    J sm = J::object();
+    sm["network"] = r.network;
+    sm["mode"] = r.mode;
+    sm["images"] = r.images;
+    sm["area_m2"] = r.area_m2;
+    sm["latency_s"] = r.latency_s;
+    sm["dynamic_energy_j"] = r.dynamic_energy_j;
+    sm["leakage_power_w"] = r.leakage_power_w;
+    sm["leakage_energy_j"] = r.leakage_energy_j;
+    sm["tops_per_w"] = r.tops_per_w;
+    sm["tops"] = r.tops;
+    sm["fps"] = r.fps;
+    sm["fps_bound"] = r.fps_bound;
+    sm["first_image_latency_s"] = r.first_image_latency_s;
+    sm["sim_time_s"] = r.sim_time_s;
+    sm["tops_per_mm2"] = r.tops_per_mm2;
+    sm["memory_utilization"] = r.memory_utilization;
+    sm["macs"] = r.macs;
     if (r.has_accuracy) {
-        s["dataset"] = r.dataset;
-        s["accuracy_images"] = r.accuracy_images;
-        s["accuracy"] = r.accuracy;
-        s["accuracy_ideal"] = r.accuracy_ideal;
-        s["agreement"] = r.agreement;
+        sm["dataset"] = r.dataset;
+        sm["accuracy_images"] = r.accuracy_images;
+        sm["accuracy"] = r.accuracy;
+        sm["accuracy_ideal"] = r.accuracy_ideal;
+        sm["agreement"] = r.agreement;
     }
-    if (r.activations_collapsed) s["activations_collapsed"] = r.collapse_note;
-    j["summary"] = std::move(s);
-    j["breakdown"] = {{"area_m2", category_split(r.area_by)},
-                      {"dynamic_energy_j", category_split(r.energy_by)},
-                      {"latency_s", category_split(r.latency_by)}};
+    if (r.activations_collapsed) sm["activations_collapsed"] = r.collapse_note;
+    s.member("summary", sm);
+    s.member("breakdown", J{{"area_m2", category_split(r.area_by)},
+                            {"dynamic_energy_j", category_split(r.energy_by)},
+                            {"latency_s", category_split(r.latency_by)}});
     J by_class = J::object(), area = J::object(), energy = J::object(), leakage = J::object();
     for (std::size_t k = 0; k < circuit::k_cost_classes; ++k) {
         area[circuit::k_cost_class_names[k]] = r.area_by_class[k];
@@ -236,14 +238,14 @@ J to_json(const report_data& r) {
     by_class["area_m2"] = std::move(area);
     by_class["dynamic_energy_j"] = std::move(energy);
     by_class["leakage_power_w"] = std::move(leakage);
-    j["by_class"] = std::move(by_class);
+    s.member("by_class", by_class);
     J op_area = J::object(), op_energy = J::object(), op_latency = J::object();
     for (std::size_t k = 0; k < k_operator_kinds; ++k) {
         op_area[k_operator_kind_names[k]] = r.area_by_operator[k];
         op_energy[k_operator_kind_names[k]] = r.energy_by_operator[k];
         op_latency[k_operator_kind_names[k]] = r.latency_by_operator[k];
     }
-    j["by_operator"] = {{"area_m2", op_area}, {"dynamic_energy_j", op_energy}, {"latency_s", op_latency}};
+    s.member("by_operator", J{{"area_m2", op_area}, {"dynamic_energy_j", op_energy}, {"latency_s", op_latency}});
     J layers = J::array();
     for (const auto& l : r.layers) {
         J o = J::object();
@@ -257,40 +259,45 @@ J to_json(const report_data& r) {
         o["input_bit_density"] = l.input_bits ? J(l.input_density()) : J(nullptr);
         layers.push_back(o);
     }
-    j["layers"] = std::move(layers);
-    J comps = J::array();
+    s.member("layers", layers);
+    // The components, thousands of them on a chip: streamed one member at a time.
+    s.key("components");
+    s.begin_array();
     double idle_area = 0, idle_energy = 0;
     std::int64_t idle_count = 0;
     for (const auto& c : r.components) {
-        if (c.idle && c.type == std::string("subarray")) {  // idle subarrays: one line for all of them
+        if (c.idle && c.type == "subarray") {  // idle subarrays: one line for all of them
             ++idle_count;
             for (double v : c.area) idle_area += v;
             idle_energy += c.energy_j;
             continue;
         }
-        J o = J::object();
-        o["path"] = c.path;
-        o["type"] = c.type;
-        if (!c.table.empty()) o["table"] = c.table;
+        s.begin_object();
+        s.member("path", c.path);
+        s.member("type", c.type);
+        if (!c.table.empty()) s.member("table", c.table);
         double a = 0;
         for (double v : c.area) a += v;
-        o["area_m2"] = a;
-        o["leakage_w"] = c.leakage_w;
-        o["dynamic_energy_j"] = c.energy_j;
-        o["busy_fraction"] = r.sim_time_s > 0 ? c.busy_s / r.sim_time_s : 0.0;
-        o["critical_path_s"] = c.critical_s;
-        J counts = J::object();
-        for (const auto& [k, v] : c.counts) counts[k] = v;
-        o["counts"] = std::move(counts);
-        J st = J::object();
-        for (const auto& [k, v] : c.stats) st[k] = v;
-        o["stats"] = std::move(st);
-        comps.push_back(std::move(o));
+        s.member("area_m2", a);
+        s.member("leakage_w", c.leakage_w);
+        s.member("dynamic_energy_j", c.energy_j);
+        s.member("busy_fraction", r.sim_time_s > 0 ? c.busy_s / r.sim_time_s : 0.0);
+        s.member("critical_path_s", c.critical_s);
+        s.key("counts");
+        s.begin_object();
+        for (const auto& [k, v] : c.counts) s.member(k, v);
+        s.end_object();
+        s.key("stats");
+        s.begin_object();
+        for (const auto& [k, v] : c.stats) s.member(k, v);
+        s.end_object();
+        s.end_object();
     }
-    j["components"] = std::move(comps);
-    j["idle_subarrays"] = {{"count", idle_count}, {"area_m2", idle_area}, {"dynamic_energy_j", idle_energy}};
-    j["statistics"] = r.statistics;
-    return j;
+    s.end_array();
+    s.member("idle_subarrays", J{{"count", idle_count}, {"area_m2", idle_area}, {"dynamic_energy_j", idle_energy}});
+    s.member("statistics", r.statistics);
+    s.member("warnings", warnings);
+    s.end_object();
 }
 
 const char* const k_operator_kind_names[k_operator_kinds] = {"weight_matmul", "attention", "softmax", "layernorm",
@@ -419,37 +426,66 @@ std::string layers_csv(const report_data& r) {
     return o;
 }
 
-J counts_json(const hw::chip& chip, const hw::run_record& rec) {
+void write_counts_json(std::ostream& os, const hw::chip& chip, const hw::run_record& rec, const std::string& what) {
     std::vector<const hw::component*> comps;
     walk(chip, comps);
-    J j = J::object();
-    j["schema"] = "cimtlm.counts/1";
-    J cs = J::array();
+    json_stream s(os, -1, what);
+    s.begin_object();
+    s.member("schema", "cimtlm.counts/1");
+    s.key("components");
+    s.begin_array();
     for (const hw::component* c : comps) {
         const circuit::action_table* t = c->table();
         if (t == nullptr) continue;
-        J by_layer = J::object();
         const auto& counts = c->counts();
-        for (std::size_t l = 0; l < counts.size(); ++l)
-            if (!counts[l].empty()) by_layer[std::to_string(l)] = counts[l];
-        if (by_layer.empty()) continue;
-        J actions = J::array();
-        for (const auto& a : t->actions()) actions.push_back(a.name);
-        cs.push_back({{"path", c->name()}, {"table", t->kind() + " (" + t->variant() + ")"}, {"actions", std::move(actions)},
-                      {"counts", std::move(by_layer)}});
+        bool any = false;
+        for (const auto& n : counts) any = any || !n.empty();
+        if (!any) continue;
+        s.begin_object();
+        s.member("path", c->name());
+        s.member("table", t->kind() + " (" + t->variant() + ")");
+        s.key("actions");
+        s.begin_array();
+        for (const auto& a : t->actions()) s.value(a.name);
+        s.end_array();
+        s.key("counts");
+        s.begin_object();
+        for (std::size_t l = 0; l < counts.size(); ++l) {
+            if (counts[l].empty()) continue;
+            s.key(std::to_string(l));
+            s.begin_array();
+            for (double v : counts[l]) s.value(v);
+            s.end_array();
+        }
+        s.end_object();
+        s.end_object();
     }
-    j["components"] = std::move(cs);
-    J reads = J::array();
-    for (const auto& r : rec.reads.reads())
-        reads.push_back({r.block, r.layer, r.image, r.input_ones, r.column_level_sum});
-    J inputs = J::array();
-    for (const auto& i : rec.reads.inputs()) inputs.push_back({i.layer, i.image, i.bits, i.ones});
-    J writes = J::array();
-    for (const auto& w : rec.reads.writes()) writes.push_back({w.block, w.layer, w.image, w.level_sum});
-    j["reads"] = std::move(reads);
-    j["writes"] = std::move(writes);
-    j["layer_inputs"] = std::move(inputs);
-    return j;
+    s.end_array();
+    s.key("reads");
+    s.begin_array();
+    for (const auto& r : rec.reads.reads()) {
+        s.begin_array();
+        s.value(r.block), s.value(r.layer), s.value(r.image), s.value(r.input_ones), s.value(r.column_level_sum);
+        s.end_array();
+    }
+    s.end_array();
+    s.key("writes");
+    s.begin_array();
+    for (const auto& w : rec.reads.writes()) {
+        s.begin_array();
+        s.value(w.block), s.value(w.layer), s.value(w.image), s.value(w.level_sum);
+        s.end_array();
+    }
+    s.end_array();
+    s.key("layer_inputs");
+    s.begin_array();
+    for (const auto& i : rec.reads.inputs()) {
+        s.begin_array();
+        s.value(i.layer), s.value(i.image), s.value(i.bits), s.value(i.ones);
+        s.end_array();
+    }
+    s.end_array();
+    s.end_object();
 }
 
 }  // namespace cim::report

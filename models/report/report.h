@@ -1,5 +1,6 @@
 #pragma once
 #include <array>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -94,14 +95,16 @@ struct report_data {
 report_data collect(const hw::chip& chip, const hw::run_record& rec, const mapping::plan& plan,
                     const network::graph& graph, hw::run_mode mode);
 
-/// report.json (schema cimtlm.report/2). Keys end in their unit.
-nlohmann::ordered_json to_json(const report_data& r);
+/// Writes report.json (schema cimtlm.report/2, indented by 2) to `os`, with `warnings` as its last member, streamed
+/// (a chip's report is megabytes). Keys end in their unit. Every number is checked finite as it is written
+/// (cim::json_stream): a non-finite one throws cim::model_error keyed by its JSON path, naming `what`.
+void write_json(std::ostream& os, const report_data& r, const nlohmann::ordered_json& warnings, const std::string& what);
 /// Fixed-order human table: summary, breakdown, per layer, and components collapsed by type path.
 std::string table(const report_data& r);
 /// layers.csv: one row per layer.
 std::string layers_csv(const report_data& r);
-/// counts.json: every component's action counts by layer and the run's read log, what `cimtlm reprice` re-prices
-/// and replays.
-nlohmann::ordered_json counts_json(const hw::chip& chip, const hw::run_record& rec);
+/// Writes counts.json (compact) to `os`: every component's action counts by layer and the run's read log, what
+/// `cimtlm reprice` re-prices and replays. Streamed and checked like write_json.
+void write_counts_json(std::ostream& os, const hw::chip& chip, const hw::run_record& rec, const std::string& what);
 
 }  // namespace cim::report

@@ -83,31 +83,34 @@ void check_outputs(const std::vector<std::pair<std::string, const char*>>& files
         if (!path.empty()) cim::check_writable(path, option);
 }
 
-/// report.json and layers.csv of `run`, as report::write_outputs writes them, plus two checks before anything is
-/// written: every number is finite (cim::check_finite), and the activations did not collapse (a warning in the
-/// report's `warnings` and in the table). Returns the collapse warning ("" when none).
-std::string write_run_outputs(const cim::report::report_data& r,
-                              const std::function<nlohmann::ordered_json()>& counts, const std::string& out) {
+/// report.json, layers.csv and counts.json of `run`, with two checks: every number is finite (cim::check_finite; the
+/// report's numbers as they are streamed, and layers.csv before anything is written), and the activations did not
+/// collapse (a warning in the report's `warnings` and in the table). Returns the collapse warning ("" when none).
+std::string write_run_outputs(const cim::report::report_data& r, const cim::inference::platform& plat,
+                              const std::string& out) {
     std::vector<cim::engine::layer_density> densities;
     for (const auto& l : r.layers)
         if (l.input_bits > 0) densities.push_back({l.name, l.input_density()});
     const cim::engine::collapse_verdict collapse = cim::engine::activation_collapse(densities);
-    nlohmann::ordered_json j = cim::report::to_json(r);
-    j["warnings"] = nlohmann::ordered_json::array();
+    nlohmann::ordered_json warnings = nlohmann::ordered_json::array();
     if (collapse.collapsed)
-        j["warnings"].push_back({{"check", "activation_collapse"}, {"layer", collapse.layer},
-                                 {"input_bit_density", collapse.density}, {"reference_layer", collapse.reference_layer},
-                                 {"reference_input_bit_density", collapse.reference},
-                                 {"dead_layer", collapse.dead_layer}, {"message", collapse.message()}});
+        warnings.push_back({{"check", "activation_collapse"}, {"layer", collapse.layer},
+                            {"input_bit_density", collapse.density}, {"reference_layer", collapse.reference_layer},
+                            {"reference_input_bit_density", collapse.reference},
+                            {"dead_layer", collapse.dead_layer}, {"message", collapse.message()}});
     const std::string csv = cim::report::layers_csv(r);
-    cim::check_finite(j, out + "/report.json");
     cim::check_finite_csv(csv, out + "/layers.csv");
-    // Streamed, and one document at a time: a chip's report and counts are megabytes of JSON.
-    cim::write_file_atomic(out + "/report.json", [&](std::ostream& os) { os << std::setw(2) << j << "\n"; });
-    j = nlohmann::ordered_json();
+    // Streamed, one document at a time: a chip's report and counts are megabytes of JSON.
+    const std::string report = out + "/report.json", counts = out + "/counts.json";
+    cim::write_file_atomic(report, [&](std::ostream& os) {
+        cim::report::write_json(os, r, warnings, report);
+        os << "\n";
+    });
     cim::write_file_atomic(out + "/layers.csv", csv);
-    const nlohmann::ordered_json c = counts();
-    cim::write_file_atomic(out + "/counts.json", [&](std::ostream& os) { os << c << "\n"; });
+    cim::write_file_atomic(counts, [&](std::ostream& os) {
+        plat.write_counts(os, counts);
+        os << "\n";
+    });
     return collapse.message();
 }
 
@@ -374,7 +377,7 @@ int cmd_reprice(const std::string& dir, const std::vector<cim::cfg::override_spe
     r.argv = argv;
     r.wall_time_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     r.peak_memory_bytes = peak_memory_bytes();
-    write_run_outputs(r, [&] { return plat.counts(); }, out);
+    write_run_outputs(r, plat, out);
     std::cout << cim::report::table(r);
     std::printf("\nwrote %s/report.json and %s/layers.csv\nwall time %.2f s, CPU time %.2f s, peak memory %.1f MiB\n",
                 out.c_str(), out.c_str(), r.wall_time_s, cpu_seconds(), r.peak_memory_bytes / 1048576.0);
@@ -457,7 +460,7 @@ int cmd_run(const std::string& config, const std::vector<cim::cfg::override_spec
     r.argv = argv;
     r.wall_time_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     r.peak_memory_bytes = peak_memory_bytes();
-    const std::string warning = write_run_outputs(r, [&] { return plat.counts(); }, out);
+    const std::string warning = write_run_outputs(r, plat, out);
     std::cout << cim::report::table(r);
     if (!warning.empty()) {
         std::cout << "\nwarning: " << warning << "\n";

@@ -152,6 +152,8 @@ report::report_data platform::report() const {
     return r;
 }
 
-nlohmann::ordered_json platform::counts() const { return report::counts_json(*m_chip, *m_rec); }
+void platform::write_counts(std::ostream& os, const std::string& what) const {
+    report::write_counts_json(os, *m_chip, *m_rec, what);
+}
 
 }  // namespace cim::inference

@@ -53,7 +53,8 @@ public:
     /// buffer cannot hold what a layer needs) is a model error.
     double simulate();
     report::report_data report() const;
-    nlohmann::ordered_json counts() const;
+    /// counts.json of the run (report::write_counts_json), `what` naming it in errors.
+    void write_counts(std::ostream& os, const std::string& what) const;
 
 private:
     void run_kernel();
