@@ -399,7 +399,8 @@ bool signed_input(const graph& g, int layer_index) { return at(g, layer_index).s
 // Reference accumulation
 
 std::vector<std::int64_t> reference_accumulate(const graph& g, int layer_index, const std::vector<std::int32_t>& x,
-                                               unsigned max_threads, const func::reference_weights* prepared) {
+                                               unsigned max_threads, const func::reference_weights* prepared,
+                                               std::vector<std::int32_t>* cols) {
     const layer& l = at(g, layer_index);
     if (!l.has_weights()) throw model_error(key(l), "reference_accumulate needs a conv2d or linear layer");
     const std::int64_t rows = l.weight_rows();
@@ -412,12 +413,13 @@ std::vector<std::int64_t> reference_accumulate(const graph& g, int layer_index, 
                                       std::to_string(l.in.size()));
 
     const int n = static_cast<int>(l.output_pixels());
-    std::vector<std::int32_t> cols;
+    std::vector<std::int32_t> own;
+    if (cols == nullptr) cols = &own;
     const std::int32_t* xv = x.data();  // linear: the (N,1,1) input is the one input vector
     if (l.kind == op::conv2d) {
-        cols.resize(static_cast<std::size_t>(n) * static_cast<std::size_t>(rows));
-        func::im2col(x.data(), l.in.c(), l.in.h(), l.in.w(), l.kernel_h, l.kernel_w, l.stride, l.padding, cols.data());
-        xv = cols.data();
+        cols->resize(static_cast<std::size_t>(n) * static_cast<std::size_t>(rows));
+        func::im2col(x.data(), l.in.c(), l.in.h(), l.in.w(), l.kernel_h, l.kernel_w, l.stride, l.padding, cols->data());
+        xv = cols->data();
     }
     std::vector<std::int64_t> acc(static_cast<std::size_t>(n) * static_cast<std::size_t>(oc));
 
@@ -635,6 +637,7 @@ void calibrate(graph& g, const func::quant_config& q, const std::vector<std::vec
     std::vector<std::vector<std::vector<std::int32_t>>> outs(images.size(),
                                                              std::vector<std::vector<std::int32_t>>(L));
     for (std::size_t k = 0; k < images.size(); ++k) outs[k][0] = images[k];
+    std::vector<std::int32_t> cols;  // the unrolled inputs of every convolution, one buffer for all (freed on return)
 
     for (int i = 0; i < static_cast<int>(L); ++i) {
         layer& l = g.layers[static_cast<std::size_t>(i)];
@@ -733,7 +736,7 @@ void calibrate(graph& g, const func::quant_config& q, const std::vector<std::vec
                 const func::reference_weights w = l.qweights.visit(
                     [&](const auto* p) { return func::prepare_reference(p, l.weight_rows(), l.out_channels, many); });
                 for (auto& o : outs) {
-                    accs.push_back(reference_accumulate(g, i, producer_output(g, l, 0, o), 0, &w));
+                    accs.push_back(reference_accumulate(g, i, producer_output(g, l, 0, o), 0, &w, &cols));
                     const auto& a_k = accs.back();
                     for (std::size_t e = 0; e < a_k.size(); ++e) {
                         const std::int64_t v = a_k[e] + (bias.empty() ? 0 : bias[e % oc]);

@@ -141,8 +141,11 @@ std::vector<std::vector<std::int32_t>> reference_forward(const network::graph& g
 /// output_pixels() x out_channels, row-major (pixel-major). The step reference_forward runs before
 /// finish_weight_output; exposed for calibration and for tests against the crossbar path. `prepared`: the layer's
 /// weights prepared by func::prepare_reference, for a caller that runs many inputs (else prepared here).
+/// `cols`: where a convolution's unrolled inputs go, for a caller that keeps one buffer over many calls (else a
+/// buffer of this call).
 std::vector<std::int64_t> reference_accumulate(const network::graph& g, int layer_index,
                                                const std::vector<std::int32_t>& x, unsigned max_threads = 0,
-                                               const func::reference_weights* prepared = nullptr);
+                                               const func::reference_weights* prepared = nullptr,
+                                               std::vector<std::int32_t>* cols = nullptr);
 
 }  // namespace cim::engine
