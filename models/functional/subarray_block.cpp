@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <stdexcept>
 #include <limits>
 #include <string>
 
@@ -49,6 +50,15 @@ cell_levels::cell_levels(std::vector<std::uint8_t> v) : m_size(v.size()) {
     m_bytes.resize((v.size() + 1) / 2);
     for (std::size_t k = 0; k < pairs; ++k) m_bytes[k] = static_cast<std::uint8_t>(v[2 * k] | (v[2 * k + 1] << 4));
     if (v.size() & 1) m_bytes[pairs] = v.back();
+}
+
+cell_levels cell_levels::from_nibbles(std::vector<std::uint8_t> packed, std::size_t size) {
+    if (packed.size() != (size + 1) / 2) throw std::logic_error("cell_levels::from_nibbles: size mismatch");
+    cell_levels c;
+    c.m_size = size;
+    c.m_nibbles = true;
+    c.m_bytes = std::move(packed);
+    return c;
 }
 
 void cell_levels::unpack_rows(int cols, std::uint8_t* dst, std::size_t ld) const {
@@ -106,7 +116,6 @@ subarray_block program_block(const T* qweights, std::int64_t weight_rows, int ro
                                             "-bit cells can exceed 2^24 per column (float-exact limit)");
 
     const int cols = b.columns();
-    std::vector<std::uint8_t> levels(static_cast<std::size_t>(b.rows) * cols, 0);  // integer levels < 2^cell_bits <= 256
     const std::int32_t mask = (std::int32_t{1} << cell_bits) - 1;
     const std::int32_t wmax = weight_max(q);
     const std::int32_t offset = std::int32_t{1} << (q.weight_bits - 1);
@@ -131,17 +140,49 @@ subarray_block program_block(const T* qweights, std::int64_t weight_rows, int ro
     if (lookup)
         for (std::int32_t w = -wmax; w <= wmax; ++w) slice(w, &cells_of[static_cast<std::size_t>(w + wmax) * sl]);
     const auto span = static_cast<std::uint64_t>(2 * wmax);
+    auto out_of_range = [&](std::int32_t w, int oc, int r) {
+        throw model_error("weights", "weight " + std::to_string(w) + " at channel " + std::to_string(ch_begin + oc) +
+                                         ", row " + std::to_string(row_begin + r) + " is outside +-" +
+                                         std::to_string(wmax) + " for " + std::to_string(q.weight_bits) +
+                                         "-bit weights");
+    };
+    const std::size_t n_levels = static_cast<std::size_t>(b.rows) * cols;
+    if (lookup && cell_bits <= 4 && sl % 2 == 0 && cols % 2 == 0) {
+        // Levels below 16 with an even number per weight and per row: each weight's cells are whole bytes of the
+        // two-to-a-byte storage, written straight from a table of those bytes.
+        const std::size_t bw = sl / 2;
+        std::vector<std::uint8_t> bytes_of(static_cast<std::size_t>(2 * wmax + 1) * bw);
+        for (std::size_t k = 0; k < bytes_of.size(); ++k)
+            bytes_of[k] = static_cast<std::uint8_t>(cells_of[2 * k] | (cells_of[2 * k + 1] << 4));
+        std::vector<std::uint8_t> packed(n_levels / 2, 0);
+        const std::size_t row_bytes = static_cast<std::size_t>(cols) / 2;
+        for (int oc = 0; oc < b.out_channels; ++oc) {
+            const T* wrow = qweights + static_cast<std::int64_t>(ch_begin + oc) * weight_rows + row_begin;
+            std::uint8_t* col = &packed[static_cast<std::size_t>(oc) * bw];
+            for (int r = 0; r < b.rows; ++r) {
+                const std::int32_t w = static_cast<std::int32_t>(wrow[r]);
+                if (static_cast<std::uint64_t>(std::int64_t{w} + wmax) > span) out_of_range(w, oc, r);  // also w < -wmax
+                const std::uint8_t* src = &bytes_of[static_cast<std::size_t>(w + wmax) * bw];
+                std::uint8_t* dst = col + static_cast<std::size_t>(r) * row_bytes;
+                if (bw == 1) *dst = *src;
+                else std::memcpy(dst, src, bw);
+            }
+        }
+        for (int r = 0; r < b.rows; ++r)
+            for (unsigned j = 0; j < b.ref_cols; ++j) {
+                const std::size_t k = static_cast<std::size_t>(r) * cols + static_cast<std::size_t>(b.out_channels) * sl + j;
+                packed[k >> 1] |= static_cast<std::uint8_t>(((offset >> (j * cell_bits)) & mask) << ((k & 1) * 4));
+            }
+        b.levels = cell_levels::from_nibbles(std::move(packed), n_levels);
+        return b;
+    }
+    std::vector<std::uint8_t> levels(n_levels, 0);  // integer levels < 2^cell_bits <= 256
     for (int oc = 0; oc < b.out_channels; ++oc) {
         const T* wrow = qweights + static_cast<std::int64_t>(ch_begin + oc) * weight_rows + row_begin;
         std::uint8_t* col = &levels[static_cast<std::size_t>(oc) * sl];
         for (int r = 0; r < b.rows; ++r) {
             const std::int32_t w = static_cast<std::int32_t>(wrow[r]);
-            if (static_cast<std::uint64_t>(std::int64_t{w} + wmax) > span)  // also catches w < -wmax
-                throw model_error("weights", "weight " + std::to_string(w) + " at channel " +
-                                                 std::to_string(ch_begin + oc) + ", row " +
-                                                 std::to_string(row_begin + r) + " is outside +-" +
-                                                 std::to_string(wmax) + " for " + std::to_string(q.weight_bits) +
-                                                 "-bit weights");
+            if (static_cast<std::uint64_t>(std::int64_t{w} + wmax) > span) out_of_range(w, oc, r);  // also w < -wmax
             std::uint8_t* cell = col + static_cast<std::size_t>(r) * cols;
             if (lookup) {
                 // A few bytes: fixed-size copies for the usual widths (a loop would become a call to memmove).

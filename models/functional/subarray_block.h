@@ -21,6 +21,9 @@ public:
     explicit cell_levels(std::vector<float> v);
     /// Holds integer levels (two to a byte when all are below 16).
     explicit cell_levels(std::vector<std::uint8_t> v);
+    /// Holds `size` levels below 16 given two to a byte (level k in the low nibble of byte k/2 when k is even, else
+    /// in its high nibble), as the constructor above packs them.
+    static cell_levels from_nibbles(std::vector<std::uint8_t> packed, std::size_t size);
     std::size_t size() const { return m_size; }
     bool empty() const { return m_size == 0; }
     float operator[](std::size_t k) const {

@@ -80,6 +80,39 @@ TEST(subarray_block, slicing_round_trip) {
     }
 }
 
+// Blocks large enough that each weight's cells come from a table, and with cells of at most 4 bits written two to
+// a byte straight away when a weight's cells and a row are whole bytes: every weight must still decode.
+TEST(subarray_block, slicing_round_trip_in_large_blocks) {
+    rng_stream rng(11, {2});
+    for (const char* enc : {"offset", "differential"}) {
+        for (unsigned wb : {4u, 6u, 8u}) {
+            for (unsigned cb : {1u, 2u, 3u, 4u}) {
+                const quant_config q = make(wb, enc);
+                const int wmax = weight_max(q);
+                for (int chans : {7, 8}) {
+                    const int rows = 64;
+                    std::vector<std::int8_t> w(static_cast<std::size_t>(rows * chans));
+                    for (auto& v : w) v = static_cast<std::int8_t>(rng.uniform_int(-wmax, wmax));
+                    w[0] = static_cast<std::int8_t>(wmax);
+                    w[1] = static_cast<std::int8_t>(-wmax);
+                    const subarray_block b = program_block(w.data(), rows, 0, rows, 0, chans, q, cb);
+                    for (int c = 0; c < chans; ++c)
+                        for (int r = 0; r < rows; ++r)
+                            ASSERT_EQ(decode_weight(b, r, c, q), w[static_cast<std::size_t>(c * rows + r)])
+                                << enc << " wb " << wb << " cb " << cb << " chans " << chans;
+                    // The reference columns hold the offset's cells in every row.
+                    for (int r = 0; r < rows; ++r)
+                        for (unsigned j = 0; j < b.ref_cols; ++j) {
+                            const std::size_t k = static_cast<std::size_t>(r) * b.columns() +
+                                                  static_cast<std::size_t>(chans) * b.slices + j;
+                            ASSERT_EQ(b.levels[k], float(((1 << (wb - 1)) >> (j * cb)) & ((1 << cb) - 1)));
+                        }
+                }
+            }
+        }
+    }
+}
+
 TEST(subarray_block, rejects_bad_inputs) {
     const quant_config q = make(4, "offset");
     const std::vector<std::int32_t> over = {8, 0};
