@@ -101,6 +101,9 @@ def bases(reports, factors):
     out = []
     for r in reports:
         b, d = r["by_class"], {}
+        for c, v in b["dynamic_energy_j"].items():  # a class the fit has no factor for (charge) must be unused
+            if c not in CLASSES and v != 0:
+                sys.exit(f"fit_calibration.py: a design has {c} energy, which Table 1's designs cannot fit")
         for c in CLASSES:
             d[f"area_{c}"] = b["area_m2"][c] * 1e6 / factors[f"area_{c}"]
             d[f"energy_{c}"] = b["dynamic_energy_j"][c] * 1e6 / factors[f"energy_{c}"]

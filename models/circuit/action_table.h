@@ -17,10 +17,10 @@ inline const char* name_of(category c) { return k_category_names[static_cast<std
 /// The calibration classes (calibration.h): one global multiplier per (metric, class). Every action, area part and
 /// leakage part of an action table belongs to exactly one class, so energy, area and leakage are linear in the
 /// factors (each class's total is its factor times the uncalibrated physics).
-enum class cost_class : std::uint8_t { array, switches, adc, accumulation, buffer, interconnect, digital };
-inline constexpr std::size_t k_cost_classes = 7;
+enum class cost_class : std::uint8_t { array, switches, adc, accumulation, buffer, interconnect, digital, charge };
+inline constexpr std::size_t k_cost_classes = 8;
 inline constexpr std::array<const char*, k_cost_classes> k_cost_class_names{
-    "array", "switch", "adc", "accumulation", "buffer", "interconnect", "digital"};
+    "array", "switch", "adc", "accumulation", "buffer", "interconnect", "digital", "charge"};
 inline const char* name_of(cost_class c) { return k_cost_class_names[static_cast<std::size_t>(c)]; }
 
 /// Leakage classes: CMOS logic, SRAM synaptic cells, SRAM buffers.

@@ -23,6 +23,9 @@ namespace cim::circuit {
 ///  - buffer: the SRAM buffers;
 ///  - interconnect: the H-tree;
 ///  - digital: activation, pooling and the other digital units;
+///  - charge: charge-domain accumulation, the unit capacitors a product charges (energy only). No design of Table 1
+///    computes in the charge domain, so no fit to it can set this factor: the iedm2019 calibration leaves it at 1,
+///    the physics (C V Vdd per unit product), instead of pricing capacitors with the resistive read's array factor;
 ///  - leakage_logic / leakage_memory / leakage_buffer: leakage of the CMOS logic, of SRAM synaptic cells and of
 ///    the SRAM buffers.
 /// The sensing time of a column (the read pulse its sense amplifier integrates, plus the conversion) is in the adc
@@ -32,7 +35,7 @@ struct calibration {
     double area_array = 1, area_switch = 1, area_adc = 1, area_accumulation = 1, area_buffer = 1, area_interconnect = 1,
            area_digital = 1;
     double energy_array = 1, energy_switch = 1, energy_adc = 1, energy_accumulation = 1, energy_buffer = 1,
-           energy_interconnect = 1, energy_digital = 1;
+           energy_interconnect = 1, energy_digital = 1, energy_charge = 1;
     double latency_array = 1, latency_switch = 1, latency_adc = 1, latency_accumulation = 1, latency_buffer = 1,
            latency_interconnect = 1, latency_digital = 1;
     double leakage_logic = 1, leakage_memory = 1, leakage_buffer = 1;
@@ -53,6 +56,7 @@ struct calibration {
         v("energy_buffer", energy_buffer, "multiplier on the SRAM buffer access energy");
         v("energy_interconnect", energy_interconnect, "multiplier on the H-tree transfer energy");
         v("energy_digital", energy_digital, "multiplier on the activation and pooling energy");
+        v("energy_charge", energy_charge, "multiplier on the charge-domain accumulation energy (the unit capacitors a product charges)");
         v("latency_array", latency_array, "multiplier on the decoder, word-line and access-gate drive, bit-line settling and mux-decode time");
         v("latency_switch", latency_switch, "multiplier on the time to charge the gates of the row switches and column-mux transmission gates");
         v("latency_adc", latency_adc, "multiplier on the ADC conversion time");

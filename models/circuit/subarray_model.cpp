@@ -237,7 +237,7 @@ subarray_model::subarray_model(const technology& t, const calibration& k, const 
         k.energy_array * e_cell * c.g_min(), 0.0);
     add("cell_level", "level", charge ? "one unit product's charge moved onto its column and restored"
                                       : "one conductance level of a cell on an active input, for one read pulse",
-        ca, A, k.energy_array * (charge ? e_charge : e_cell * dg), 0.0);
+        ca, charge ? cost_class::charge : A, charge ? k.energy_charge * e_charge : k.energy_array * e_cell * dg, 0.0);
     add("conversion_step", "op", "conversion in series on an activation's critical path", cd, D, 0.0, t_conv);
     add("conversion", "op", "one column converted by an ADC or sense amplifier", cd, D, k.energy_adc * conv.energy, 0.0);
     add("sense_on", "op", "current sense amplifier mirroring a cell's off current", cd, D,
@@ -375,6 +375,7 @@ subarray_model::read_cost subarray_model::read(const read_activity& a) const {
         case cost_class::switches: r.energy_switch += e; break;
         case cost_class::adc: r.energy_adc += e; break;
         case cost_class::accumulation: r.energy_accumulation += e; break;
+        case cost_class::charge: r.energy_charge += e; break;
         default: e_other += e;
         }
         switch (x.cat) {
@@ -385,7 +386,7 @@ subarray_model::read_cost subarray_model::read(const read_activity& a) const {
         }
     }
     r.conversions = static_cast<std::uint64_t>(n[conversion]);
-    r.total.energy = r.energy_array + r.energy_switch + r.energy_adc + r.energy_accumulation + e_other;
+    r.total.energy = r.energy_array + r.energy_switch + r.energy_adc + r.energy_accumulation + r.energy_charge + e_other;
     r.total.latency = r.latency_array + r.latency_adc + r.latency_accumulation;
     return r;
 }

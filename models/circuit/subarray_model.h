@@ -162,6 +162,7 @@ public:
     struct read_cost {
         action_cost total;
         double energy_array = 0, energy_switch = 0, energy_adc = 0, energy_accumulation = 0;
+        double energy_charge = 0;  // charge-domain accumulation
         double latency_array = 0, latency_adc = 0;  // latency_array includes the mux switching
         double latency_accumulation = 0;             // sequential read-out: each row's shift-add, in series
         std::uint64_t conversions = 0;

@@ -88,6 +88,35 @@ TEST(Circuit, SarAdcGrowsLinearlyFlashExponentially) {
     EXPECT_THROW(one.validate(), config_error);  // a 1-bit read-out is a latch sense amplifier
 }
 
+TEST(Circuit, ChargeDomainProductsArePricedAsCapacitorsInTheirOwnClass) {
+    // A unit product charges its capacitor to the read voltage, drawn from the supply: C V Vdd, in the charge class.
+    // The array factor (fitted to resistive reads) must not scale it; the charge factor does.
+    const technology t = node32();
+    calibration k = fitted();
+    subarray_config g = geometry(5);
+    g.compute = "charge";
+    g.compute_cap = 1.2e-15;
+    const cell c = fixtures::sram();
+    const double v = c.read_voltage > 0 ? c.read_voltage : t.vdd();
+    const subarray_model m(t, k, c, g, 2);
+    const action& unit = m.table()[subarray_model::cell_level];
+    EXPECT_EQ(unit.cls, cost_class::charge);
+    EXPECT_NEAR(unit.energy, k.energy_charge * 1.2e-15 * v * t.vdd(), 1e-30);
+    k.energy_array *= 3.0;
+    EXPECT_DOUBLE_EQ(subarray_model(t, k, c, g, 2).table()[subarray_model::cell_level].energy, unit.energy);
+    k.energy_charge = 2.0 * k.energy_charge;
+    EXPECT_NEAR(subarray_model(t, k, c, g, 2).table()[subarray_model::cell_level].energy, 2.0 * unit.energy, 1e-30);
+    // The read's charge energy is the level count times that price, and the total holds it once.
+    std::vector<double> n;
+    m.count(activity(), n);
+    const auto r = m.read(activity());
+    EXPECT_GT(n[subarray_model::cell_level], 0.0);
+    EXPECT_NEAR(r.energy_charge, n[subarray_model::cell_level] * unit.energy, 1e-9 * r.energy_charge);
+    EXPECT_NEAR(r.total.energy, m.table().energy(n), 1e-9 * r.total.energy);
+    // A current-mode column has no charge energy.
+    EXPECT_EQ(subarray_model(t, k, c, geometry(5), 2).read(activity()).energy_charge, 0.0);
+}
+
 TEST(Circuit, LargerRonGivesLessColumnCurrentNarrowerSwitchesFasterReads) {
     const technology t = node32();
     const calibration k = fitted();
