@@ -202,7 +202,11 @@ subarray_model::subarray_model(const technology& t, const calibration& k, const 
     // ports only discharge the precharged bit lines, drawing nothing from a supply, and the prechargers' energy
     // restores that charge (as NeuroSim: "just BL discharging").
     const double dg = (c.g_max() - c.g_min()) / double(c.levels() - 1);
-    const double e_cell = (c.is_sram() || charge) ? 0.0 : v * v * c.read_pulse;  // J per S
+    // A bit-serial read conducts for the cell's read pulse, or (read_window: sense) only while the converter samples.
+    const double t_conduct = g.read_window == "sense" && g.input_encoding == "bit_serial"
+                                 ? std::min(c.read_pulse, g.sense_time)
+                                 : c.read_pulse;
+    const double e_cell = (c.is_sram() || charge) ? 0.0 : v * v * t_conduct;  // J per S
     // Charge compute: a unit product (one level of one cell on one input pulse) moves q onto the column, drawn from
     // the supply when the column is reset: Vdd q. Without a stated capacitor, a full-scale column (every row at the
     // top level for the largest input) swings the bit line by the read voltage.

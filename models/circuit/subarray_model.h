@@ -27,6 +27,7 @@ struct subarray_config {
     std::string compute = "current";  // current | charge: how a column accumulates its products
     double compute_cap = 0;           // F: charge-domain capacitor a unit product charges (0: derived from the bit line)
     std::string input_encoding = "bit_serial";  // bit_serial | pulse_count | pulse_width
+    std::string read_window = "pulse";          // pulse | sense: how long a bit-serial current-mode read conducts
     unsigned combine_cols = 1;        // adjacent columns weighted and summed in the analog domain into one conversion
     /// Bits of an input applied as pulses (pulse_count, pulse_width): set by the run from quant.input_bits, not read
     /// from the config.
@@ -73,6 +74,11 @@ struct subarray_config {
                  "how an input drives its row: bit_serial (one read per input bit, shift-added), pulse_count (an "
                  "input x as x read pulses of read_pulse with equal gaps, one conversion per input) or pulse_width "
                  "(one pulse of x read_pulse units, one conversion per input). Pulse encodings: macro runs only");
+        v.choice("read_window", read_window, {"pulse", "sense"},
+                 "current compute with bit-serial inputs: how long a read draws its cells' current, the cell's "
+                 "read_pulse (pulse) or only the converter's sampling window, sense_time, when that is shorter (sense: "
+                 "a read whose row pulse ends once the column is sampled). Pulse-encoded inputs conduct for their "
+                 "pulses either way");
         v("combine_cols", combine_cols,
           "adjacent columns (e.g. the bit columns of one weight, or a differential pair) weighted and summed in the "
           "analog domain (binary-weighted capacitors, current mirrors or stacking) into one conversion; the column "

@@ -117,6 +117,30 @@ TEST(Circuit, ChargeDomainProductsArePricedAsCapacitorsInTheirOwnClass) {
     EXPECT_EQ(subarray_model(t, k, c, geometry(5), 2).read(activity()).energy_charge, 0.0);
 }
 
+TEST(Circuit, ReadWindowSetsHowLongABitSerialReadConducts) {
+    // V_read^2 G t per conductance level: t is the cell's read pulse, or with read_window: sense the converter's
+    // sampling window when shorter. Pulse-encoded inputs conduct for their pulses either way.
+    const technology t = node32();
+    const calibration k = ones();
+    const cell c = rram(100e3);
+    const double dg = (c.g_max() - c.g_min()) / double(c.levels() - 1);
+    const double v = c.read_voltage;
+    subarray_config pulse = geometry(5), sense = geometry(5);
+    sense.read_window = "sense";
+    sense.sense_time = 1e-9;
+    ASSERT_GT(c.read_pulse, sense.sense_time);
+    const auto level = [&](const subarray_config& g) {
+        return subarray_model(t, k, c, g, 2).table()[subarray_model::cell_level].energy;
+    };
+    EXPECT_NEAR(level(pulse), v * v * dg * c.read_pulse, 1e-9 * level(pulse));
+    EXPECT_NEAR(level(sense), v * v * dg * sense.sense_time, 1e-9 * level(sense));
+    sense.sense_time = 2.0 * c.read_pulse;  // a window longer than the pulse: the pulse
+    EXPECT_NEAR(level(sense), level(pulse), 1e-12 * level(pulse));
+    sense.sense_time = 1e-9;
+    sense.input_encoding = pulse.input_encoding = "pulse_count";
+    EXPECT_NEAR(level(sense), level(pulse), 1e-12 * level(pulse));
+}
+
 TEST(Circuit, LargerRonGivesLessColumnCurrentNarrowerSwitchesFasterReads) {
     const technology t = node32();
     const calibration k = fitted();
