@@ -41,6 +41,7 @@ void pe::b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay) {
     // read finishes: the adder tree adds integers exactly, so the order does not matter, and its time and energy are
     // still booked at the join below. The layer's partial sums are then never all held at once.
     m_branches.clear();
+    m_blocks.clear();
     std::vector<child*> active;
     for (std::size_t k = 0; k < m_children.size(); ++k) {
         const mapping::subarray_slot& slot = m_plan.subarrays[k];
@@ -57,6 +58,7 @@ void pe::b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay) {
         } else {
             c.ext.psums = nullptr;  // TLM: the subarray adds its partial sums into the layer's accumulators (acc)
         }
+        if (m_rtl) m_blocks.push_back({c.psums.data(), slot.copy, slot.ch_begin, slot.ch_end - slot.ch_begin});
         active.push_back(&c);
         m_branches.emplace_back([&c, this] {
             proto::extension_guard<proto::mvm_extension> guard(c.payload, c.ext);
@@ -70,16 +72,9 @@ void pe::b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay) {
     m_rec.pool.fork_join(m_branches);
     // Join: the accumulation follows the subarray that finished last.
     std::uint64_t words = 0;
-    m_blocks.clear();
     for (child* c : active) {
         cause = m_rec.time.later(cause, c->ext.cause);
         words += c->ext.response_words;
-    }
-    for (std::size_t k = 0; k < m_children.size() && m_rtl; ++k) {
-        const mapping::subarray_slot& slot = m_plan.subarrays[k];
-        if (!slot.used() || slot.layer != x->layer) continue;
-        if (engine::vectors_of_copy(slot.copy, x->n_vectors, x->duplication) == 0) continue;
-        m_blocks.push_back({m_children[k]->psums.data(), slot.copy, slot.ch_begin, slot.ch_end - slot.ch_begin});
     }
     // Accumulation: the adder tree's words are counted either way (its table prices the energy); the time is the
     // adder tree's (TLM) or the RTL block's clock cycles.
