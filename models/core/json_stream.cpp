@@ -10,33 +10,28 @@ namespace cim {
 json_stream::json_stream(std::ostream& os, int indent, std::string what)
     : m_os(os), m_indent(indent), m_what(std::move(what)), m_ser(nlohmann::detail::output_adapter<char>(os), ' ') {}
 
-void json_stream::before_value() {
-    if (m_stack.empty()) return;
-    frame& f = m_stack.back();
-    if (f.object) return;  // key() wrote the separator
-    if (m_indent >= 0) {
-        m_os.write(f.count ? ",\n" : "\n", f.count ? 2 : 1);
-        const std::size_t n = static_cast<std::size_t>(m_indent) * m_stack.size();
-        if (m_spaces.size() < n) m_spaces.resize(n, ' ');
-        m_os.write(m_spaces.data(), static_cast<std::streamsize>(n));
-    } else if (f.count) {
-        m_os.put(',');
-    }
+void json_stream::newline_indent() {
+    m_os.put('\n');
+    const std::size_t n = static_cast<std::size_t>(m_indent) * m_stack.size();
+    if (m_spaces.size() < n) m_spaces.resize(n, ' ');
+    m_os.write(m_spaces.data(), static_cast<std::streamsize>(n));
+}
+
+void json_stream::separate(frame& f) {
+    if (f.count) m_os.put(',');
+    if (m_indent >= 0) newline_indent();
     ++f.count;
+}
+
+void json_stream::before_value() {
+    if (m_stack.empty() || m_stack.back().object) return;  // top level, or key() wrote the separator
+    separate(m_stack.back());
 }
 
 json_stream& json_stream::key(std::string_view k) {
     if (m_stack.empty() || !m_stack.back().object) throw std::logic_error("json_stream: a key outside an object");
     frame& f = m_stack.back();
-    if (m_indent >= 0) {
-        m_os.write(f.count ? ",\n" : "\n", f.count ? 2 : 1);
-        const std::size_t n = static_cast<std::size_t>(m_indent) * m_stack.size();
-        if (m_spaces.size() < n) m_spaces.resize(n, ' ');
-        m_os.write(m_spaces.data(), static_cast<std::streamsize>(n));
-    } else if (f.count) {
-        m_os.put(',');
-    }
-    ++f.count;
+    separate(f);
     f.key.assign(k.data(), k.size());
     write_string(k);
     if (m_indent >= 0) m_os.write(": ", 2);
@@ -53,12 +48,7 @@ void json_stream::open(char c, bool object) {
 void json_stream::close(char c) {
     const std::size_t count = m_stack.back().count;
     m_stack.pop_back();
-    if (count && m_indent >= 0) {
-        m_os.put('\n');
-        const std::size_t n = static_cast<std::size_t>(m_indent) * m_stack.size();
-        if (m_spaces.size() < n) m_spaces.resize(n, ' ');
-        m_os.write(m_spaces.data(), static_cast<std::streamsize>(n));
-    }
+    if (count && m_indent >= 0) newline_indent();
     m_os.put(c);
 }
 

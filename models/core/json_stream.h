@@ -57,6 +57,10 @@ private:
         std::string name;  // an array element's `path` or `name` member, once written
     };
     void before_value();
+    /// A member's or element's separator in frame f: a comma after the first, then (indented) a new line.
+    void separate(frame& f);
+    /// A new line, indented to the current depth.
+    void newline_indent();
     void open(char c, bool object);
     void close(char c);
     void write_string(std::string_view s);

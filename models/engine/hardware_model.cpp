@@ -158,11 +158,18 @@ void hardware_model::read_slot(int slot, const func::adc_transfer& adc, const st
 void hardware_model::run_slot(int slot, const func::adc_transfer& adc, const std::int32_t* x, int n,
                               std::int64_t row_stride, int duplication, std::int64_t image_id, int out_channels,
                               std::int64_t* acc, func::mvm_activity* act, func::column_histogram* observe) const {
+    accumulate_block(m_slots[static_cast<std::size_t>(slot)], adc, m_opt, x, n, row_stride, duplication, image_id,
+                     out_channels, acc, act, observe);
+}
+
+void accumulate_block(const programmed_slot& s, const func::adc_transfer& adc, const hardware_options& o,
+                      const std::int32_t* x, int n, std::int64_t row_stride, int duplication, std::int64_t image_id,
+                      int out_channels, std::int64_t* acc, func::mvm_activity* act, func::column_histogram* observe) {
     thread_local std::vector<std::int64_t> ys;
-    read_slot(slot, adc, x, n, row_stride, duplication, image_id, ys, act, observe);
-    const programmed_slot& s = m_slots[static_cast<std::size_t>(slot)];
-    add_partial_sums(ys.data(), s.where.copy, duplication, n, out_channels, s.where.ch_begin,
-                     s.where.ch_end - s.where.ch_begin, acc);
+    const int chans = s.where.ch_end - s.where.ch_begin;
+    ys.resize(static_cast<std::size_t>(vectors_of_copy(s.where.copy, n, duplication)) * static_cast<std::size_t>(chans));
+    read_block(s, adc, o, x, n, row_stride, duplication, image_id, ys.data(), act, observe);
+    add_partial_sums(ys.data(), s.where.copy, duplication, n, out_channels, s.where.ch_begin, chans, acc);
 }
 
 void add_partial_sums(const std::int64_t* psums, int copy, int duplication, int n, int out_channels, int ch_begin,

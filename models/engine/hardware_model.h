@@ -70,6 +70,12 @@ inline int vectors_of_copy(int copy, int n, int duplication) {
 void read_block(const programmed_slot& s, const func::adc_transfer& adc, const hardware_options& o,
                 const std::int32_t* x, int n, std::int64_t row_stride, int duplication, std::int64_t image_id,
                 std::int64_t* psums, func::mvm_activity* act, func::column_histogram* observe = nullptr);
+/// read_block, then its partial sums added into `acc` (n x out_channels) at the slot's vectors and channels
+/// (add_partial_sums), through a scratch buffer of the calling thread.
+void accumulate_block(const programmed_slot& s, const func::adc_transfer& adc, const hardware_options& o,
+                      const std::int32_t* x, int n, std::int64_t row_stride, int duplication, std::int64_t image_id,
+                      int out_channels, std::int64_t* acc, func::mvm_activity* act,
+                      func::column_histogram* observe = nullptr);
 
 /// The chip as the data path sees it: every used subarray programmed once, with device non-idealities frozen
 /// at programming time from a seeded stream per (layer, subarray). Both engines use this one object: the

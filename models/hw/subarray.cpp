@@ -102,12 +102,8 @@ void subarray::b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay
             engine::read_block(m_slot, m_adc, m_setup.options, x->inputs, x->n_vectors, x->row_stride, x->duplication,
                                x->image, x->psums, &act);
         } else {  // added into the layer's accumulators
-            thread_local std::vector<std::int64_t> ys;
-            ys.resize(static_cast<std::size_t>(n) * static_cast<std::size_t>(chans));
-            engine::read_block(m_slot, m_adc, m_setup.options, x->inputs, x->n_vectors, x->row_stride, x->duplication,
-                               x->image, ys.data(), &act);
-            engine::add_partial_sums(ys.data(), where.copy, x->duplication, x->n_vectors, x->out_channels,
-                                     where.ch_begin, chans, x->acc);
+            engine::accumulate_block(m_slot, m_adc, m_setup.options, x->inputs, x->n_vectors, x->row_stride,
+                                     x->duplication, x->image, x->out_channels, x->acc, &act);
         }
         m_rec.reads.add(read_log::read{log_key(), x->layer, x->image, act.input_ones, act.column_sum_total});
     }
